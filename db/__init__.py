@@ -1,0 +1,1 @@
+"""The PrefLens store: SQLAlchemy models, sessions, migrations and queries (no torch here)."""

@@ -1,0 +1,3 @@
+"""PrefLens: inspect preference data, reward models and DPO policies."""
+
+__version__ = "0.1.0"

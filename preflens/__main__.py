@@ -1,0 +1,7 @@
+"""``python -m preflens`` (also what ``accelerate launch -m preflens`` runs)."""
+
+import sys
+
+from preflens.cli import main
+
+sys.exit(main())

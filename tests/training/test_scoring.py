@@ -1,0 +1,91 @@
+"""Reward scoring with a tiny random model: padding, batching, pad token, seeded head."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from preflens.errors import ModelError
+from training.models import load_reward_model, load_tokenizer, resolve_model
+from training.score import encode, score_encoded, score_texts
+
+PROMPTS = [[{"role": "user", "content": "What is the capital of France?" + " Please." * i}]
+           for i in range(7)]
+RESPONSES = ["Paris." * (1 + i % 3) + " It is on the Seine." * (i % 4) for i in range(7)]
+
+
+@pytest.fixture(scope="module")
+def rm(tiny_lm):
+    return load_reward_model(str(tiny_lm), device="cpu", head_seed=0)
+
+
+def test_pad_token_is_set_when_missing(tiny_lm):
+    from transformers import AutoTokenizer
+
+    assert AutoTokenizer.from_pretrained(str(tiny_lm)).pad_token is None
+    tok = load_tokenizer(str(tiny_lm))
+    assert tok.pad_token is not None and tok.pad_token_id == tok.eos_token_id
+
+
+def test_left_and_right_padding_give_equal_scores(rm):
+    right = [s for s, _ in score_texts(rm, PROMPTS, RESPONSES, padding_side="right")]
+    left = [s for s, _ in score_texts(rm, PROMPTS, RESPONSES, padding_side="left")]
+    alone = [s for s, _ in score_texts(rm, PROMPTS, RESPONSES, batch_size=1)]
+    assert len(set(np.round(right, 6))) == len(right), "scores should differ between texts"
+    np.testing.assert_allclose(left, right, atol=1e-5)
+    np.testing.assert_allclose(alone, right, atol=1e-5)
+
+
+def test_sorted_and_unsorted_batching_agree(rm):
+    enc = [encode(rm.tokenizer, p, r, 512) for p, r in zip(PROMPTS, RESPONSES, strict=True)]
+    lengths = [e.n_tokens for e in enc]
+    assert len(set(lengths)) > 3, "the batch must mix lengths for this test to mean anything"
+    a = score_encoded(rm, enc, batch_size=3, sort_by_length=True)
+    b = score_encoded(rm, enc, batch_size=3, sort_by_length=False)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_score_reads_the_last_real_token(rm):
+    """Changing the end of a response changes its score; padding never does."""
+    (s1, _), (s2, _) = score_texts(rm, PROMPTS[:2], ["Paris.", "Paris!"])
+    assert s1 != pytest.approx(s2, abs=1e-6)
+
+
+def test_truncation_keeps_the_end_and_is_flagged(rm):
+    long_response = "word " * 300 + "final"
+    enc = encode(rm.tokenizer, PROMPTS[0], long_response, max_length=32)
+    full = encode(rm.tokenizer, PROMPTS[0], long_response, max_length=10_000)
+    assert enc.truncated and enc.n_tokens == 32 and not full.truncated
+    assert enc.ids == full.ids[-32:]
+
+
+def test_untrained_head_is_seeded(tiny_lm, rm):
+    again = load_reward_model(str(tiny_lm), device="cpu", head_seed=0)
+    other = load_reward_model(str(tiny_lm), device="cpu", head_seed=1)
+    assert rm.head_initialized
+    a = [s for s, _ in score_texts(rm, PROMPTS, RESPONSES)]
+    assert a == [s for s, _ in score_texts(again, PROMPTS, RESPONSES)]
+    assert a != [s for s, _ in score_texts(other, PROMPTS, RESPONSES)]
+
+
+def test_resolve_model_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="no config.json"):
+        resolve_model(tmp_path / "empty")
+    with pytest.raises(ModelError, match="GGUF file not found"):
+        resolve_model(tmp_path / "missing.gguf")
+    with pytest.raises(ModelError, match="neither a checkpoint folder"):
+        resolve_model("./no/such/dir")
+    assert resolve_model("Qwen/Qwen2.5-0.5B-Instruct") == "Qwen/Qwen2.5-0.5B-Instruct"
+
+
+def test_embedded_model_scores_padding_invariant(embedded_model):
+    rm = load_reward_model(str(embedded_model), device="cpu")
+    assert rm.tokenizer.pad_token == "<|im_end|>" and rm.head_initialized
+    prompts, responses = PROMPTS[:3], RESPONSES[:3]
+    right = [s for s, _ in score_texts(rm, prompts, responses, padding_side="right")]
+    left = [s for s, _ in score_texts(rm, prompts, responses, padding_side="left")]
+    np.testing.assert_allclose(left, right, atol=1e-5)
+    text = rm.tokenizer.apply_chat_template(
+        [*prompts[0], {"role": "assistant", "content": responses[0]}], tokenize=False)
+    assert "<|im_start|>assistant" in text and text.rstrip().endswith("<|im_end|>")

@@ -1,0 +1,129 @@
+"""Reward scoring: chat-formatted encoding, length-sorted batches, the resumable score job.
+
+The score of a response is the scalar head's output at the last non-padding token,
+found from the attention mask (not from the pad id: SmolLM2's pad token is also its
+end-of-turn token, which ends every templated response). Positions are counted from
+the mask, so left- and right-padded batches give the same scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from training.models import RewardModel
+
+log = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A tokenized (prompt, response) conversation, ready to score."""
+
+    ids: list[int]
+    truncated: bool
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.ids)
+
+
+def conversation_text(tokenizer: PreTrainedTokenizerBase, prompt: Messages, response: str) -> str:
+    """The prompt and the response as one chat-templated string (as the RM is trained on)."""
+    messages = [*prompt, {"role": "assistant", "content": response}]
+    return tokenizer.apply_chat_template(messages, tokenize=False)
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerBase, prompt: Messages, response: str, max_length: int
+) -> Encoded:
+    """Tokenize one conversation; over ``max_length`` keep the end (the score reads it)."""
+    text = conversation_text(tokenizer, prompt, response)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if len(ids) > max_length:
+        return Encoded(ids[-max_length:], True)
+    return Encoded(ids, False)
+
+
+def pad_batch(
+    seqs: Sequence[Sequence[int]], pad_id: int, side: str = "right"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad token id lists into (input_ids, attention_mask) tensors."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        if side == "left":
+            ids[i, width - len(s) :] = torch.tensor(s, dtype=torch.long)
+            mask[i, width - len(s) :] = 1
+        else:
+            ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+            mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def reward_forward(
+    model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """Scalar rewards, shape [batch]: the score head at each row's last real token."""
+    backbone = getattr(model, model.base_model_prefix)
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    hidden = backbone(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids
+    ).last_hidden_state
+    positions = torch.arange(attention_mask.shape[-1], device=attention_mask.device)
+    last = (positions * attention_mask).argmax(-1)
+    pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    return model.score(pooled).squeeze(-1).float()
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, sort: bool = True) -> list[list[int]]:
+    """Index batches; sorted by length (longest first) so each batch pads little."""
+    order = np.argsort(-np.asarray(lengths), kind="stable") if sort else np.arange(len(lengths))
+    return [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+
+
+@torch.inference_mode()
+def score_encoded(
+    rm: RewardModel,
+    encoded: Sequence[Encoded],
+    batch_size: int = 8,
+    padding_side: str = "right",
+    sort_by_length: bool = True,
+) -> np.ndarray:
+    """Score encoded conversations; results come back in input order."""
+    out = np.empty(len(encoded), dtype=np.float64)
+    if not encoded:
+        return out
+    pad_id = rm.tokenizer.pad_token_id
+    for batch in length_batches([e.n_tokens for e in encoded], batch_size, sort_by_length):
+        ids, mask = pad_batch([encoded[i].ids for i in batch], pad_id, padding_side)
+        scores = reward_forward(rm.model, ids.to(rm.device), mask.to(rm.device))
+        out[batch] = scores.cpu().numpy()
+    return out
+
+
+def score_texts(
+    rm: RewardModel,
+    prompts: Sequence[Messages],
+    responses: Sequence[str],
+    max_length: int = 512,
+    batch_size: int = 8,
+    padding_side: str = "right",
+) -> list[tuple[float, Encoded]]:
+    """Score (prompt, response) pairs; returns (score, encoding) per item in input order."""
+    encoded = [
+        encode(rm.tokenizer, p, r, max_length) for p, r in zip(prompts, responses, strict=True)
+    ]
+    scores = score_encoded(rm, encoded, batch_size, padding_side)
+    return [(float(s), e) for s, e in zip(scores, encoded, strict=True)]
+
+
+BatchCallback = Callable[[int], None]
