@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,6 +183,23 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load reports and progress bars for a block."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 @dataclass
 class RewardModel:
     """A loaded reward model: sequence-classification model, tokenizer and where it came from."""
@@ -213,14 +232,18 @@ def load_reward_model(
     path = resolve_model(spec)
     tokenizer = load_tokenizer(path)
     try:
-        model, info = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=1, dtype=torch.float32, output_loading_info=True
-        )
+        # transformers reports the missing score head as a warning table; PrefLens says
+        # what it does about it in one line instead.
+        with quiet_transformers():
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                path, num_labels=1, dtype=torch.float32, output_loading_info=True
+            )
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot load {spec} as a reward model: {exc}") from exc
     missing = set(info.get("missing_keys", []))
     head_initialized = any(k.startswith("score.") for k in missing)
     if head_initialized:
+        log.info("%s has no reward head: initialised one from seed %d (untrained)", spec, head_seed)
         generator = torch.Generator().manual_seed(head_seed)
         std = getattr(model.config, "initializer_range", 0.02)
         with torch.no_grad():

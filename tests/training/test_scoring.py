@@ -89,3 +89,21 @@ def test_embedded_model_scores_padding_invariant(embedded_model):
     text = rm.tokenizer.apply_chat_template(
         [*prompts[0], {"role": "assistant", "content": responses[0]}], tokenize=False)
     assert "<|im_start|>assistant" in text and text.rstrip().endswith("<|im_end|>")
+
+
+def test_gguf_file_is_converted_once_and_loads(embedded_model, tmp_path, monkeypatch):
+    """A .gguf argument is dequantized into the cache and gives the pulled model's scores."""
+    from preflens.config import EMBEDDED_MODEL_GGUF, get_settings
+
+    gguf = embedded_model.parent / "_downloads" / "gguf" / EMBEDDED_MODEL_GGUF
+    if not gguf.is_file():
+        pytest.skip(f"{gguf} not present (the model was pulled elsewhere)")
+    monkeypatch.setenv("PREFLENS_MODEL_CACHE", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    path = resolve_model(gguf)
+    assert path.startswith(str(tmp_path / "cache")) and resolve_model(gguf) == path
+    converted = load_reward_model(gguf, device="cpu")
+    pulled = load_reward_model(str(embedded_model), device="cpu")
+    a = [s for s, _ in score_texts(converted, PROMPTS[:2], RESPONSES[:2])]
+    b = [s for s, _ in score_texts(pulled, PROMPTS[:2], RESPONSES[:2])]
+    np.testing.assert_allclose(a, b, atol=1e-5)
