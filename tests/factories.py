@@ -40,8 +40,11 @@ def make_tokenizer(with_pad: bool = False):
     )
     tok.train_from_iterator(CORPUS * 5, trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", eos_token="<|im_end|>",
-        bos_token="<|im_start|>", pad_token="<pad>" if with_pad else None,
+        tokenizer_object=tok,
+        unk_token="<unk>",
+        eos_token="<|im_end|>",
+        bos_token="<|im_start|>",
+        pad_token="<pad>" if with_pad else None,
     )
     fast.chat_template = CHATML
     return fast
@@ -54,9 +57,15 @@ def make_tiny_lm_dir(path: Path, seed: int = 0) -> Path:
 
     tokenizer = make_tokenizer()
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=True,
     )
     torch.manual_seed(seed)

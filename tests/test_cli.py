@@ -14,24 +14,39 @@ from tests.factories import trl_rows, write_jsonl
 
 
 def test_help_and_store_imports_do_not_load_torch():
-    code = ("import sys, preflens.cli, preflens.config, db.models, db.queries, db.session, "
-            "db.migrate; preflens.cli.build_parser().format_help(); "
-            "sys.exit(1 if 'torch' in sys.modules or 'transformers' in sys.modules else 0)")
+    code = (
+        "import sys, preflens.cli, preflens.config, db.models, db.queries, db.session, "
+        "db.migrate; preflens.cli.build_parser().format_help(); "
+        "sys.exit(1 if 'torch' in sys.modules or 'transformers' in sys.modules else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
 
 def test_every_subcommand_has_help():
-    for argv in (["--help"], ["ingest", "--help"], ["score", "--help"], ["runs", "--help"],
-                 ["model", "pull", "--help"], ["demo", "--help"], ["datasets", "--help"],
-                 ["db", "upgrade", "--help"]):
-        proc = subprocess.run([sys.executable, "-m", "preflens", *argv], cwd=REPO,
-                              capture_output=True, text=True, env=os.environ)
+    for argv in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["score", "--help"],
+        ["runs", "--help"],
+        ["model", "pull", "--help"],
+        ["demo", "--help"],
+        ["datasets", "--help"],
+        ["db", "upgrade", "--help"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "preflens", *argv],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=os.environ,
+        )
         assert proc.returncode == 0 and "usage: preflens" in proc.stdout
 
 
 def test_ingest_score_runs_datasets(tmp_path, tiny_lm, capsys):
-    data = write_jsonl(tmp_path / "toy.jsonl", trl_rows(5) + [{"prompt": "Q", "chosen": "a",
-                                                                "rejected": "a"}])
+    data = write_jsonl(
+        tmp_path / "toy.jsonl", trl_rows(5) + [{"prompt": "Q", "chosen": "a", "rejected": "a"}]
+    )
     assert main(["ingest", str(data), "--split", "test"]) == 0
     assert main(["score", "--model", str(tiny_lm), "--dataset", "toy", "--split", "test"]) == 0
     first = capsys.readouterr().out
@@ -62,8 +77,22 @@ def test_real_model_scores_demo_pairs(tmp_path, embedded_model, capsys):
     pairs = [p for p in build_demo_pairs() if p["split"] == "test"][:4]
     data = write_jsonl(tmp_path / "few.jsonl", pairs)
     assert main(["ingest", str(data), "--name", "few"]) == 0
-    assert main(["score", "--model", "smollm2-135m-instruct", "--dataset", "few",
-                 "--split", "test", "--max-length", "256"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                "smollm2-135m-instruct",
+                "--dataset",
+                "few",
+                "--split",
+                "test",
+                "--max-length",
+                "256",
+            ]
+        )
+        == 0
+    )
     assert "scored 4 pairs" in capsys.readouterr().out
 
 

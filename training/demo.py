@@ -40,7 +40,7 @@ def run_demo(make_session: sessionmaker[Session], out: Callable[[str], None]) ->
     out("== 3/3 score the test split with the untrained reward model (random head, seed 0)")
     result = run_score_job(
         make_session,
-        str(path),
+        EMBEDDED_MODEL_ALIAS,
         DEMO_DATASET,
         "test",
         batch_size=DEMO_BATCH_SIZE,

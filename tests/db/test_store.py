@@ -22,12 +22,24 @@ def test_migrations_apply_to_empty_database_and_match_models(db_url):
     assert current_revision(db_url) == "0001"
     engine = make_engine(db_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"dataset", "pair", "rejected_row", "checkpoint", "run", "pair_score",
-            "metric"} <= tables
+    assert {
+        "dataset",
+        "pair",
+        "rejected_row",
+        "checkpoint",
+        "run",
+        "pair_score",
+        "metric",
+    } <= tables
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={
-            "include_object": lambda o, n, t, r, c: not (t == "table" and n.startswith("pair_fts"))
-        })
+        ctx = MigrationContext.configure(
+            conn,
+            opts={
+                "include_object": lambda o, n, t, r, c: (
+                    not (t == "table" and n.startswith("pair_fts"))
+                )
+            },
+        )
         assert compare_metadata(ctx, Base.metadata) == []
     indexes = {ix["name"] for ix in inspect(engine).get_indexes("pair_score")}
     assert {"ix_pair_score_run_gap", "ix_pair_score_run_category"} <= indexes
@@ -57,17 +69,28 @@ def test_sqlite_pragmas_and_readonly(db_url, tmp_path):
     with ro.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM pair")).scalar() == 0
         with pytest.raises(OperationalError, match="readonly"):
-            conn.execute(text("INSERT INTO dataset (name, source, format, options, created_at) "
-                              "VALUES ('x', 'y', 'trl', '{}', '2026-01-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO dataset (name, source, format, options, created_at) "
+                    "VALUES ('x', 'y', 'trl', '{}', '2026-01-01')"
+                )
+            )
     with pytest.raises(ValueError, match="in-memory"):
         make_engine("sqlite:///:memory:")
 
 
 def _pair(ds: Dataset, i: int, **kw) -> Pair:
-    return Pair(dataset=ds, split="test", source_row=i, prompt=[{"role": "user", "content": "q"}],
-                prompt_text=kw.get("prompt_text", f"user: question {i}"),
-                chosen=kw.get("chosen", f"good answer {i}"), rejected=f"bad answer {i}",
-                category="c", content_hash=f"h{i}")
+    return Pair(
+        dataset=ds,
+        split="test",
+        source_row=i,
+        prompt=[{"role": "user", "content": "q"}],
+        prompt_text=kw.get("prompt_text", f"user: question {i}"),
+        chosen=kw.get("chosen", f"good answer {i}"),
+        rejected=f"bad answer {i}",
+        category="c",
+        content_hash=f"h{i}",
+    )
 
 
 def test_constraints_one_score_per_pair_and_foreign_keys(store):
@@ -77,8 +100,15 @@ def test_constraints_one_score_per_pair_and_foreign_keys(store):
         run = Run(kind="score", key="k", config={})
         s.add_all([ds, pair, run])
         s.flush()
-        row = dict(run_id=run.id, pair_id=pair.id, score_chosen=1.0, score_rejected=0.0, gap=1.0,
-                   tokens_chosen=3, tokens_rejected=3)
+        row = dict(
+            run_id=run.id,
+            pair_id=pair.id,
+            score_chosen=1.0,
+            score_rejected=0.0,
+            gap=1.0,
+            tokens_chosen=3,
+            tokens_rejected=3,
+        )
         s.add(PairScore(**row))
         s.flush()
         s.add(PairScore(**row))
@@ -101,5 +131,7 @@ def test_fts_search_follows_inserts_and_deletes(store, db_url):
     assert len(hits) == 1
     con.execute("DELETE FROM pair WHERE id = ?", hits[0])
     con.commit()
-    assert con.execute("SELECT count(*) FROM pair_fts WHERE pair_fts MATCH 'borealis'"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM pair_fts WHERE pair_fts MATCH 'borealis'").fetchone()[0]
+        == 0
+    )

@@ -34,9 +34,15 @@ def read_all(path, **kw):
 
 
 def test_pku_helpful_and_safe(tmp_path):
-    row = {"prompt": "How do I stay safe online?", "response_0": "Use strong passwords.",
-           "response_1": "Share your password freely.", "better_response_id": 1,
-           "safer_response_id": 0, "is_response_0_safe": True, "is_response_1_safe": False}
+    row = {
+        "prompt": "How do I stay safe online?",
+        "response_0": "Use strong passwords.",
+        "response_1": "Share your password freely.",
+        "better_response_id": 1,
+        "safer_response_id": 0,
+        "is_response_0_safe": True,
+        "is_response_1_safe": False,
+    }
     path = write_jsonl(tmp_path / "pku.jsonl", [row])
     name, [(_, rec)] = read_all(path)
     assert name == "pku-saferlhf"
@@ -47,22 +53,36 @@ def test_pku_helpful_and_safe(tmp_path):
 
 
 def test_align_anything_csv_labels_as_text(tmp_path):
-    rows = [{"question": "Name a primary colour.", "response_1": "Green.", "response_2": "Red.",
-             "overall_response": "2"},
-            {"question": "Two plus two?", "response_1": "Four.", "response_2": "Five.",
-             "overall_response": "1"}]
+    rows = [
+        {
+            "question": "Name a primary colour.",
+            "response_1": "Green.",
+            "response_2": "Red.",
+            "overall_response": "2",
+        },
+        {
+            "question": "Two plus two?",
+            "response_1": "Four.",
+            "response_2": "Five.",
+            "overall_response": "1",
+        },
+    ]
     name, out = read_all(write_csv(tmp_path / "aa.csv", rows))
     assert name == "align-anything"
-    assert [(n, r.chosen, r.rejected) for n, r in out] == [(1, "Red.", "Green."),
-                                                           (2, "Four.", "Five.")]
+    assert [(n, r.chosen, r.rejected) for n, r in out] == [
+        (1, "Red.", "Green."),
+        (2, "Four.", "Five."),
+    ]
 
 
 def test_hh_multi_turn_prompt_kept(tmp_path):
     name, [(_, rec)] = read_all(write_jsonl(tmp_path / "hh.jsonl", [HH_OK]))
     assert name == "hh-rlhf"
-    assert rec.prompt == [{"role": "user", "content": "Hi there"},
-                          {"role": "assistant", "content": "Hello!"},
-                          {"role": "user", "content": "How do I bake bread?"}]
+    assert rec.prompt == [
+        {"role": "user", "content": "Hi there"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "How do I bake bread?"},
+    ]
     assert rec.chosen.startswith("Mix flour") and rec.rejected == "No idea."
 
 
@@ -74,10 +94,14 @@ def test_hh_parse_rejects_non_transcript():
 def test_trl_strings_messages_and_implicit_prompt(tmp_path):
     rows = [
         {"prompt": "Say hi.", "chosen": "Hi!", "rejected": "No.", "category": "greet"},
-        {"prompt": [{"role": "system", "content": "Be brief."},
-                    {"role": "user", "content": "Say bye."}],
-         "chosen": [{"role": "assistant", "content": "Bye!"}],
-         "rejected": [{"role": "assistant", "content": "Hello?"}]},
+        {
+            "prompt": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Say bye."},
+            ],
+            "chosen": [{"role": "assistant", "content": "Bye!"}],
+            "rejected": [{"role": "assistant", "content": "Hello?"}],
+        },
     ]
     name, out = read_all(write_jsonl(tmp_path / "trl.jsonl", rows))
     assert name == "trl"
@@ -86,8 +110,10 @@ def test_trl_strings_messages_and_implicit_prompt(tmp_path):
     assert out[1][1].chosen == "Bye!"
 
     conv = [{"role": "user", "content": "Capital of Italy?"}]
-    implicit = {"chosen": conv + [{"role": "assistant", "content": "Rome."}],
-                "rejected": conv + [{"role": "assistant", "content": "Milan."}]}
+    implicit = {
+        "chosen": conv + [{"role": "assistant", "content": "Rome."}],
+        "rejected": conv + [{"role": "assistant", "content": "Milan."}],
+    }
     name, [(_, rec)] = read_all(write_jsonl(tmp_path / "implicit.jsonl", [implicit]))
     assert name == "trl" and rec.prompt == conv and rec.chosen == "Rome."
 
@@ -100,8 +126,9 @@ def test_json_parquet_and_datasets_dir(tmp_path):
     rows = [{"prompt": f"Q{i}?", "chosen": f"A{i}.", "rejected": f"B{i}."} for i in range(3)]
     (tmp_path / "d.json").write_text(json.dumps({"data": rows}))
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
-    DatasetDict({"train": Dataset.from_list(rows[:2]), "test": Dataset.from_list(rows[2:])}
-                ).save_to_disk(str(tmp_path / "saved"))
+    DatasetDict(
+        {"train": Dataset.from_list(rows[:2]), "test": Dataset.from_list(rows[2:])}
+    ).save_to_disk(str(tmp_path / "saved"))
     for src in ("d.json", "d.parquet"):
         name, out = read_all(tmp_path / src)
         assert name == "trl" and [r.chosen for _, r in out] == ["A0.", "A1.", "A2."]
@@ -110,21 +137,35 @@ def test_json_parquet_and_datasets_dir(tmp_path):
 
 
 def test_column_mapping(tmp_path):
-    rows = [{"q": "Best pet?", "good": "A dog or a cat, depending on you.", "bad": "A shark.",
-             "topic": "pets"}]
+    rows = [
+        {
+            "q": "Best pet?",
+            "good": "A dog or a cat, depending on you.",
+            "bad": "A shark.",
+            "topic": "pets",
+        }
+    ]
     path = write_jsonl(tmp_path / "custom.jsonl", rows)
     with pytest.raises(DataFormatError, match="no known layout"):
         read_all(path)
     name, [(_, rec)] = read_all(
-        path, mapping={"prompt": "q", "chosen": "good", "rejected": "bad", "category": "topic"})
+        path, mapping={"prompt": "q", "chosen": "good", "rejected": "bad", "category": "topic"}
+    )
     assert name == "mapping" and rec.rejected == "A shark." and rec.category == "pets"
     with pytest.raises(DataFormatError, match="needs prompt=COL"):
         choose_reader([], mapping={"prompt": "q"})
 
 
 def test_ambiguous_layout_names_candidates(tmp_path):
-    row = {"prompt": "p", "chosen": "c", "rejected": "r", "response_0": "a", "response_1": "b",
-           "better_response_id": 0, "safer_response_id": 0}
+    row = {
+        "prompt": "p",
+        "chosen": "c",
+        "rejected": "r",
+        "response_0": "a",
+        "response_1": "b",
+        "better_response_id": 0,
+        "safer_response_id": 0,
+    }
     with pytest.raises(DataFormatError, match="ambiguous.*pku-saferlhf.*trl"):
         read_all(write_jsonl(tmp_path / "both.jsonl", [row]))
     name, _ = read_all(tmp_path / "both.jsonl", fmt="trl")
@@ -133,14 +174,22 @@ def test_ambiguous_layout_names_candidates(tmp_path):
 
 BAD_ROWS = [
     ({"question": "Q?", "response_1": "A.", "overall_response": 1}, "missing field `response_2`"),
-    ({"question": 7, "response_1": "A.", "response_2": "B.", "overall_response": 1},
-     "field `question` is int, expected text"),
-    ({"question": "Q?", "response_1": "A.", "response_2": "B.", "overall_response": 3},
-     "invalid label: `overall_response` is 3, expected 1 or 2"),
-    ({"question": "Q?", "response_1": "   ", "response_2": "B.", "overall_response": 1},
-     "empty text in `response_1`"),
-    ({"question": "Q?", "response_1": "Same.", "response_2": "Same.", "overall_response": 2},
-     "identical responses"),
+    (
+        {"question": 7, "response_1": "A.", "response_2": "B.", "overall_response": 1},
+        "field `question` is int, expected text",
+    ),
+    (
+        {"question": "Q?", "response_1": "A.", "response_2": "B.", "overall_response": 3},
+        "invalid label: `overall_response` is 3, expected 1 or 2",
+    ),
+    (
+        {"question": "Q?", "response_1": "   ", "response_2": "B.", "overall_response": 1},
+        "empty text in `response_1`",
+    ),
+    (
+        {"question": "Q?", "response_1": "Same.", "response_2": "Same.", "overall_response": 2},
+        "identical responses",
+    ),
 ]
 
 
@@ -160,8 +209,7 @@ def test_every_bad_row_reason_with_its_row_number(tmp_path):
     for number, reason in expected.items():
         assert got[number] == reason
     assert got[len(BAD_ROWS) + 2].startswith("invalid JSON")
-    assert got[len(BAD_ROWS) + 3] == (
-        f"undecodable text: invalid UTF-8 at byte {offset}")
+    assert got[len(BAD_ROWS) + 3] == (f"undecodable text: invalid UTF-8 at byte {offset}")
 
 
 def test_hh_and_trl_row_errors(tmp_path):
@@ -177,8 +225,7 @@ def test_hh_and_trl_row_errors(tmp_path):
 
 def test_undecodable_csv_row(tmp_path):
     path = tmp_path / "aa.csv"
-    path.write_bytes(b"question,response_1,response_2,overall_response\n"
-                     b"Q1,A,B,1\nQ\xff2,A,B,1\n")
+    path.write_bytes(b"question,response_1,response_2,overall_response\nQ1,A,B,1\nQ\xff2,A,B,1\n")
     _, out = read_all(path)
     assert out[0][1].chosen == "A"
     assert out[1] == (2, "undecodable text: invalid UTF-8")

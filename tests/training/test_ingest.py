@@ -23,8 +23,9 @@ def test_ingest_stores_pairs_and_bad_rows_and_reingest_adds_nothing(store, tmp_p
     assert (report.rows, report.added, report.duplicates, report.rejected) == (23, 20, 1, 2)
     assert report.reasons == {"identical responses": 1, "empty response (chosen)": 1}
     with store() as s:
-        bad = s.execute(select(RejectedRow.source_row, RejectedRow.reason)
-                        .order_by(RejectedRow.source_row)).all()
+        bad = s.execute(
+            select(RejectedRow.source_row, RejectedRow.reason).order_by(RejectedRow.source_row)
+        ).all()
         assert bad == [(6, "identical responses"), (10, "empty response (chosen)")]
         splits = dict(s.execute(select(Pair.split, func.count()).group_by(Pair.split)).all())
         assert set(splits) == {"train", "test"} and sum(splits.values()) == 20
@@ -41,8 +42,7 @@ def test_row_split_column_wins(store, tmp_path):
     rows = trl_rows(4)
     for i, row in enumerate(rows):
         row["split"] = "test" if i % 2 else "train"
-    report = ingest(store, write_jsonl(tmp_path / "s.jsonl", rows), split="other",
-                    progress=False)
+    report = ingest(store, write_jsonl(tmp_path / "s.jsonl", rows), split="other", progress=False)
     assert report.splits == {"train": 2, "test": 2}
 
 
@@ -63,8 +63,9 @@ def _hh_empty_final_reply_rows() -> list[int]:
     rows = []
     for number, line in enumerate(HH_FILE.read_text(encoding="utf-8").splitlines(), start=1):
         row = json.loads(line)
-        if any(not row[side].rsplit("\n\nAssistant:", 1)[1].strip()
-               for side in ("chosen", "rejected")):
+        if any(
+            not row[side].rsplit("\n\nAssistant:", 1)[1].strip() for side in ("chosen", "rejected")
+        ):
             rows.append(number)
     return rows
 

@@ -20,15 +20,23 @@ class Boom(RuntimeError):
 
 @pytest.fixture
 def dataset(store, tmp_path):
-    ingest(store, write_jsonl(tmp_path / "p.jsonl", trl_rows(11)), name="p", split="test",
-           progress=False)
+    ingest(
+        store,
+        write_jsonl(tmp_path / "p.jsonl", trl_rows(11)),
+        name="p",
+        split="test",
+        progress=False,
+    )
     return "p"
 
 
 def _rows(store, run_id):
     with store() as s:
-        return s.execute(select(PairScore.pair_id, PairScore.score_chosen, PairScore.score_rejected)
-                         .where(PairScore.run_id == run_id).order_by(PairScore.pair_id)).all()
+        return s.execute(
+            select(PairScore.pair_id, PairScore.score_chosen, PairScore.score_rejected)
+            .where(PairScore.run_id == run_id)
+            .order_by(PairScore.pair_id)
+        ).all()
 
 
 def test_interrupted_run_resumes_with_one_row_per_pair(store, dataset, tiny_lm):
@@ -37,8 +45,15 @@ def test_interrupted_run_resumes_with_one_row_per_pair(store, dataset, tiny_lm):
             raise Boom("injected")
 
     with pytest.raises(Boom):
-        run_score_job(store, str(tiny_lm), dataset, "test", batch_size=3, on_batch=crash_after_two,
-                      progress=False)
+        run_score_job(
+            store,
+            str(tiny_lm),
+            dataset,
+            "test",
+            batch_size=3,
+            on_batch=crash_after_two,
+            progress=False,
+        )
     with store() as s:
         run = s.scalars(select(Run)).one()
         assert run.status == "failed" and "injected" in run.error

@@ -9,8 +9,10 @@ from preflens.errors import ModelError
 from training.models import load_reward_model, load_tokenizer, resolve_model
 from training.score import encode, score_encoded, score_texts
 
-PROMPTS = [[{"role": "user", "content": "What is the capital of France?" + " Please." * i}]
-           for i in range(7)]
+PROMPTS = [
+    [{"role": "user", "content": "What is the capital of France?" + " Please." * i}]
+    for i in range(7)
+]
 RESPONSES = ["Paris." * (1 + i % 3) + " It is on the Seine." * (i % 4) for i in range(7)]
 
 
@@ -87,7 +89,8 @@ def test_embedded_model_scores_padding_invariant(embedded_model):
     left = [s for s, _ in score_texts(rm, prompts, responses, padding_side="left")]
     np.testing.assert_allclose(left, right, atol=1e-5)
     text = rm.tokenizer.apply_chat_template(
-        [*prompts[0], {"role": "assistant", "content": responses[0]}], tokenize=False)
+        [*prompts[0], {"role": "assistant", "content": responses[0]}], tokenize=False
+    )
     assert "<|im_start|>assistant" in text and text.rstrip().endswith("<|im_end|>")
 
 
