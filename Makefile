@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.preflens-installed
-EXTRAS ?= train,dev
+EXTRAS ?= train,api,dashboard,dev
 
 .PHONY: install model demo test test-all lint clean
 

@@ -1,9 +1,10 @@
 """Typed ORM models of the store.
 
-Tables: ``dataset``, ``pair``, ``rejected_row``, ``checkpoint``, ``run``, ``pair_score``
-and ``metric``. Indexes are named for the queries that need them: score gap within a
-run, category within a run, pairs of a dataset split. Text search over prompts and
-responses uses an FTS5 table on SQLite (created by the migration) and LIKE elsewhere.
+Tables: ``dataset``, ``pair``, ``rejected_row``, ``checkpoint``, ``run``, ``pair_score``,
+``metric``, ``generation`` and ``generation_score``. Indexes are named for the queries
+that need them: score gap within a run, category within a run, pairs of a dataset split.
+Text search over prompts and responses uses an FTS5 table on SQLite (created by the
+migration) and LIKE elsewhere.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ class Run(Base):
     checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoint.id"))
     dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
     split: Mapped[str | None] = mapped_column(String(50))
+    # The run this one derives from: the score run after training points at the training
+    # run, a generation-scoring run at the generation run.
+    parent_run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -154,3 +158,39 @@ class Metric(Base):
     step: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
     value: Mapped[float] = mapped_column(Float)
+
+
+class Generation(Base):
+    """One policy's answer to one pair's prompt, within a generation run."""
+
+    __tablename__ = "generation"
+    __table_args__ = (
+        UniqueConstraint("run_id", "pair_id", "policy"),
+        Index("ix_generation_run_policy", "run_id", "policy"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
+    policy: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    finish_reason: Mapped[str] = mapped_column(String(20))  # stop | length
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class GenerationScore(Base):
+    """A reward model's score of one stored generation, within a generation-scoring run."""
+
+    __tablename__ = "generation_score"
+    __table_args__ = (
+        UniqueConstraint("run_id", "generation_id"),
+        Index("ix_generation_score_run_score", "run_id", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
+    generation_id: Mapped[int] = mapped_column(ForeignKey("generation.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -24,8 +24,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, readonly: bool = False, busy_timeout_ms: int = 30_000) -> Engine:
-    """Create an engine; for SQLite, create the file's folder and set the pragmas."""
+def make_engine(
+    url: str, *, readonly: bool = False, busy_timeout_ms: int = 30_000, foreign_keys: bool = True
+) -> Engine:
+    """Create an engine; for SQLite, create the file's folder and set the pragmas.
+
+    ``foreign_keys=False`` is for migrations only: SQLite's batch mode copies and drops
+    tables, and with foreign keys on, dropping a table cascades into its children.
+    """
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True)
     parsed = make_url(url)
@@ -45,7 +51,7 @@ def make_engine(url: str, *, readonly: bool = False, busy_timeout_ms: int = 30_0
         cur = dbapi_conn.cursor()
         if not readonly:
             cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from db.base import Base
-from db.migrate import current_revision, upgrade
+from db.migrate import alembic_config, current_revision, upgrade
 from db.models import Dataset, Pair, PairScore, Run
 from db.session import make_engine
 
@@ -19,7 +20,10 @@ def test_migrations_apply_to_empty_database_and_match_models(db_url):
     from alembic.migration import MigrationContext
 
     upgrade(db_url)
-    assert current_revision(db_url) == "0001"
+    assert (
+        current_revision(db_url)
+        == ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()
+    )
     engine = make_engine(db_url)
     tables = set(inspect(engine).get_table_names())
     assert {
@@ -135,3 +139,33 @@ def test_fts_search_follows_inserts_and_deletes(store, db_url):
         con.execute("SELECT count(*) FROM pair_fts WHERE pair_fts MATCH 'borealis'").fetchone()[0]
         == 0
     )
+
+
+def test_upgrade_keeps_existing_rows(db_url):
+    """0001 -> head rebuilds the run table on SQLite; scores that point at runs survive."""
+    upgrade(db_url, "0001")
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO dataset (id, name, source, format, options, created_at)"
+            " VALUES (1, 'd', 's', 'trl', '{}', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO pair (id, dataset_id, split, source_row, prompt, "
+            "prompt_text, chosen, rejected, content_hash) VALUES "
+            "(1, 1, 'test', 1, '[]', 'p', 'c', 'r', 'h')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO run (id, kind, key, status, progress, config, "
+            "created_at) VALUES (1, 'score', 'k', 'done', 1, '{}', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO pair_score (run_id, pair_id, score_chosen, "
+            "score_rejected, gap, tokens_chosen, tokens_rejected, "
+            "truncated_chosen, truncated_rejected) VALUES (1, 1, 1, 0, 1, 2, 2, 0, 0)"
+        )
+    engine.dispose()
+    upgrade(db_url)
+    with make_engine(db_url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM pair_score").scalar() == 1
+        assert conn.exec_driver_sql("SELECT parent_run_id FROM run").scalar() is None
