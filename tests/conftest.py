@@ -72,3 +72,11 @@ def embedded_model() -> Path:
             pytest.fail(f"embedded model missing from {REPO_MODEL_CACHE}: `make test` pulls it")
         pytest.skip(f"embedded model not pulled into {REPO_MODEL_CACHE}; run `make model`")
     return path
+
+
+@pytest.fixture(scope="session")
+def stopping_lm(tmp_path_factory) -> Path:
+    """A tiny causal LM that answers "ok" and then ends its turn (greedy decoding)."""
+    from tests.factories import make_stopping_lm_dir
+
+    return make_stopping_lm_dir(tmp_path_factory.mktemp("stopping-lm"))

@@ -102,3 +102,34 @@ def trl_rows(n: int, category: str | None = None) -> list[dict[str, Any]]:
             row["category"] = category
         rows.append(row)
     return rows
+
+
+def make_stopping_lm_dir(path: Path, answer: str = "ok", steps: int = 30) -> Path:
+    """A tiny causal LM trained for a few steps to answer every chat prompt with
+    ``answer`` followed by the end-of-turn token, so greedy generation stops by itself."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    make_tiny_lm_dir(path)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path)
+    texts = [
+        tok.apply_chat_template(
+            [{"role": "user", "content": c}], tokenize=False, add_generation_prompt=True
+        )
+        + answer
+        + "<|im_end|>"
+        for c in CORPUS
+    ]
+    batch = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(steps):
+        for ids in batch:
+            x = torch.tensor([ids])
+            loss = model(input_ids=x, labels=x).loss
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+    model.save_pretrained(path)
+    return path

@@ -46,7 +46,7 @@ def run_demo(make_session: sessionmaker[Session], out: Callable[[str], None]) ->
         batch_size=DEMO_BATCH_SIZE,
         max_length=DEMO_MAX_LENGTH,
     )
-    note = "reused the finished run" if result.reused else f"scored {result.scored_now} pairs"
+    note = "reused the finished run" if result.reused else f"scored {result.done_now} pairs"
     out(f"score run {result.run.id}: {note}")
     print_score_summary(result.run.summary or {}, "  before training: ")
     out("Next: `preflens runs` lists the runs; `preflens datasets` the data.")

@@ -8,12 +8,8 @@ the unique (run, pair) constraint means a pair can never get a second row.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,21 +17,11 @@ from tqdm.auto import tqdm
 
 from db import queries
 from db.models import PairScore, Run
+from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run, set_progress
 from training.models import RewardModel, load_reward_model, resolve_model
 from training.score import encode, score_encoded
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ScoreResult:
-    run: Run
-    reused: bool  # the run was already complete; nothing was scored
-    scored_now: int  # pairs scored by this call
-
-
-def job_key(**parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def run_score_job(
@@ -47,49 +33,46 @@ def run_score_job(
     batch_size: int = 8,
     max_length: int = 512,
     head_seed: int = 0,
+    parent_run_id: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     progress: bool = True,
-) -> ScoreResult:
+) -> JobResult:
     """Score both responses of every pair in ``dataset``/``split`` with a reward model.
 
     ``batch_size`` counts pairs: each forward pass scores 2 x batch_size sequences.
     ``on_batch(k)`` is called after batch k (0-based) is committed.
     """
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
+    spec = model.spec if isinstance(model, RewardModel) else str(model)
     with make_session() as session:
         ds = queries.get_dataset(session, dataset)
-        key = job_key(
-            model=path, dataset=ds.id, split=split, max_length=max_length, head_seed=head_seed
-        )
-        run = queries.find_run(session, "score", key)
-        if run is not None and run.status == "done":
-            return ScoreResult(run, reused=True, scored_now=0)
-        total = queries.count_pairs(session, ds.id, split)
-        if run is None:
-            run = Run(
-                kind="score",
-                key=key,
-                dataset_id=ds.id,
-                split=split,
-                total=total,
-                config={
-                    "model": str(model if isinstance(model, str) else model.spec),
-                    "model_path": path,
-                    "batch_size": batch_size,
-                    "max_length": max_length,
-                    "head_seed": head_seed,
-                },
-            )
-            session.add(run)
-        run.status, run.error, run.total = "running", None, total
-        run.started_at = run.started_at or datetime.now(UTC)
-        session.commit()
-        run_id, dataset_id = run.id, ds.id
-
-    try:
+        dataset_id, total = ds.id, queries.count_pairs(session, ds.id, split)
+    key = job_key(
+        model=path, dataset=dataset_id, split=split, max_length=max_length, head_seed=head_seed
+    )
+    config = {
+        "model": spec,
+        "model_path": path,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "head_seed": head_seed,
+    }
+    run, done = open_run(
+        make_session,
+        "score",
+        key,
+        dataset_id=dataset_id,
+        split=split,
+        total=total,
+        config=config,
+        parent_run_id=parent_run_id,
+    )
+    if done:
+        return JobResult(run, reused=True, done_now=0)
+    with failing_marks_run(make_session, run.id):
         scored = _score_missing(
             make_session,
-            run_id,
+            run.id,
             dataset_id,
             split,
             model,
@@ -99,21 +82,8 @@ def run_score_job(
             on_batch,
             progress,
         )
-    except BaseException as exc:
-        with make_session() as session:
-            failed = session.get(Run, run_id)
-            failed.status = "failed"
-            failed.error = f"{type(exc).__name__}: {exc}"[:2000]
-            session.commit()
-        raise
-
-    with make_session() as session:
-        run = session.get(Run, run_id)
-        run.summary = queries.score_summary(session, run_id)
-        run.status, run.progress = "done", 1.0
-        run.finished_at = datetime.now(UTC)
-        session.commit()
-        return ScoreResult(run, reused=False, scored_now=scored)
+    run = finish_run(make_session, run.id, lambda s: queries.score_summary(s, run.id))
+    return JobResult(run, reused=False, done_now=scored)
 
 
 def _score_missing(
@@ -133,17 +103,15 @@ def _score_missing(
             (p.id, p.prompt, p.chosen, p.rejected, p.category)
             for p in queries.unscored_pairs(session, run_id, dataset_id, split)
         ]
-        run = session.get(Run, run_id)
-        total, done_before = run.total or len(pairs), (run.total or 0) - len(pairs)
+        total = session.get(Run, run_id).total or len(pairs)
     if not pairs:
         return 0
     rm = model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
     with make_session() as session:
-        run = session.get(Run, run_id)
         ckpt = queries.get_or_create_checkpoint(
             session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
         )
-        run.checkpoint_id = ckpt.id
+        session.get(Run, run_id).checkpoint_id = ckpt.id
         session.commit()
 
     tok = rm.tokenizer
@@ -154,10 +122,8 @@ def _score_missing(
     # (and an out-of-memory error, if any, shows up in the first batch).
     order = sorted(range(len(pairs)), key=lambda i: -max(enc[i][0].n_tokens, enc[i][1].n_tokens))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    done = done_before
-    bar = tqdm(
-        total=total, initial=done_before, desc="scoring pairs", unit="pair", disable=not progress
-    )
+    done = total - len(pairs)
+    bar = tqdm(total=total, initial=done, desc="scoring pairs", unit="pair", disable=not progress)
     for k, batch in enumerate(batches):
         flat = [enc[i][0] for i in batch] + [enc[i][1] for i in batch]
         scores = score_encoded(rm, flat, batch_size=len(flat), sort_by_length=False)
@@ -182,7 +148,7 @@ def _score_missing(
         done += len(batch)
         with make_session() as session:
             session.execute(insert(PairScore), rows)
-            session.get(Run, run_id).progress = done / max(total, 1)
+            set_progress(session, run_id, done, total)
             session.commit()
         bar.update(len(batch))
         if on_batch is not None:

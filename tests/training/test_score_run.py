@@ -61,7 +61,7 @@ def test_interrupted_run_resumes_with_one_row_per_pair(store, dataset, tiny_lm):
         assert run.progress == pytest.approx(6 / 11)
 
     result = run_score_job(store, str(tiny_lm), dataset, "test", batch_size=3, progress=False)
-    assert not result.reused and result.scored_now == 5 and result.run.status == "done"
+    assert not result.reused and result.done_now == 5 and result.run.status == "done"
     rows = _rows(store, result.run.id)
     with store() as s:
         pairs = s.scalars(select(Pair).order_by(Pair.id)).all()

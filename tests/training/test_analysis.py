@@ -1,0 +1,38 @@
+"""Policy comparison statistics against independent computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.analysis import compare, pearson, policy_stats, ranks, spearman
+
+
+def test_ranks_average_ties():
+    assert ranks(np.array([10.0, 20.0, 10.0, 5.0])).tolist() == [2.5, 4.0, 2.5, 1.0]
+
+
+def test_correlations_match_definitions():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=50)
+    y = 2 * x + rng.normal(size=50)
+    cov = np.mean((x - x.mean()) * (y - y.mean()))
+    assert pearson(x, y) == pytest.approx(cov / (x.std() * y.std()))
+    # Spearman is invariant under monotone transforms, Pearson is not.
+    assert spearman(x, np.exp(y)) == pytest.approx(spearman(x, y))
+    assert pearson(x, np.exp(y)) != pytest.approx(pearson(x, y))
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert pearson([1, 1, 1], [1, 2, 3]) is None
+
+
+def test_compare_counts_wins_ties_losses():
+    out = compare([1.0, 2.0, 3.0, 4.0], [0.0, 2.05, 5.0, 4.0], tie_margin=0.1)
+    assert (out["wins"], out["ties"], out["losses"]) == (1, 2, 1)
+    assert out["win_rate"] == pytest.approx(0.25)
+    assert out["mean_diff"] == pytest.approx(np.mean([1.0, -0.05, -2.0, 0.0]))
+
+
+def test_policy_stats():
+    out = policy_stats([1.0, 3.0], chars=[10, 30], tokens=[2, 6], cut=[False, True])
+    assert out["mean"] == 2.0 and out["std"] == 1.0 and out["cut_at_limit"] == 1
+    assert out["mean_chars"] == 20 and out["pearson_length_score"] == pytest.approx(1.0)

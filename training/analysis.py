@@ -1,0 +1,75 @@
+"""Pure numpy statistics for comparing policies (no torch, no database)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks from 1, ties sharing their average rank (as Spearman's rho needs)."""
+    order = np.argsort(x, kind="mergesort")
+    sorted_x = x[order]
+    r = np.empty(len(x), dtype=np.float64)
+    start = 0
+    while start < len(x):
+        end = start
+        while end + 1 < len(x) and sorted_x[end + 1] == sorted_x[start]:
+            end += 1
+        r[order[start : end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    return r
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Pearson correlation; None when undefined (fewer than 2 points or a constant side)."""
+    a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return None
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(a) < 2:
+        return None
+    return pearson(ranks(a), ranks(b))
+
+
+def policy_stats(
+    scores: Sequence[float], chars: Sequence[int], tokens: Sequence[int], cut: Sequence[bool]
+) -> dict:
+    """Mean and std of a policy's RM scores, lengths, answers cut at the limit, and the
+    correlation of length (characters) with score."""
+    s = np.asarray(scores, dtype=np.float64)
+    if len(s) == 0:
+        return {"n": 0}
+    return {
+        "n": int(len(s)),
+        "mean": float(s.mean()),
+        "std": float(s.std()),
+        "mean_chars": float(np.mean(chars)),
+        "mean_tokens": float(np.mean(tokens)),
+        "cut_at_limit": int(np.sum(cut)),
+        "pearson_length_score": pearson(chars, s),
+        "spearman_length_score": spearman(chars, s),
+    }
+
+
+def compare(a: Sequence[float], b: Sequence[float], tie_margin: float = 0.0) -> dict:
+    """Policy A against policy B on the same prompts: A wins where score_A - score_B is
+    above ``tie_margin``, loses where below -``tie_margin``, ties otherwise."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    n = len(d)
+    wins, losses = int(np.sum(d > tie_margin)), int(np.sum(d < -tie_margin))
+    return {
+        "n": n,
+        "mean_diff": float(d.mean()) if n else None,
+        "std_diff": float(d.std()) if n else None,
+        "wins": wins,
+        "ties": n - wins - losses,
+        "losses": losses,
+        "win_rate": wins / n if n else None,
+        "tie_margin": tie_margin,
+    }
