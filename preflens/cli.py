@@ -144,7 +144,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         head_seed=args.head_seed,
     )
     run = result.run
-    state = "already complete, reused" if result.reused else f"scored {result.scored_now} pairs"
+    state = "already complete, reused" if result.reused else f"scored {result.done_now} pairs"
     out(f"score run {run.id} ({state})")
     print_score_summary(run.summary or {}, "  ")
     return 0
