@@ -8,10 +8,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Checkpoint, Dataset, Pair, PairScore, RejectedRow, Run
+from db.models import Checkpoint, Dataset, Metric, Pair, PairScore, RejectedRow, Run
 from preflens.errors import NotFoundError
 
 
@@ -75,25 +75,38 @@ def find_run(session: Session, kind: str, key: str) -> Run | None:
     return session.scalars(stmt).first()
 
 
-def pairs_query(dataset_id: int, split: str | None):
+def pairs_query(dataset_id: int, split: str | None, limit: int | None = None):
+    """Pairs of a dataset split (None: all splits) by id; ``limit``: the first N only."""
     stmt = select(Pair).where(Pair.dataset_id == dataset_id)
     if split is not None:
         stmt = stmt.where(Pair.split == split)
-    return stmt
+    return stmt.order_by(Pair.id).limit(limit)
 
 
-def count_pairs(session: Session, dataset_id: int, split: str | None) -> int:
-    stmt = select(func.count()).select_from(pairs_query(dataset_id, split).subquery())
+def count_pairs(
+    session: Session, dataset_id: int, split: str | None, limit: int | None = None
+) -> int:
+    stmt = select(func.count()).select_from(pairs_query(dataset_id, split, limit).subquery())
     return session.scalar(stmt) or 0
 
 
 def unscored_pairs(
-    session: Session, run_id: int, dataset_id: int, split: str | None
+    session: Session, run_id: int, dataset_id: int, split: str | None, limit: int | None = None
 ) -> Sequence[Pair]:
-    """Pairs of the run's dataset split that have no score row in the run yet."""
+    """Pairs of the run's dataset split (the first ``limit``) with no score row in the run."""
+    chosen = pairs_query(dataset_id, split, limit).subquery()
     scored = select(PairScore.pair_id).where(PairScore.run_id == run_id)
-    stmt = pairs_query(dataset_id, split).where(Pair.id.not_in(scored)).order_by(Pair.id)
+    stmt = (
+        select(Pair)
+        .join(chosen, chosen.c.id == Pair.id)
+        .where(Pair.id.not_in(scored))
+        .order_by(Pair.id)
+    )
     return session.scalars(stmt).all()
+
+
+def clear_metrics(session: Session, run_id: int) -> None:
+    session.execute(delete(Metric).where(Metric.run_id == run_id))
 
 
 def score_summary(session: Session, run_id: int) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def run_generate_job(
     paths = {name: resolve_model(spec) for name, spec in policies.items()}
     with make_session() as session:
         ds = queries.get_dataset(session, dataset)
-        stmt = queries.pairs_query(ds.id, split).order_by(Pair.id).limit(limit)
+        stmt = queries.pairs_query(ds.id, split, limit)
         pair_ids = [p.id for p in session.scalars(stmt)]
         dataset_id = ds.id
     sampling = {

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
 from db import queries
 from db.models import PairScore, Run
+from training import distributed as dist
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run, set_progress
 from training.models import RewardModel, load_reward_model, resolve_model
 from training.score import encode, score_encoded
@@ -33,6 +34,7 @@ def run_score_job(
     batch_size: int = 8,
     max_length: int = 512,
     head_seed: int = 0,
+    limit: int | None = None,
     parent_run_id: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     progress: bool = True,
@@ -40,15 +42,23 @@ def run_score_job(
     """Score both responses of every pair in ``dataset``/``split`` with a reward model.
 
     ``batch_size`` counts pairs: each forward pass scores 2 x batch_size sequences.
-    ``on_batch(k)`` is called after batch k (0-based) is committed.
+    ``limit`` scores only the first N pairs (by id). ``on_batch(k)`` is called after
+    batch k (0-based) is committed. Under ``accelerate launch`` each process scores every
+    world_size-th batch and writes its own rows; the main process owns the run record.
     """
+    dist.init()
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
     spec = model.spec if isinstance(model, RewardModel) else str(model)
     with make_session() as session:
         ds = queries.get_dataset(session, dataset)
-        dataset_id, total = ds.id, queries.count_pairs(session, ds.id, split)
+        dataset_id, total = ds.id, queries.count_pairs(session, ds.id, split, limit)
     key = job_key(
-        model=path, dataset=dataset_id, split=split, max_length=max_length, head_seed=head_seed
+        model=path,
+        dataset=dataset_id,
+        split=split,
+        max_length=max_length,
+        head_seed=head_seed,
+        limit=limit,
     )
     config = {
         "model": spec,
@@ -56,25 +66,36 @@ def run_score_job(
         "batch_size": batch_size,
         "max_length": max_length,
         "head_seed": head_seed,
+        "limit": limit,
     }
-    run, done = open_run(
-        make_session,
-        "score",
-        key,
-        dataset_id=dataset_id,
-        split=split,
-        total=total,
-        config=config,
-        parent_run_id=parent_run_id,
-    )
-    if done:
-        return JobResult(run, reused=True, done_now=0)
-    with failing_marks_run(make_session, run.id):
-        scored = _score_missing(
+    state = None
+    if dist.is_main():
+        run, done = open_run(
             make_session,
-            run.id,
-            dataset_id,
-            split,
+            "score",
+            key,
+            dataset_id=dataset_id,
+            split=split,
+            total=total,
+            config=config,
+            parent_run_id=parent_run_id,
+        )
+        state = (run.id, done)
+    run_id, done = dist.broadcast(state)
+    if done:
+        return JobResult(_load_run(make_session, run_id), reused=True, done_now=0)
+    with make_session() as session:
+        pending = [
+            (p.id, p.prompt, p.chosen, p.rejected, p.category)
+            for p in queries.unscored_pairs(session, run_id, dataset_id, split, limit)
+        ]
+    dist.barrier()  # every process has read the same pending list before anyone writes
+    with failing_marks_run(make_session, run_id):
+        scored = _score_pairs(
+            make_session,
+            run_id,
+            pending,
+            total,
             model,
             batch_size,
             max_length,
@@ -82,15 +103,23 @@ def run_score_job(
             on_batch,
             progress,
         )
-    run = finish_run(make_session, run.id, lambda s: queries.score_summary(s, run.id))
-    return JobResult(run, reused=False, done_now=scored)
+    dist.barrier()
+    if dist.is_main():
+        finish_run(make_session, run_id, lambda s: queries.score_summary(s, run_id))
+    dist.barrier()
+    return JobResult(_load_run(make_session, run_id), reused=False, done_now=scored)
 
 
-def _score_missing(
+def _load_run(make_session: sessionmaker[Session], run_id: int) -> Run:
+    with make_session() as session:
+        return queries.get_run(session, run_id)
+
+
+def _score_pairs(
     make_session: sessionmaker[Session],
     run_id: int,
-    dataset_id: int,
-    split: str | None,
+    pairs: list[tuple],
+    total: int,
     model: str | RewardModel,
     batch_size: int,
     max_length: int,
@@ -98,21 +127,16 @@ def _score_missing(
     on_batch: Callable[[int], None] | None,
     progress: bool,
 ) -> int:
-    with make_session() as session:
-        pairs = [
-            (p.id, p.prompt, p.chosen, p.rejected, p.category)
-            for p in queries.unscored_pairs(session, run_id, dataset_id, split)
-        ]
-        total = session.get(Run, run_id).total or len(pairs)
     if not pairs:
         return 0
     rm = model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
-    with make_session() as session:
-        ckpt = queries.get_or_create_checkpoint(
-            session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
-        )
-        session.get(Run, run_id).checkpoint_id = ckpt.id
-        session.commit()
+    if dist.is_main():
+        with make_session() as session:
+            ckpt = queries.get_or_create_checkpoint(
+                session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
+            )
+            session.get(Run, run_id).checkpoint_id = ckpt.id
+            session.commit()
 
     tok = rm.tokenizer
     enc = [
@@ -122,9 +146,16 @@ def _score_missing(
     # (and an out-of-memory error, if any, shows up in the first batch).
     order = sorted(range(len(pairs)), key=lambda i: -max(enc[i][0].n_tokens, enc[i][1].n_tokens))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    done = total - len(pairs)
-    bar = tqdm(total=total, initial=done, desc="scoring pairs", unit="pair", disable=not progress)
-    for k, batch in enumerate(batches):
+    mine = batches[dist.rank() :: dist.world_size()]
+    bar = tqdm(
+        total=total,
+        initial=total - len(pairs),
+        desc="scoring pairs",
+        unit="pair",
+        disable=not progress or not dist.is_main(),
+    )
+    scored = 0
+    for k, batch in enumerate(mine):
         flat = [enc[i][0] for i in batch] + [enc[i][1] for i in batch]
         scores = score_encoded(rm, flat, batch_size=len(flat), sort_by_length=False)
         rows = []
@@ -145,13 +176,16 @@ def _score_missing(
                     "truncated_rejected": er.truncated,
                 }
             )
-        done += len(batch)
+        scored += len(batch)
         with make_session() as session:
             session.execute(insert(PairScore), rows)
+            done = session.scalar(
+                select(func.count()).select_from(PairScore).where(PairScore.run_id == run_id)
+            )
             set_progress(session, run_id, done, total)
             session.commit()
-        bar.update(len(batch))
+        bar.update(len(batch) * dist.world_size())
         if on_batch is not None:
             on_batch(k)
     bar.close()
-    return len(pairs)
+    return scored

@@ -1,0 +1,55 @@
+"""Self-describing checkpoints: ``run.json`` beside the weights, and a checkpoint row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Pair
+from preflens import __version__
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_commit() -> str | None:
+    """The commit of the PrefLens source tree, when it is a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def dataset_hash(session: Session, dataset_id: int, split: str | None) -> str:
+    """A hash over the content hashes of the pairs used, in a stable order."""
+    stmt = select(Pair.content_hash).where(Pair.dataset_id == dataset_id)
+    if split is not None:
+        stmt = stmt.where(Pair.split == split)
+    digest = hashlib.sha256()
+    for h in sorted(session.scalars(stmt)):
+        digest.update(h.encode())
+    return digest.hexdigest()
+
+
+def write_run_json(output: Path, kind: str, config: Any, **extra: Any) -> dict[str, Any]:
+    """Write ``run.json`` into the checkpoint folder and return what was written."""
+    record = {
+        "kind": kind,
+        "config": asdict(config) if is_dataclass(config) else dict(config),
+        "preflens_version": __version__,
+        "git_commit": git_commit(),
+        "written_at": datetime.now(UTC).isoformat(),
+        **extra,
+    }
+    (Path(output) / "run.json").write_text(json.dumps(record, indent=2, default=str))
+    return record

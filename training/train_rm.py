@@ -1,0 +1,364 @@
+"""Reward-model training (Bradley-Terry) behind ``preflens train-rm``.
+
+loss = -log sigmoid(r_chosen - r_rejected), with r read by the scalar head at the last
+non-padding token, exactly as ``training.score`` scores (so a trained RM is scored the
+way it was trained). Training runs on the transformers ``Trainer`` (optimizer, cosine
+schedule with linear warm-up, gradient accumulation, data-parallel under
+``accelerate launch``); this module adds the pairwise loss, accuracy and margin logging,
+evaluation on the test split, and the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from sqlalchemy.orm import Session, sessionmaker
+from transformers import Trainer, TrainingArguments
+
+from db import queries
+from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
+from training import distributed as dist
+from training.callbacks import StoreMetricsCallback
+from training.checkpoints import dataset_hash, write_run_json
+from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
+from training.models import RewardModel, load_reward_model, resolve_model
+from training.score import encode, pad_batch, reward_forward
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RMTrainConfig:
+    """Hyper-parameters of a reward-model run (saved in ``run.json``)."""
+
+    dataset: str
+    model: str = EMBEDDED_MODEL_ALIAS
+    train_split: str = "train"
+    eval_split: str = "test"
+    output: str | None = None
+    epochs: float = 1.0
+    lr: float = 2e-5
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_length: int = 512
+    max_steps: int = -1
+    logging_steps: int = 10
+    eval_steps: int | None = None
+    warmup_ratio: float = 0.03
+    scheduler: str = "cosine"
+    weight_decay: float = 0.0
+    seed: int = 0
+    train_layers: int | None = None
+    limit: int | None = None
+    eval_limit: int | None = None
+    score_before: bool = True
+    score_after: bool = True
+
+
+@dataclass
+class EncodedPair:
+    chosen: list[int]
+    rejected: list[int]
+    truncated: bool
+
+
+def encode_pairs(rm: RewardModel, pairs: list[Any], max_length: int) -> list[EncodedPair]:
+    """Encode both sides; an over-long conversation keeps its end and is counted."""
+    out = []
+    for p in pairs:
+        c = encode(rm.tokenizer, p.prompt, p.chosen, max_length)
+        r = encode(rm.tokenizer, p.prompt, p.rejected, max_length)
+        out.append(EncodedPair(c.ids, r.ids, c.truncated or r.truncated))
+    return out
+
+
+def collate(pad_id: int):
+    def fn(batch: list[EncodedPair]) -> dict[str, torch.Tensor]:
+        # Both sides in one padded block: one forward pass per step.
+        ids, mask = pad_batch([b.chosen for b in batch] + [b.rejected for b in batch], pad_id)
+        return {"input_ids": ids, "attention_mask": mask}
+
+    return fn
+
+
+def pairwise_loss(rewards: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Bradley-Terry loss over a [chosen..., rejected...] reward vector; also returns
+    per-pair correctness and margins."""
+    n = rewards.shape[0] // 2
+    margin = rewards[:n] - rewards[n:]
+    return -F.logsigmoid(margin).mean(), (margin > 0).float(), margin
+
+
+class RewardPairTrainer(Trainer):
+    """``Trainer`` with the pairwise loss; logs accuracy and margin with the loss and
+    evaluates loss and accuracy on the held-out pairs."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._acc: list[float] = []
+        self._margin: list[float] = []
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
+        rewards = reward_forward(model, inputs["input_ids"], inputs["attention_mask"])
+        loss, correct, margin = pairwise_loss(rewards)
+        self._acc.extend(correct.detach().cpu().tolist())
+        self._margin.extend(margin.detach().cpu().tolist())
+        return (loss, {"rewards": rewards}) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._acc:
+            logs["accuracy"] = sum(self._acc) / len(self._acc)
+            logs["margin"] = sum(self._margin) / len(self._margin)
+            self._acc.clear()
+            self._margin.clear()
+        super().log(logs, start_time)
+
+    @torch.no_grad()
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):  # noqa: ANN001
+        data = eval_dataset if eval_dataset is not None else self.eval_dataset
+        model = self.model
+        was_training = model.training
+        model.eval()
+        losses, correct = [], []
+        loader = self.get_eval_dataloader(data)
+        for batch in loader:
+            batch = self._prepare_inputs(batch)
+            rewards = reward_forward(model, batch["input_ids"], batch["attention_mask"])
+            loss, ok, _ = pairwise_loss(rewards)
+            n = ok.shape[0]
+            losses.append(self.accelerator.gather_for_metrics(loss.detach().repeat(n)))
+            correct.append(self.accelerator.gather_for_metrics(ok))
+        if was_training:
+            model.train()
+        metrics = {
+            f"{metric_key_prefix}_loss": torch.cat(losses).mean().item(),
+            f"{metric_key_prefix}_accuracy": torch.cat(correct).mean().item(),
+        }
+        self.log(metrics)
+        return metrics
+
+
+def freeze_all_but_last(model: torch.nn.Module, n_layers: int) -> None:
+    """Train only the last ``n_layers`` transformer blocks, the final norm and the head
+    (a cheaper run: the frozen blocks need no gradients or optimizer state)."""
+    backbone = getattr(model, model.base_model_prefix)
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    for block in backbone.layers[len(backbone.layers) - n_layers :]:
+        for p in block.parameters():
+            p.requires_grad_(True)
+    for p in backbone.norm.parameters():
+        p.requires_grad_(True)
+
+
+def default_output(cfg: RMTrainConfig, key: str) -> Path:
+    return get_settings().data_dir.resolve() / "checkpoints" / f"rm-{cfg.dataset}-{key[:8]}"
+
+
+def train_rm(
+    make_session: sessionmaker[Session], cfg: RMTrainConfig, progress: bool = True
+) -> JobResult:
+    """Train a reward model, save it with ``run.json``, and score the eval split before
+    and after training (two ordinary score runs over the same pairs)."""
+    dist.init()
+    base_path = resolve_model(cfg.model)
+    with make_session() as session:
+        ds = queries.get_dataset(session, cfg.dataset)
+        dataset_id = ds.id
+        train_pairs = list(session.scalars(queries.pairs_query(ds.id, cfg.train_split, cfg.limit)))
+        eval_pairs = list(
+            session.scalars(queries.pairs_query(ds.id, cfg.eval_split, cfg.eval_limit))
+        )
+        data_hash = dataset_hash(session, ds.id, cfg.train_split)
+    if not train_pairs:
+        raise queries.NotFoundError(
+            f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}"
+        )
+    hparams = {k: v for k, v in asdict(cfg).items() if k not in ("score_before", "score_after")}
+    key = job_key(kind="train_rm", base=base_path, data=data_hash, **hparams)
+    output = Path(cfg.output) if cfg.output else default_output(cfg, key)
+
+    state = None
+    if dist.is_main():
+        run, done = open_run(
+            make_session,
+            "train_rm",
+            key,
+            dataset_id=dataset_id,
+            split=cfg.train_split,
+            config={**asdict(cfg), "output": str(output)},
+        )
+        state = (run.id, done and (output / "run.json").is_file())
+    run_id, reuse = dist.broadcast(state)
+    if not reuse:
+        with failing_marks_run(make_session, run_id):
+            _train(
+                make_session,
+                cfg,
+                run_id,
+                base_path,
+                output,
+                train_pairs,
+                eval_pairs,
+                dataset_id,
+                data_hash,
+                progress,
+            )
+    dist.barrier()
+    if cfg.score_before or cfg.score_after:
+        _score_before_after(make_session, cfg, run_id, output, progress)
+    with make_session() as session:
+        run = queries.get_run(session, run_id)
+    return JobResult(run, reused=reuse, done_now=0 if reuse else len(train_pairs))
+
+
+def _train(
+    make_session,
+    cfg,
+    run_id,
+    base_path,
+    output,
+    train_pairs,
+    eval_pairs,  # noqa: ANN001
+    dataset_id,
+    data_hash,
+    progress,
+) -> None:
+    torch.manual_seed(cfg.seed)
+    rm = load_reward_model(base_path, device="cpu", head_seed=cfg.seed)
+    if cfg.train_layers:
+        freeze_all_but_last(rm.model, cfg.train_layers)
+    train_data = encode_pairs(rm, train_pairs, cfg.max_length)
+    eval_data = encode_pairs(rm, eval_pairs, cfg.max_length)
+    truncated = sum(p.truncated for p in train_data)
+    if truncated:
+        log.warning(
+            "%d of %d training pairs are longer than %d tokens: kept their ends",
+            truncated,
+            len(train_data),
+            cfg.max_length,
+        )
+    use_gpu = torch.cuda.is_available()
+    args = TrainingArguments(
+        output_dir=str(output.parent / f".{output.name}-trainer"),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.lr,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_ratio,
+        weight_decay=cfg.weight_decay,
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if cfg.eval_steps and eval_data else "no",
+        eval_steps=cfg.eval_steps,
+        save_strategy="no",
+        report_to=[],
+        seed=cfg.seed,
+        remove_unused_columns=False,
+        use_cpu=not use_gpu,
+        bf16=use_gpu and torch.cuda.is_bf16_supported(),
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+    )
+    trainer = RewardPairTrainer(
+        model=rm.model,
+        args=args,
+        train_dataset=train_data,
+        eval_dataset=eval_data or None,
+        data_collator=collate(rm.tokenizer.pad_token_id),
+        callbacks=[StoreMetricsCallback(make_session, run_id)] if dist.is_main() else [],
+    )
+    with make_session() as session:
+        if dist.is_main():
+            queries.clear_metrics(session, run_id)  # a restarted run logs from step 0 again
+            session.commit()
+    result = trainer.train()
+    final_eval = trainer.evaluate() if eval_data else {}
+    if not dist.is_main():
+        return
+    rm.model.config.pad_token_id = rm.tokenizer.pad_token_id
+    trainer.save_model(str(output))
+    rm.tokenizer.save_pretrained(str(output))
+    record = write_run_json(
+        output,
+        "rm",
+        cfg,
+        base_model=cfg.model,
+        base_model_path=base_path,
+        dataset_id=dataset_id,
+        dataset_hash=data_hash,
+        train_pairs=len(train_data),
+        truncated_train_pairs=truncated,
+        eval_pairs=len(eval_data),
+        train_loss=result.training_loss,
+        final_eval=final_eval,
+    )
+    with make_session() as session:
+        ckpt = queries.get_or_create_checkpoint(
+            session,
+            str(output.resolve()),
+            name=output.name,
+            kind="rm",
+            base=base_path,
+            config=record,
+        )
+        ckpt.config = record
+        session.commit()
+        ckpt_id = ckpt.id
+    summary = {
+        "train_pairs": len(train_data),
+        "truncated_pairs": truncated,
+        "steps": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        **final_eval,
+        "output": str(output),
+    }
+    finish_run(
+        make_session,
+        run_id,
+        lambda _: summary,
+        checkpoint_id=ckpt_id,
+        total=trainer.state.global_step,
+    )
+
+
+def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  # noqa: ANN001
+    from training.score_run import run_score_job
+
+    common = {"batch_size": cfg.batch_size, "max_length": cfg.max_length, "progress": progress}
+    summaries = {}
+    if cfg.score_before:
+        before = run_score_job(
+            make_session,
+            cfg.model,
+            cfg.dataset,
+            cfg.eval_split,
+            head_seed=cfg.seed,
+            limit=cfg.eval_limit,
+            **common,
+        )
+        summaries["before"] = {"run": before.run.id, **(before.run.summary or {})}
+    if cfg.score_after:
+        after = run_score_job(
+            make_session,
+            str(output),
+            cfg.dataset,
+            cfg.eval_split,
+            parent_run_id=run_id,
+            limit=cfg.eval_limit,
+            **common,
+        )
+        summaries["after"] = {"run": after.run.id, **(after.run.summary or {})}
+    if dist.is_main():
+        with make_session() as session:
+            run = queries.get_run(session, run_id)
+            run.summary = {**(run.summary or {}), "scores": summaries}
+            session.commit()
