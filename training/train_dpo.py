@@ -1,0 +1,297 @@
+"""DPO-family policy training behind ``preflens train-dpo``, on TRL's trainers.
+
+Losses: ``sigmoid`` (DPO), ``ipo`` and ``hinge`` through ``DPOTrainer`` against a frozen
+reference (the starting model); the reference-free ``simpo`` (``CPOTrainer``) and
+``orpo`` (``ORPOTrainer``). Every logging step's loss, implicit rewards of both sides,
+margins, accuracies and log-probs go into the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import queries
+from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
+from preflens.errors import PrefLensError
+from training import distributed as dist
+from training.callbacks import StoreMetricsCallback
+from training.checkpoints import dataset_hash, write_run_json
+from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
+from training.models import resolve_model
+from training.score import encode
+
+log = logging.getLogger(__name__)
+LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo")
+REFERENCE_FREE = ("simpo", "orpo")
+
+
+@dataclass
+class DPOTrainConfig:
+    """Hyper-parameters of a preference-optimisation run (saved in ``run.json``)."""
+
+    dataset: str
+    model: str = EMBEDDED_MODEL_ALIAS
+    train_split: str = "train"
+    eval_split: str = "test"
+    output: str | None = None
+    loss: str = "sigmoid"
+    beta: float = 0.1
+    simpo_gamma: float = 0.5
+    epochs: float = 1.0
+    lr: float = 1e-6
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_length: int = 512
+    max_steps: int = -1
+    logging_steps: int = 10
+    eval_steps: int | None = None
+    warmup_ratio: float = 0.03
+    scheduler: str = "cosine"
+    precompute_ref: bool = False
+    gradient_checkpointing: bool = False
+    seed: int = 0
+    limit: int | None = None
+    eval_limit: int | None = None
+
+
+def preference_rows(pairs: list[Any]) -> list[dict[str, Any]]:
+    """Pairs in TRL's conversational preference layout."""
+    return [
+        {
+            "prompt": p.prompt,
+            "chosen": [{"role": "assistant", "content": p.chosen}],
+            "rejected": [{"role": "assistant", "content": p.rejected}],
+        }
+        for p in pairs
+    ]
+
+
+def trainer_args(
+    cfg: DPOTrainConfig, output_dir: str, has_eval: bool, progress: bool = True
+) -> Any:
+    """The TRL config object for ``cfg.loss`` (fp32 on CPU, bf16 on a GPU that has it)."""
+    if cfg.loss not in LOSSES:
+        raise PrefLensError(f"--loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
+    use_gpu = torch.cuda.is_available()
+    common = dict(
+        output_dir=output_dir,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.lr,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_ratio,
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if cfg.eval_steps and has_eval else "no",
+        eval_steps=cfg.eval_steps,
+        save_strategy="no",
+        report_to=[],
+        seed=cfg.seed,
+        use_cpu=not use_gpu,
+        bf16=use_gpu and torch.cuda.is_bf16_supported(),
+        fp16=False,
+        activation_checkpointing=cfg.gradient_checkpointing,
+        max_length=cfg.max_length,
+        beta=cfg.beta,
+        dataloader_num_workers=0,
+    )
+    if cfg.loss == "simpo":
+        from trl.experimental.cpo import CPOConfig
+
+        return CPOConfig(loss_type="simpo", cpo_alpha=0.0, simpo_gamma=cfg.simpo_gamma, **common)
+    if cfg.loss == "orpo":
+        from trl.experimental.orpo import ORPOConfig
+
+        return ORPOConfig(**common)
+    from trl import DPOConfig
+
+    return DPOConfig(loss_type=[cfg.loss], precompute_ref_log_probs=cfg.precompute_ref, **common)
+
+
+def build_trainer(
+    cfg: DPOTrainConfig,
+    model: Any,
+    tokenizer: Any,
+    train_rows: list[dict],
+    eval_rows: list[dict],
+    output_dir: str,
+    callbacks: list | None = None,
+    progress: bool = True,
+) -> Any:
+    """The TRL trainer for ``cfg`` (used by the job and by the from-scratch notebook)."""
+    from datasets import Dataset
+
+    args = trainer_args(cfg, output_dir, bool(eval_rows), progress)
+    kwargs = dict(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+        processing_class=tokenizer,
+        callbacks=callbacks or [],
+    )
+    if cfg.loss == "simpo":
+        from trl.experimental.cpo import CPOTrainer
+
+        return CPOTrainer(**kwargs)
+    if cfg.loss == "orpo":
+        from trl.experimental.orpo import ORPOTrainer
+
+        return ORPOTrainer(**kwargs)
+    from trl import DPOTrainer
+
+    return DPOTrainer(**kwargs)
+
+
+def length_report(tokenizer: Any, pairs: list[Any], max_length: int) -> dict[str, int]:
+    """Pairs whose conversation exceeds ``max_length`` (TRL keeps their start) and pairs
+    whose prompt alone fills it (TRL leaves those out: no response token would remain)."""
+    truncated = dropped = 0
+    for p in pairs:
+        prompt = tokenizer.apply_chat_template(p.prompt, add_generation_prompt=True, tokenize=False)
+        n_prompt = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        longest = max(
+            encode(tokenizer, p.prompt, r, 10**9).n_tokens for r in (p.chosen, p.rejected)
+        )
+        truncated += longest > max_length
+        dropped += n_prompt >= max_length
+    return {"truncated_pairs": truncated, "dropped_pairs": dropped}
+
+
+def train_dpo(
+    make_session: sessionmaker[Session], cfg: DPOTrainConfig, progress: bool = True
+) -> JobResult:
+    """Train a policy with a DPO-family loss; save it with ``run.json``."""
+    from training.generate import load_policy
+
+    dist.init()
+    base_path = resolve_model(cfg.model)
+    with make_session() as session:
+        ds = queries.get_dataset(session, cfg.dataset)
+        dataset_id = ds.id
+        train_pairs = list(session.scalars(queries.pairs_query(ds.id, cfg.train_split, cfg.limit)))
+        eval_pairs = list(
+            session.scalars(queries.pairs_query(ds.id, cfg.eval_split, cfg.eval_limit))
+        )
+        data_hash = dataset_hash(session, ds.id, cfg.train_split)
+    if not train_pairs:
+        raise PrefLensError(f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}")
+    key = job_key(kind="train_dpo", base=base_path, data=data_hash, **asdict(cfg))
+    output = (
+        Path(cfg.output)
+        if cfg.output
+        else (
+            get_settings().data_dir.resolve()
+            / "checkpoints"
+            / f"{cfg.loss}-{cfg.dataset}-{key[:8]}"
+        )
+    )
+    state = None
+    if dist.is_main():
+        run, done = open_run(
+            make_session,
+            "train_dpo",
+            key,
+            dataset_id=dataset_id,
+            split=cfg.train_split,
+            config={**asdict(cfg), "output": str(output)},
+        )
+        state = (run.id, done and (output / "run.json").is_file())
+    run_id, reuse = dist.broadcast(state)
+    if reuse:
+        with make_session() as session:
+            return JobResult(queries.get_run(session, run_id), reused=True, done_now=0)
+
+    with failing_marks_run(make_session, run_id):
+        torch.manual_seed(cfg.seed)
+        policy = load_policy(base_path, "policy", device="cpu")
+        lengths = length_report(policy.tokenizer, train_pairs, cfg.max_length)
+        if lengths["truncated_pairs"]:
+            log.warning(
+                "%d of %d pairs exceed %d tokens (their ends are cut; %d with an "
+                "over-long prompt are left out by the trainer)",
+                lengths["truncated_pairs"],
+                len(train_pairs),
+                cfg.max_length,
+                lengths["dropped_pairs"],
+            )
+        if dist.is_main():
+            with make_session() as session:
+                queries.clear_metrics(session, run_id)
+                session.commit()
+        callbacks = [StoreMetricsCallback(make_session, run_id)] if dist.is_main() else []
+        trainer = build_trainer(
+            cfg,
+            policy.model,
+            policy.tokenizer,
+            preference_rows(train_pairs),
+            preference_rows(eval_pairs),
+            str(output.parent / f".{output.name}-trainer"),
+            callbacks,
+            progress,
+        )
+        result = trainer.train()
+        final_eval = trainer.evaluate() if eval_pairs else {}
+        if dist.is_main():
+            trainer.save_model(str(output))
+            policy.tokenizer.save_pretrained(str(output))
+            last = (
+                {k: v for k, v in trainer.state.log_history[-1].items()}
+                if trainer.state.log_history
+                else {}
+            )
+            record = write_run_json(
+                output,
+                "policy",
+                cfg,
+                base_model=cfg.model,
+                base_model_path=base_path,
+                dataset_id=dataset_id,
+                dataset_hash=data_hash,
+                train_pairs=len(train_pairs),
+                **lengths,
+                train_loss=result.training_loss,
+                final_eval=final_eval,
+            )
+            with make_session() as session:
+                ckpt = queries.get_or_create_checkpoint(
+                    session,
+                    str(output.resolve()),
+                    name=output.name,
+                    kind="policy",
+                    base=base_path,
+                    config=record,
+                )
+                ckpt.config = record
+                session.commit()
+                ckpt_id = ckpt.id
+            train_logs = [h for h in trainer.state.log_history if "loss" in h]
+            summary = {
+                "train_pairs": len(train_pairs),
+                **lengths,
+                "steps": trainer.state.global_step,
+                "train_loss": result.training_loss,
+                "last": train_logs[-1] if train_logs else last,
+                **final_eval,
+                "output": str(output),
+                "loss_type": cfg.loss,
+            }
+            finish_run(
+                make_session,
+                run_id,
+                lambda _: summary,
+                checkpoint_id=ckpt_id,
+                total=trainer.state.global_step,
+            )
+    dist.barrier()
+    with make_session() as session:
+        return JobResult(queries.get_run(session, run_id), reused=False, done_now=len(train_pairs))
