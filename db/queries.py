@@ -105,6 +105,12 @@ def unscored_pairs(
     return session.scalars(stmt).all()
 
 
+def run_gaps(session: Session, run_id: int) -> list[float]:
+    """The score gaps (chosen - rejected) of a score run, by pair id."""
+    stmt = select(PairScore.gap).where(PairScore.run_id == run_id).order_by(PairScore.pair_id)
+    return list(session.scalars(stmt))
+
+
 def clear_metrics(session: Session, run_id: int) -> None:
     session.execute(delete(Metric).where(Metric.run_id == run_id))
 

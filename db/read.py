@@ -20,10 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import itertools
 import json
 import math
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,7 @@ GENERATION_SIDES = ("score", "gap")
 CASE_SORTS = ("gap_desc", "gap_asc", "abs_gap")
 PREVIEW_CHARS = 200
 MAX_SEARCH_TERMS = 8
+SCAN_MIN_ROWS = 10_000  # runs larger than this (and most of the table) are read by a scan
 
 
 class QueryError(PrefLensError):
@@ -56,6 +59,18 @@ class QueryError(PrefLensError):
 
 
 # ------------------------------------------------------------------ datasets and runs
+def public(value: Any) -> Any:
+    """``value`` with every absolute server path cut to its last component (a run's
+    config and summary name checkpoints and files by path; clients get the name)."""
+    if isinstance(value, str):
+        return PurePath(value).name if value.startswith("/") and len(value) > 1 else value
+    if isinstance(value, dict):
+        return {k: public(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [public(v) for v in value]
+    return value
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -65,7 +80,7 @@ def _dataset_dict(ds: Dataset, splits: dict, categories: dict, reasons: dict) ->
         "id": ds.id,
         "name": ds.name,
         "format": ds.format,
-        "source": ds.source,
+        "source": public(ds.source),
         "created_at": _iso(ds.created_at),
         "pairs": sum(splits.values()),
         "splits": splits,
@@ -85,15 +100,19 @@ def _grouped(session: Session, stmt: Select) -> dict[int, dict[str, int]]:
 def list_datasets(session: Session) -> list[dict[str, Any]]:
     """Every dataset with pairs per split and per category, rejected rows per reason."""
     splits = _grouped(
-        session, select(Pair.dataset_id, Pair.split, func.count()).group_by(Pair.dataset_id, 2)
+        session,
+        select(Pair.dataset_id, Pair.split, func.count()).group_by(Pair.dataset_id, Pair.split),
     )
     cats = _grouped(
-        session, select(Pair.dataset_id, Pair.category, func.count()).group_by(Pair.dataset_id, 2)
+        session,
+        select(Pair.dataset_id, Pair.category, func.count()).group_by(
+            Pair.dataset_id, Pair.category
+        ),
     )
     reasons = _grouped(
         session,
         select(RejectedRow.dataset_id, RejectedRow.reason, func.count()).group_by(
-            RejectedRow.dataset_id, 2
+            RejectedRow.dataset_id, RejectedRow.reason
         ),
     )
     return [
@@ -106,10 +125,14 @@ def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> 
     """One dataset as in ``list_datasets`` plus its first ``examples`` rejected rows."""
     ds = queries.get_dataset(session, name_or_id)
     where = Pair.dataset_id == ds.id
-    splits = dict(session.execute(select(Pair.split, func.count()).where(where).group_by(1)).all())
+    splits = dict(
+        session.execute(select(Pair.split, func.count()).where(where).group_by(Pair.split)).all()
+    )
     cats = {
         (c if c is not None else "(none)"): n
-        for c, n in session.execute(select(Pair.category, func.count()).where(where).group_by(1))
+        for c, n in session.execute(
+            select(Pair.category, func.count()).where(where).group_by(Pair.category)
+        )
     }
     counts = queries.dataset_counts(session, ds.id)
     out = _dataset_dict(ds, splits, cats, counts["reasons"])
@@ -124,8 +147,8 @@ def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> 
 
 
 def run_dict(run: Run) -> dict[str, Any]:
-    """A run's bookkeeping fields (model as named by the user; server paths left out)."""
-    config = {k: v for k, v in (run.config or {}).items() if "path" not in k}
+    """A run's bookkeeping fields; server paths are cut to their last component."""
+    config = public(run.config or {})
     return {
         "id": run.id,
         "kind": run.kind,
@@ -135,10 +158,12 @@ def run_dict(run: Run) -> dict[str, Any]:
         "dataset": run.dataset.name if run.dataset else None,
         "dataset_id": run.dataset_id,
         "split": run.split,
-        "model": run.checkpoint.name if run.checkpoint else config.get("model") or config.get("rm"),
+        "model": public(run.checkpoint.name)
+        if run.checkpoint
+        else config.get("model") or config.get("rm"),
         "parent_run_id": run.parent_run_id,
         "config": config,
-        "summary": run.summary,
+        "summary": public(run.summary),
         "error": run.error,
         "created_at": _iso(run.created_at),
         "started_at": _iso(run.started_at),
@@ -235,6 +260,19 @@ def _comparison(
     return a, b, parts
 
 
+def _pair_score_rows(session: Session, run_id: int) -> Any:
+    """The WHERE clause for one run's pair_score rows when reading columns no index
+    covers (the scores of one side). For a run that holds most of the table it reads
+    ``run_id + 0 = ?``: SQLite then scans the table in storage order instead of visiting
+    each row through the (run, gap) index, one random lookup per row (many times slower
+    at a million rows)."""
+    n = session.scalar(select(func.count()).where(PairScore.run_id == run_id)) or 0
+    top = session.scalar(select(func.max(PairScore.id))) or 0
+    if n > SCAN_MIN_ROWS and 3 * n > top:
+        return (PairScore.run_id + 0) == run_id
+    return PairScore.run_id == run_id
+
+
 def _series(
     session: Session,
     run: Run,
@@ -247,12 +285,12 @@ def _series(
     if run.kind == "score":
         if side not in PAIR_SIDES:
             raise QueryError(f"side {side!r}: a score run has sides {', '.join(PAIR_SIDES)}")
-        col = {
-            "chosen": PairScore.score_chosen,
-            "rejected": PairScore.score_rejected,
-            "gap": PairScore.gap,
-        }[side]
-        return select(col.label("x")).where(PairScore.run_id == run.id), {"side": side}
+        if side == "gap":  # the (run, gap) index covers it
+            return select(PairScore.gap.label("x")).where(PairScore.run_id == run.id), {
+                "side": side
+            }
+        col = PairScore.score_chosen if side == "chosen" else PairScore.score_rejected
+        return select(col.label("x")).where(_pair_score_rows(session, run.id)), {"side": side}
     if side not in GENERATION_SIDES:
         raise QueryError(
             f"side {side!r}: a score_generations run has sides {', '.join(GENERATION_SIDES)}"
@@ -304,16 +342,19 @@ def histogram(
         lo, hi = lo - 0.5, hi + 0.5
     width = (hi - lo) / bins
     if session.get_bind().dialect.name == "sqlite":
-        index = cast((x - lo) / width, Integer)  # x >= lo, so truncation is floor
+        inside = cast((x - lo) / width, Integer)  # x >= lo, so truncation is floor
     else:
-        index = cast(func.floor((x - lo) / width), Integer)
-    counts = [0] * bins
-    rows = session.execute(select(index, func.count()).where(x >= lo, x <= hi).group_by(index))
-    for i, n in rows:
-        counts[min(max(int(i), 0), bins - 1)] += int(n)
-    below, above = session.execute(
-        select(func.sum(case((x < lo, 1), else_=0)), func.sum(case((x > hi, 1), else_=0)))
-    ).one()
+        inside = cast(func.floor((x - lo) / width), Integer)
+    # One pass: -1 below the range, -2 above it, else the bin (the last one closed).
+    index = case((x < lo, -1), (x > hi, -2), (x == hi, bins - 1), else_=inside)
+    counts, below, above = [0] * bins, 0, 0
+    for i, n in session.execute(select(index, func.count()).group_by(index)):
+        if i == -1:
+            below = int(n)
+        elif i == -2:
+            above = int(n)
+        elif i is not None:  # rounding can put a value just under hi at index `bins`
+            counts[min(max(int(i), 0), bins - 1)] += int(n)
     return {
         "run_id": run_id,
         **described,
@@ -322,8 +363,8 @@ def histogram(
         "edges": [lo + i * width for i in range(bins)] + [hi],
         "counts": counts,
         "n": sum(counts),
-        "below": int(below or 0),
-        "above": int(above or 0),
+        "below": below,
+        "above": above,
     }
 
 
@@ -374,7 +415,7 @@ def score_percentile(
                 func.sum(case((s.score_chosen == score, 1), else_=0))
                 + func.sum(case((s.score_rejected == score, 1), else_=0)),
                 2 * func.count(),
-            ).where(s.run_id == run_id)
+            ).where(_pair_score_rows(session, run_id))
         ).one()
     else:
         g = GenerationScore
@@ -487,32 +528,25 @@ def generation_summary(
 
 def score_run_summary(session: Session, run_id: int) -> dict[str, Any]:
     """A score run: accuracy, reward mean and std over both sides, chosen / rejected / gap
-    means, truncated responses (as stored by the job), and the same per category."""
-    out = queries.score_summary(session, run_id)
+    means and truncated responses (``db.queries.score_summary``: what the job stores when
+    it finishes, so a finished run's stored summary is used as is), and per category the
+    pairs, accuracy and mean gap."""
+    run = queries.get_run(session, run_id)
+    stored = run.summary or {}
+    if run.status == "done" and {"pairs", "accuracy", "reward_std"} <= stored.keys():
+        out = dict(stored)
+    else:
+        out = queries.score_summary(session, run_id)
     s = PairScore
-    rows = session.execute(
-        select(
-            s.category,
-            func.count(),
-            func.sum(case((s.gap > 0, 1), else_=0)),
-            func.avg(s.gap),
-            func.avg(s.score_chosen),
-            func.avg(s.score_rejected),
-        )
+    rows = session.execute(  # the (run, category, gap) index covers this
+        select(s.category, func.count(), func.sum(case((s.gap > 0, 1), else_=0)), func.avg(s.gap))
         .where(s.run_id == run_id)
         .group_by(s.category)
         .order_by(s.category)
     )
     out["categories"] = [
-        {
-            "category": cat,
-            "pairs": int(n),
-            "accuracy": (correct or 0) / n,
-            "gap_mean": gap,
-            "chosen_mean": chosen,
-            "rejected_mean": rejected,
-        }
-        for cat, n, correct, gap, chosen, rejected in rows
+        {"category": cat, "pairs": int(n), "accuracy": (correct or 0) / n, "gap_mean": gap}
+        for cat, n, correct, gap in rows
     ]
     return out
 
@@ -589,7 +623,7 @@ def run_summary(session: Session, run_id: int, tie_margin: float | None = None) 
         name: {"n": int(n), "last_step": step, "last": last_values.get(name), "min": lo, "max": hi}
         for name, n, step, lo, hi in rows
     }
-    return {**head, "metrics": metrics, "stored": run.summary}
+    return {**head, "metrics": metrics, "stored": public(run.summary)}
 
 
 def metrics(
@@ -669,14 +703,17 @@ def _like_all(terms: list[str], columns: Sequence[Any]) -> Any:
     return and_(*clauses)
 
 
-def _pair_text_filter(session: Session, terms: list[str]) -> Any:
-    """Pairs whose prompt or responses hold every term: FTS5 whole-word match on SQLite
-    (each term quoted as a phrase, so user text is never query syntax), else LIKE."""
+def _matching_pairs(session: Session, terms: list[str]) -> Select:
+    """Ids of pairs whose prompt or responses hold every term: an FTS5 whole-word match
+    on SQLite (each term quoted as a phrase, so user text is never query syntax), else
+    LIKE."""
     if not _has_fts(session):
-        return _like_all(terms, (Pair.prompt_text, Pair.chosen, Pair.rejected))
+        return select(Pair.id).where(
+            _like_all(terms, (Pair.prompt_text, Pair.chosen, Pair.rejected))
+        )
     match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
     fts = select(literal_column("rowid")).select_from(text("pair_fts"))
-    return Pair.id.in_(fts.where(text("pair_fts MATCH :fts_query").bindparams(fts_query=match)))
+    return fts.where(text("pair_fts MATCH :fts_query").bindparams(fts_query=match))
 
 
 def _encode_cursor(payload: dict[str, Any]) -> str:
@@ -695,6 +732,59 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
     if not same:
         raise QueryError("cursor belongs to another query (run, filters or sort changed)")
     return key, pair_id
+
+
+def _keyset_page(
+    session: Session,
+    stmt: Select,
+    gap: Any,
+    pair_id: Any,
+    sort: str,
+    after: tuple[float, int] | None,
+    limit: int,
+    walk_index: bool,
+) -> list[Any]:
+    """Up to ``limit + 1`` rows of ``stmt`` in ``sort`` order after the cursor ``after``.
+
+    ``gap_desc`` / ``gap_asc`` walk the (run, gap) index; ``abs_gap`` walks gaps >= 0
+    upward and gaps < 0 downward and merges the two by (|gap|, pair id), so no sort over
+    the whole run is needed. ``walk_index=False`` (text search) orders by ``gap + 0``,
+    which lets SQLite start from the few matching pairs instead of walking every gap.
+    """
+    order = gap if walk_index else gap + 0
+    k, last = after if after else (None, None)
+
+    def fetch(where: list, by: list) -> list:
+        return session.execute(stmt.where(*where).order_by(*by).limit(limit + 1)).all()
+
+    if sort == "gap_desc":
+        where = [or_(gap < k, and_(gap == k, pair_id < last))] if after else []
+        return fetch(where, [order.desc(), pair_id.desc()])
+    if sort == "gap_asc":
+        where = [or_(gap > k, and_(gap == k, pair_id > last))] if after else []
+        return fetch(where, [order.asc(), pair_id.asc()])
+    up = [gap >= 0] + ([or_(gap > k, and_(gap == k, pair_id > last))] if after else [])
+    down = [gap < 0] + ([or_(gap < -k, and_(gap == -k, pair_id > last))] if after else [])
+    rows = heapq.merge(
+        fetch(up, [order.asc(), pair_id.asc()]),
+        fetch(down, [order.desc(), pair_id.asc()]),
+        key=lambda r: (abs(r.gap), r.pair_id),
+    )
+    return list(itertools.islice(rows, limit + 1))
+
+
+def _pair_previews(session: Session, pair_ids: list[int]) -> dict[int, Any]:
+    rows = session.execute(
+        select(
+            Pair.id,
+            Pair.split,
+            Pair.category,
+            func.substr(Pair.prompt_text, 1, PREVIEW_CHARS),
+            func.substr(Pair.chosen, 1, PREVIEW_CHARS),
+            func.substr(Pair.rejected, 1, PREVIEW_CHARS),
+        ).where(Pair.id.in_(pair_ids))
+    )
+    return {row[0]: row for row in rows}
 
 
 def search_cases(
@@ -717,10 +807,12 @@ def search_cases(
     A score run's cases are its pairs (gap = chosen - rejected); a score_generations
     run's cases are the prompts both policies ``a`` and ``b`` answered (gap = A - B).
     ``sort``: ``gap_desc``, ``gap_asc`` or ``abs_gap`` (closest to a tie first); ties of
-    the key are ordered by pair id. ``q``: every word must occur in the prompt or either
-    response. Pagination is keyset on (key, pair id): ``next_cursor`` resumes right after
-    the last item, so rows added meanwhile never shift a page (no repeats, no gaps).
-    Items carry previews (first 200 characters); ``get_case`` returns a case in full.
+    the key are ordered by pair id (descending for ``gap_desc``, else ascending). ``q``:
+    every word must occur in the prompt or either response (whole words through the FTS5
+    index on SQLite, substrings elsewhere). Pagination is keyset on (key, pair id):
+    ``next_cursor`` resumes right after the last item, so rows added meanwhile never
+    shift a page (no repeats, no gaps); it is None on the last page. Items carry
+    200-character previews; ``get_case`` returns a case in full.
     """
     if sort not in CASE_SORTS:
         raise QueryError(f"sort {sort!r}: expected one of {', '.join(CASE_SORTS)}")
@@ -733,87 +825,84 @@ def search_cases(
     if run.kind == "score":
         s = PairScore
         gap, pair_id = s.gap, s.pair_id
-        stmt = (
-            select(
-                s.pair_id,
-                s.category,
-                Pair.split,
-                s.score_chosen,
-                s.score_rejected,
-                s.gap,
-                s.tokens_chosen,
-                s.tokens_rejected,
-                s.truncated_chosen,
-                s.truncated_rejected,
-                func.substr(Pair.prompt_text, 1, PREVIEW_CHARS),
-                func.substr(Pair.chosen, 1, PREVIEW_CHARS),
-                func.substr(Pair.rejected, 1, PREVIEW_CHARS),
-            )
-            .join(Pair, Pair.id == s.pair_id)
-            .where(s.run_id == run_id)
-        )
-        keys = ("pair_id", "category", "split", "score_chosen", "score_rejected", "gap")
-        keys += ("tokens_chosen", "tokens_rejected", "truncated_chosen", "truncated_rejected")
-        keys += ("prompt", "chosen", "rejected")
+        stmt = select(
+            s.pair_id.label("pair_id"),
+            s.score_chosen,
+            s.score_rejected,
+            s.gap.label("gap"),
+            s.tokens_chosen,
+            s.tokens_rejected,
+            s.truncated_chosen,
+            s.truncated_rejected,
+        ).where(s.run_id == run_id)
         if category is not None:
             stmt = stmt.where(s.category == category)
+        if split is not None:
+            stmt = stmt.join(Pair, Pair.id == s.pair_id).where(Pair.split == split)
         if terms:
-            stmt = stmt.where(_pair_text_filter(session, terms))
+            stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
     else:
         a, b, p = _comparison(session, run, a, b)
         ga, gb, sa, sb, gap = p["ga"], p["gb"], p["sa"], p["sb"], p["gap"]
         pair_id = ga.pair_id
         stmt = p["select"](
-            ga.pair_id,
-            Pair.category,
-            Pair.split,
-            sa.score,
-            sb.score,
+            ga.pair_id.label("pair_id"),
+            sa.score.label("score_a"),
+            sb.score.label("score_b"),
             gap.label("gap"),
-            ga.n_tokens,
-            gb.n_tokens,
-            ga.finish_reason,
-            gb.finish_reason,
-            func.substr(Pair.prompt_text, 1, PREVIEW_CHARS),
-            func.substr(ga.text, 1, PREVIEW_CHARS),
-            func.substr(gb.text, 1, PREVIEW_CHARS),
+            ga.n_tokens.label("tokens_a"),
+            gb.n_tokens.label("tokens_b"),
+            ga.finish_reason.label("finish_a"),
+            gb.finish_reason.label("finish_b"),
+            ga.id.label("ga_id"),
+            gb.id.label("gb_id"),
         ).join(Pair, Pair.id == ga.pair_id)
-        keys = ("pair_id", "category", "split", "score_a", "score_b", "gap")
-        keys += ("tokens_a", "tokens_b", "finish_a", "finish_b", "prompt", "text_a", "text_b")
-        if category is not None:
-            stmt = stmt.where(Pair.category == category)
+        for column, value in ((Pair.category, category), (Pair.split, split)):
+            if value is not None:
+                stmt = stmt.where(column == value)
         if terms:  # answers are few next to pairs: a LIKE over them is cheap
             stmt = stmt.where(_like_all(terms, (Pair.prompt_text, ga.text, gb.text)))
-    if split is not None:
-        stmt = stmt.where(Pair.split == split)
     if min_gap is not None:
         stmt = stmt.where(gap >= min_gap)
     if max_gap is not None:
         stmt = stmt.where(gap <= max_gap)
 
-    key = func.abs(gap) if sort == "abs_gap" else gap
     query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
     fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
-    if cursor:
-        k, last = _decode_cursor(cursor, fingerprint)
-        if sort == "gap_desc":
-            stmt = stmt.where(or_(key < k, and_(key == k, pair_id < last)))
-        else:
-            stmt = stmt.where(or_(key > k, and_(key == k, pair_id > last)))
-    if sort == "gap_desc":
-        stmt = stmt.order_by(key.desc(), pair_id.desc())
-    else:
-        stmt = stmt.order_by(key.asc(), pair_id.asc())
+    after = _decode_cursor(cursor, fingerprint) if cursor else None
     try:
-        rows = session.execute(stmt.limit(limit + 1)).all()
+        rows = _keyset_page(session, stmt, gap, pair_id, sort, after, limit, walk_index=not terms)
     except OperationalError as exc:  # e.g. a search string FTS5 cannot take
         raise QueryError(f"q {q!r} cannot be searched: {exc.orig}") from exc
-    items = [dict(zip(keys, row, strict=True)) for row in rows[:limit]]
+    page = rows[:limit]
+    previews = _pair_previews(session, [r.pair_id for r in page])
+    items = []
+    if run.kind == "score":
+        for r in page:
+            _, split_, category_, prompt, chosen, rejected = previews[r.pair_id]
+            item = {"pair_id": r.pair_id, "category": category_, "split": split_}
+            item |= {k: v for k, v in r._mapping.items() if k != "pair_id"}
+            items.append(item | {"prompt": prompt, "chosen": chosen, "rejected": rejected})
+    else:
+        texts = dict(
+            session.execute(
+                select(Generation.id, func.substr(Generation.text, 1, PREVIEW_CHARS)).where(
+                    Generation.id.in_([r.ga_id for r in page] + [r.gb_id for r in page])
+                )
+            ).all()
+        )
+        for r in page:
+            _, split_, category_, prompt, _, _ = previews[r.pair_id]
+            item = {"pair_id": r.pair_id, "category": category_, "split": split_}
+            item |= {k: v for k, v in r._mapping.items() if k not in ("pair_id", "ga_id", "gb_id")}
+            items.append(
+                item | {"prompt": prompt, "text_a": texts[r.ga_id], "text_b": texts[r.gb_id]}
+            )
     next_cursor = None
     if len(rows) > limit:
-        last_item = items[-1]
-        k = abs(last_item["gap"]) if sort == "abs_gap" else last_item["gap"]
-        next_cursor = _encode_cursor({"k": k, "id": last_item["pair_id"], "f": fingerprint})
+        last = page[-1]
+        k = abs(last.gap) if sort == "abs_gap" else last.gap
+        next_cursor = _encode_cursor({"k": k, "id": last.pair_id, "f": fingerprint})
     return {
         "run_id": run_id,
         "kind": run.kind,

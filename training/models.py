@@ -263,3 +263,17 @@ def describe_config(path: str) -> dict:
     except OSError:
         return {}
     return {"model_type": cfg.model_type, "architectures": cfg.architectures}
+
+
+def freeze_all_but_last(model: torch.nn.Module, n_layers: int) -> None:
+    """Train only the last ``n_layers`` transformer blocks, the final norm and the head
+    (a cheaper run: the frozen blocks need no gradients or optimizer state). Works
+    for reward models and causal LMs; an output layer tied to the embeddings stays frozen."""
+    backbone = getattr(model, model.base_model_prefix)
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    for block in backbone.layers[len(backbone.layers) - n_layers :]:
+        for p in block.parameters():
+            p.requires_grad_(True)
+    for p in backbone.norm.parameters():
+        p.requires_grad_(True)

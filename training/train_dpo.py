@@ -23,7 +23,7 @@ from training import distributed as dist
 from training.callbacks import StoreMetricsCallback
 from training.checkpoints import dataset_hash, write_run_json
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
-from training.models import resolve_model
+from training.models import freeze_all_but_last, resolve_model
 from training.score import encode
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class DPOTrainConfig:
     precompute_ref: bool = False
     gradient_checkpointing: bool = False
     seed: int = 0
+    train_layers: int | None = None
     limit: int | None = None
     eval_limit: int | None = None
 
@@ -214,6 +215,8 @@ def train_dpo(
     with failing_marks_run(make_session, run_id):
         torch.manual_seed(cfg.seed)
         policy = load_policy(base_path, "policy", device="cpu")
+        if cfg.train_layers:
+            freeze_all_but_last(policy.model, cfg.train_layers)
         lengths = length_report(policy.tokenizer, train_pairs, cfg.max_length)
         if lengths["truncated_pairs"]:
             log.warning(

@@ -23,10 +23,10 @@ from transformers import Trainer, TrainingArguments
 from db import queries
 from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
 from training import distributed as dist
-from training.callbacks import StoreMetricsCallback
+from training.callbacks import StoreMetricsCallback, metric_name, write_metrics
 from training.checkpoints import dataset_hash, write_run_json
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
-from training.models import RewardModel, load_reward_model, resolve_model
+from training.models import RewardModel, freeze_all_but_last, load_reward_model, resolve_model
 from training.score import encode, pad_batch, reward_forward
 
 log = logging.getLogger(__name__)
@@ -141,19 +141,6 @@ class RewardPairTrainer(Trainer):
         }
         self.log(metrics)
         return metrics
-
-
-def freeze_all_but_last(model: torch.nn.Module, n_layers: int) -> None:
-    """Train only the last ``n_layers`` transformer blocks, the final norm and the head
-    (a cheaper run: the frozen blocks need no gradients or optimizer state)."""
-    backbone = getattr(model, model.base_model_prefix)
-    for p in backbone.parameters():
-        p.requires_grad_(False)
-    for block in backbone.layers[len(backbone.layers) - n_layers :]:
-        for p in block.parameters():
-            p.requires_grad_(True)
-    for p in backbone.norm.parameters():
-        p.requires_grad_(True)
 
 
 def default_output(cfg: RMTrainConfig, key: str) -> Path:
@@ -281,7 +268,9 @@ def _train(
             queries.clear_metrics(session, run_id)  # a restarted run logs from step 0 again
             session.commit()
     result = trainer.train()
-    final_eval = trainer.evaluate() if eval_data else {}
+    # With score_after the eval split is scored as a normal run right after training; its
+    # numbers become the final eval point (see _score_before_after), not a second pass here.
+    final_eval = trainer.evaluate() if eval_data and not cfg.score_after else {}
     if not dist.is_main():
         return
     rm.model.config.pad_token_id = rm.tokenizer.pad_token_id
@@ -335,6 +324,7 @@ def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  #
 
     common = {"batch_size": cfg.batch_size, "max_length": cfg.max_length, "progress": progress}
     summaries = {}
+    final_eval: dict[str, float] = {}
     if cfg.score_before:
         before = run_score_job(
             make_session,
@@ -357,8 +347,19 @@ def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  #
             **common,
         )
         summaries["after"] = {"run": after.run.id, **(after.run.summary or {})}
+        with make_session() as session:
+            gaps = torch.tensor(queries.run_gaps(session, after.run.id))
+        if len(gaps):
+            final_eval = {
+                "eval_loss": float(-F.logsigmoid(gaps).mean()),
+                "eval_accuracy": float((gaps > 0).float().mean()),
+            }
     if dist.is_main():
         with make_session() as session:
             run = queries.get_run(session, run_id)
-            run.summary = {**(run.summary or {}), "scores": summaries}
+            if final_eval and run.total:
+                write_metrics(
+                    session, run_id, run.total, {metric_name(k): v for k, v in final_eval.items()}
+                )
+            run.summary = {**(run.summary or {}), **final_eval, "scores": summaries}
             session.commit()

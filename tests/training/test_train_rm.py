@@ -12,7 +12,8 @@ from sqlalchemy import select
 from db.models import Checkpoint, Metric, Run
 from tests.factories import write_jsonl
 from training.ingest import ingest
-from training.train_rm import RMTrainConfig, freeze_all_but_last, pairwise_loss, train_rm
+from training.models import freeze_all_but_last
+from training.train_rm import RMTrainConfig, pairwise_loss, train_rm
 
 WORDS = ["apple", "river", "stone", "cloud", "window", "garden", "paper", "music"]
 

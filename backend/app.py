@@ -1,0 +1,144 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app; its lifespan opens
+the store read-only and loads the checkpoints once (on the GPU when there is one).
+
+Run it with ``preflens serve`` (one uvicorn process, one worker: the models live in
+this process). Tests pass tiny preloaded models through ``reward_model=`` /
+``policies=``, or override the dependencies in ``backend.deps``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.orm import sessionmaker
+
+from backend.errors import install_error_handlers
+from backend.middleware import OPEN_PATHS, ApiKeyMiddleware, BodySizeLimitMiddleware
+from backend.routes import cases, compute, data, health
+from backend.services import GenerationService, RewardService, load_policies, load_reward
+from db.session import is_sqlite, make_engine
+from preflens.config import Settings, get_settings
+from training.generate import Policy
+from training.models import RewardModel
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Live scoring, comparison and generation with the checkpoints this server loaded, and
+the JSON twin of every number the PrefLens dashboard shows.
+
+Errors are JSON: `{"status", "error", "detail"}`. When the server has an API key, send
+`Authorization: Bearer <key>` on every call but `/healthz`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    reward_model: RewardModel | None = None,
+    policies: Mapping[str, Policy] | None = None,
+) -> FastAPI:
+    """Build the app. Models are loaded in the lifespan from ``settings.api_rm`` and
+    ``settings.api_policies`` unless given here already loaded."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url
+        # Readers get read-only SQLite connections: the API can never write the store.
+        engine = make_engine(
+            url, readonly=is_sqlite(url), busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+        rm = reward_model
+        if rm is None:
+            rm = await anyio.to_thread.run_sync(load_reward, settings)
+        if policies is None:
+            served = await anyio.to_thread.run_sync(load_policies, settings)
+        else:
+            served = dict(policies)
+        if rm is not None:
+            app.state.reward = RewardService(
+                rm,
+                max_length=settings.score_max_length,
+                max_batch=settings.batch_max_size,
+                wait_ms=settings.batch_wait_ms,
+            )
+            await app.state.reward.batcher.start()
+        app.state.generation = GenerationService(served)
+        app.state.models_loaded = True
+        log.info(
+            "ready: reward model %s, policies %s",
+            app.state.reward.name if app.state.reward else "none",
+            ", ".join(app.state.generation.names) or "none",
+        )
+        try:
+            yield
+        finally:
+            if app.state.reward is not None:
+                await app.state.reward.batcher.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="PrefLens API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "health", "description": "liveness and readiness"},
+            {"name": "compute", "description": "score, compare and generate with loaded models"},
+            {"name": "data", "description": "datasets, runs, summaries and distributions"},
+            {"name": "cases", "description": "search and read cases of a run"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.reward = None
+    app.state.generation = GenerationService({})
+    app.state.sessionmaker = None
+    app.state.models_loaded = False
+    install_error_handlers(app)
+    for module in (health, compute, data, cases):
+        app.include_router(module.router)
+
+    # Added innermost first: CORS (when on) answers preflights before the key check.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.api_key:
+        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.openapi = lambda: _openapi(app, bool(settings.api_key))  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI, with_key: bool) -> dict[str, Any]:
+    """The OpenAPI document; with a key configured it declares bearer auth."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        if with_key:
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}
+            }
+            schema["security"] = [{"bearer": []}]
+            for path in OPEN_PATHS:
+                for operation in schema["paths"].get(path, {}).values():
+                    operation["security"] = []
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,2 @@
+"""Routers: health, compute (score, compare, generate), data (datasets, runs, statistics)
+and cases."""

@@ -1,0 +1,78 @@
+"""Case search and one case in full."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import LimitError
+from backend.examples import example
+from db import read
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+
+@router.get("/cases", summary="Search a run's cases", responses=example("cases"))
+def search(
+    session: SessionDep,
+    settings: SettingsDep,
+    run: Annotated[int, Query(description="a score or score_generations run")],
+    min_gap: Annotated[float | None, Query(description="gap >= this")] = None,
+    max_gap: Annotated[float | None, Query(description="gap <= this")] = None,
+    category: str | None = None,
+    split: str | None = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=500, description="words that must all occur in the prompt or a response"),
+    ] = None,
+    sort: Annotated[
+        Literal["gap_desc", "gap_asc", "abs_gap"],
+        Query(description="gap descending, ascending, or closest to zero (ties) first"),
+    ] = "gap_desc",
+    limit: Annotated[int, Query(ge=1, description="page size, up to max_page_size")] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    a: Annotated[str | None, Query(description="score_generations run: policy A")] = None,
+    b: Annotated[str | None, Query(description="score_generations run: policy B")] = None,
+) -> dict[str, Any]:
+    """A page of cases whose gap lies in [min_gap, max_gap], in `sort` order (equal keys
+    by pair id). A score run's cases are its pairs, gap = chosen - rejected; a
+    score_generations run's cases are prompts both `a` and `b` answered, gap = A - B
+    (default: the run's first comparison). Pass `next_cursor` back as `cursor` for the
+    next page; it is null on the last page. Pages stay correct while rows are added: a
+    cursor resumes after the last case returned. Texts are 200-character previews;
+    `GET /v1/cases/{pair_id}` returns one case in full. Text search matches whole words
+    on SQLite (full-text index), substrings elsewhere."""
+    if limit > settings.max_page_size:
+        raise LimitError(
+            f"limit is {limit}; the limit is max_page_size={settings.max_page_size} "
+            "(PREFLENS_MAX_PAGE_SIZE)"
+        )
+    return read.search_cases(
+        session,
+        run,
+        min_gap=min_gap,
+        max_gap=max_gap,
+        category=category,
+        split=split,
+        q=q,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        a=a,
+        b=b,
+    )
+
+
+@router.get("/cases/{pair_id}", summary="One case in full", responses=example("case"))
+def case(
+    session: SessionDep,
+    pair_id: Annotated[int, Path(description="the pair id of a case")],
+    run: Annotated[int, Query(description="the run the scores come from")],
+    a: str | None = None,
+    b: str | None = None,
+) -> dict[str, Any]:
+    """The pair (prompt messages, chosen and rejected in full) and its scores in the run;
+    for a score_generations run every policy's answer with its score, and the A - B gap."""
+    return read.get_case(session, run, pair_id, a, b)

@@ -1,0 +1,190 @@
+"""Compute routes: score, compare, generate. They are ``async``: tokenizing, forward
+passes and generation run in worker threads, so the event loop never blocks; score
+requests share forward passes through the micro-batcher."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Body
+
+from backend.deps import GenerationDep, OptionalRewardDep, RewardDep, SessionDep, SettingsDep
+from backend.errors import ApiError, LimitError
+from backend.examples import example
+from backend.schemas import (
+    CompareRequest,
+    CompareResult,
+    GeneratedAnswer,
+    GenerateRequest,
+    GenerateResult,
+    ScoreBatch,
+    ScoreRequest,
+    ScoreResult,
+    ScoreResults,
+    prompt_messages,
+    texts_of,
+)
+from db import queries, read
+from preflens.config import Settings
+
+router = APIRouter(prefix="/v1", tags=["compute"])
+DEFAULT_NEW_TOKENS = 128
+
+
+def check_texts(settings: Settings, texts: Iterable[tuple[str, str]]) -> None:
+    """422 naming ``max_text_chars`` when any (where, text) is longer than the limit."""
+    limit = settings.max_text_chars
+    for where, value in texts:
+        if len(value) > limit:
+            raise LimitError(
+                f"{where} has {len(value)} characters; the limit is max_text_chars={limit} "
+                "(PREFLENS_MAX_TEXT_CHARS)"
+            )
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+@router.post(
+    "/score",
+    summary="Score one item or a batch with the reward model",
+    response_model=ScoreResult | ScoreResults,
+    responses=example("score"),
+)
+async def score(
+    body: Annotated[ScoreRequest, Body()], rm: RewardDep, settings: SettingsDep
+) -> ScoreResult | ScoreResults:
+    """Send `{"prompt", "response"}` for one result, or `{"items": [...]}` for
+    `{"results": [...]}` in the same order. A prompt is text (one user message) or chat
+    messages; the conversation is templated and cut exactly as `preflens score` does
+    (keeping its last `score_max_length` tokens), so both give the same score.
+    Concurrent requests share forward passes (see `batch_wait_ms`, `batch_max_size`)."""
+    items = body.items if isinstance(body, ScoreBatch) else [body]
+    if len(items) > settings.max_batch_items:
+        raise LimitError(
+            f"{len(items)} items; the limit is max_batch_items={settings.max_batch_items} "
+            "(PREFLENS_MAX_BATCH_ITEMS)"
+        )
+    check_texts(
+        settings,
+        (
+            (f"items[{i}].{field}", text)
+            for i, item in enumerate(items)
+            for field, text in [("response", item.response)]
+            + [("prompt", t) for t in texts_of(item.prompt)]
+        ),
+    )
+    scored = await rm.score([(prompt_messages(i.prompt), i.response) for i in items])
+    results = [
+        ScoreResult(score=s.score, n_tokens=s.n_tokens, truncated=s.truncated, model=rm.name)
+        for s in scored
+    ]
+    return ScoreResults(results=results) if isinstance(body, ScoreBatch) else results[0]
+
+
+@router.post(
+    "/compare",
+    summary="Compare two responses to one prompt",
+    response_model=CompareResult,
+    responses=example("compare"),
+)
+async def compare(
+    body: CompareRequest, rm: RewardDep, settings: SettingsDep, session: SessionDep
+) -> CompareResult:
+    """Both scores, the gap, and P(A preferred) = sigmoid(score_A - score_B) (the
+    Bradley-Terry model reward models are trained with). With `run` (a score or
+    score_generations run), each score's percentile among that run's scores, ties
+    counting half."""
+    check_texts(
+        settings,
+        [("response_a", body.response_a), ("response_b", body.response_b)]
+        + [("prompt", t) for t in texts_of(body.prompt)],
+    )
+    if body.run is not None:  # fail before computing anything when the run is unknown
+        await anyio.to_thread.run_sync(queries.get_run, session, body.run)
+    messages = prompt_messages(body.prompt)
+    a, b = await rm.score([(messages, body.response_a), (messages, body.response_b)])
+    percentiles: tuple[float | None, float | None] = (None, None)
+    if body.run is not None:
+        percentiles = await anyio.to_thread.run_sync(
+            lambda: tuple(read.score_percentile(session, body.run, s.score) for s in (a, b))
+        )
+    return CompareResult(
+        model=rm.name,
+        score_a=a.score,
+        score_b=b.score,
+        gap=a.score - b.score,
+        p_a_preferred=sigmoid(a.score - b.score),
+        n_tokens_a=a.n_tokens,
+        n_tokens_b=b.n_tokens,
+        truncated_a=a.truncated,
+        truncated_b=b.truncated,
+        run=body.run,
+        percentile_a=percentiles[0],
+        percentile_b=percentiles[1],
+    )
+
+
+@router.post(
+    "/generate",
+    summary="Answer a prompt with loaded policies and score the answers",
+    response_model=GenerateResult,
+    responses=example("generate"),
+)
+async def generate(
+    body: GenerateRequest, gen: GenerationDep, settings: SettingsDep, rm: OptionalRewardDep
+) -> GenerateResult:
+    """Each named policy answers with the chat template (temperature 0: greedy); the
+    finish reason is `stop` when it ended its turn, `length` when cut at
+    `max_new_tokens`. The reward model, when loaded, scores each answer. Each policy
+    generates one request at a time; policies of one request run one after another."""
+    limit = settings.max_new_tokens_limit
+    max_new_tokens = body.max_new_tokens or min(DEFAULT_NEW_TOKENS, limit)
+    if max_new_tokens > limit:
+        raise LimitError(
+            f"max_new_tokens is {max_new_tokens}; the limit is "
+            f"max_new_tokens_limit={settings.max_new_tokens_limit} (PREFLENS_MAX_NEW_TOKENS_LIMIT)"
+        )
+    check_texts(settings, (("prompt", t) for t in texts_of(body.prompt)))
+    names = list(dict.fromkeys(body.policies or gen.names))
+    unknown = [n for n in names if n not in gen.policies]
+    if unknown or not names:
+        raise ApiError(422, f"unknown policies {unknown}; loaded: {gen.names}", "unknown_policy")
+    messages = prompt_messages(body.prompt)
+    answers = []
+    for name in names:
+        answers.append(
+            await gen.generate(
+                name,
+                messages,
+                max_new_tokens=max_new_tokens,
+                temperature=body.temperature,
+                top_p=body.top_p,
+                seed=body.seed,
+            )
+        )
+    scored = (
+        await rm.score([(messages, a.text) for a in answers])
+        if rm is not None
+        else [None] * len(answers)
+    )
+    return GenerateResult(
+        model=rm.name if rm is not None else None,
+        results=[
+            GeneratedAnswer(
+                policy=name,
+                text=a.text,
+                n_tokens=a.n_tokens,
+                finish_reason=a.finish_reason,
+                seconds=a.seconds,
+                score=s.score if s else None,
+                score_tokens=s.n_tokens if s else None,
+                score_truncated=s.truncated if s else None,
+            )
+            for name, a, s in zip(names, answers, scored, strict=True)
+        ],
+    )

@@ -1,0 +1,183 @@
+"""Request and response bodies of the compute routes (read routes return ``db.read``'s
+dicts). Size limits that depend on settings (characters per text, items per request,
+new tokens) are checked in the routes, so the error can name the setting."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+
+
+Prompt = Annotated[
+    str | Annotated[list[Message], Field(min_length=1)],
+    Field(description="a user message as text, or chat messages"),
+]
+
+
+def prompt_messages(prompt: str | list[Message]) -> list[dict[str, str]]:
+    """A prompt as chat messages, as ingest stores it (text becomes one user message)."""
+    if isinstance(prompt, str):
+        return [{"role": "user", "content": prompt}]
+    return [m.model_dump() for m in prompt]
+
+
+def texts_of(prompt: str | list[Message]) -> list[str]:
+    return [prompt] if isinstance(prompt, str) else [m.content for m in prompt]
+
+
+class ScoreItem(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"prompt": "What is the capital of France?", "response": "Paris."},
+            ]
+        },
+    )
+
+    prompt: Prompt
+    response: str
+
+
+class ScoreBatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"prompt": "What is 2 + 2?", "response": "4."},
+                        {
+                            "prompt": [{"role": "user", "content": "What is 2 + 2?"}],
+                            "response": "I would rather not say.",
+                        },
+                    ]
+                }
+            ]
+        },
+    )
+
+    items: list[ScoreItem] = Field(min_length=1)
+
+
+def _score_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "batch" if "items" in value else "item"
+    return "batch" if isinstance(value, ScoreBatch) else "item"
+
+
+ScoreRequest = Annotated[
+    Annotated[ScoreItem, Tag("item")] | Annotated[ScoreBatch, Tag("batch")],
+    Discriminator(_score_kind),
+]
+
+
+class ScoreResult(BaseModel):
+    score: float = Field(description="the reward model's scalar output")
+    n_tokens: int = Field(description="tokens of the templated conversation as scored")
+    truncated: bool = Field(description="the conversation was cut to its last max_length tokens")
+    model: str = Field(description="the reward model that scored it")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"score": 0.4242, "n_tokens": 27, "truncated": False, "model": "rm"},
+            ]
+        }
+    )
+
+
+class ScoreResults(BaseModel):
+    results: list[ScoreResult]
+
+
+class CompareRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "How do I boil an egg?",
+                    "response_a": "Put it in boiling water for nine minutes, then cool it.",
+                    "response_b": "Eggs are a good source of protein.",
+                    "run": 1,
+                }
+            ]
+        },
+    )
+
+    prompt: Prompt
+    response_a: str
+    response_b: str
+    run: int | None = Field(
+        default=None,
+        description="a score or score_generations run: adds each score's percentile in it",
+    )
+
+
+class CompareResult(BaseModel):
+    model: str
+    score_a: float
+    score_b: float
+    gap: float = Field(description="score_a - score_b")
+    p_a_preferred: float = Field(description="sigmoid(score_a - score_b)")
+    n_tokens_a: int
+    n_tokens_b: int
+    truncated_a: bool
+    truncated_b: bool
+    run: int | None = None
+    percentile_a: float | None = Field(default=None, description="0-100, within the run")
+    percentile_b: float | None = None
+
+
+class GenerateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "Give me one tip for sleeping better.",
+                    "policies": ["base", "dpo"],
+                    "max_new_tokens": 64,
+                    "temperature": 0.0,
+                }
+            ]
+        },
+    )
+
+    prompt: Prompt
+    policies: list[str] | None = Field(
+        default=None, description="loaded policy names (default: every loaded policy)"
+    )
+    max_new_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="at most max_new_tokens_limit; default: 128 or that limit if lower",
+    )
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0, description="0 means greedy")
+    top_p: float = Field(default=0.9, gt=0.0, le=1.0)
+    seed: int = Field(default=0, ge=0)
+
+
+class GeneratedAnswer(BaseModel):
+    policy: str
+    text: str
+    n_tokens: int = Field(description="generated tokens, without the stop token")
+    finish_reason: Literal["stop", "length"]
+    seconds: float
+    score: float | None = Field(description="the reward model's score (null: no RM loaded)")
+    score_tokens: int | None = None
+    score_truncated: bool | None = None
+
+
+class GenerateResult(BaseModel):
+    model: str | None = Field(description="the reward model that scored the answers")
+    results: list[GeneratedAnswer]

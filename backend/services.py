@@ -1,0 +1,144 @@
+"""The loaded models behind the compute routes: a reward service (scoring through the
+micro-batcher) and a generation service (one lock per policy).
+
+Scoring is exactly ``preflens score``'s: ``training.score.encode`` (chat template, keep
+the last ``max_length`` tokens) and ``training.score.score_encoded``, so a pair scored
+here and by the job gets the same score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+from backend.batching import ScoreBatcher
+from preflens.config import EMBEDDED_MODEL_ALIAS, Settings
+from training.generate import Answer, Policy, generate_answers, load_policy
+from training.models import RewardModel, load_reward_model
+from training.score import Encoded, Messages, encode, score_encoded
+
+log = logging.getLogger(__name__)
+
+
+def display_name(spec: str) -> str:
+    """How a model is named to clients: the alias or hub id as given, a folder or file by
+    its last path component (the server's directory layout stays private)."""
+    path = Path(spec).expanduser()
+    if spec == EMBEDDED_MODEL_ALIAS or not (path.exists() or spec.startswith((".", "/", "~"))):
+        return spec
+    return path.name
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    n_tokens: int
+    truncated: bool
+
+
+class RewardService:
+    """Scores (prompt messages, response) items with one reward model, batching callers."""
+
+    def __init__(self, rm: RewardModel, *, max_length: int, max_batch: int, wait_ms: float):
+        self.rm = rm
+        self.name = display_name(rm.spec)
+        self.max_length = max_length
+        # Tokenizers are not documented as thread-safe; encoding is cheap next to a pass.
+        self._encode_lock = threading.Lock()
+        self.batcher = ScoreBatcher(self._forward, max_batch=max_batch, wait_ms=wait_ms)
+
+    def _forward(self, encoded: list[Encoded]) -> list[float]:
+        # batch_size = len(encoded): exactly one forward pass per call.
+        return score_encoded(self.rm, encoded, batch_size=len(encoded), sort_by_length=False)
+
+    def encode_all(self, items: Sequence[tuple[Messages, str]]) -> list[Encoded]:
+        with self._encode_lock:
+            return [encode(self.rm.tokenizer, p, r, self.max_length) for p, r in items]
+
+    async def score(self, items: Sequence[tuple[Messages, str]]) -> list[Scored]:
+        """Score items (tokenized in a worker thread, scored in shared passes)."""
+        encoded = await anyio.to_thread.run_sync(self.encode_all, items)
+        scores = await self.batcher.score(encoded)
+        return [Scored(s, e.n_tokens, e.truncated) for s, e in zip(scores, encoded, strict=True)]
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "device": str(self.rm.device),
+            "head_initialized": self.rm.head_initialized,
+            "head_seed": self.rm.head_seed,
+            "max_length": self.max_length,
+        }
+
+
+class GenerationService:
+    """Loaded policies; each generates one request at a time (an asyncio lock per policy,
+    so waiting requests hold no thread), in a worker thread."""
+
+    def __init__(self, policies: Mapping[str, Policy]):
+        self.policies = dict(policies)
+        self._locks = {name: asyncio.Lock() for name in self.policies}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.policies)
+
+    async def generate(
+        self,
+        name: str,
+        prompt: Messages,
+        *,
+        max_new_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+    ) -> Answer:
+        policy = self.policies[name]
+        async with self._locks[name]:
+            answers = await anyio.to_thread.run_sync(
+                lambda: generate_answers(
+                    policy,
+                    [prompt],
+                    max_new_tokens=max_new_tokens,
+                    temperature=temperature,
+                    top_p=top_p,
+                    seed=seed,
+                )
+            )
+        return answers[0]
+
+    def describe(self) -> list[dict]:
+        return [
+            {"name": name, "model": display_name(p.spec), "device": str(p.device)}
+            for name, p in self.policies.items()
+        ]
+
+
+def wanted_rm(settings: Settings) -> str | None:
+    """The reward model the settings ask for (None for empty or "none")."""
+    spec = (settings.api_rm or "").strip()
+    return None if spec.lower() in ("", "none") else spec
+
+
+def load_reward(settings: Settings) -> RewardModel | None:
+    """Load the settings' reward model (once, at start-up), if any."""
+    spec = wanted_rm(settings)
+    if not spec:
+        return None
+    log.info("loading reward model %s", display_name(spec))
+    return load_reward_model(spec, device=settings.api_device, head_seed=settings.api_head_seed)
+
+
+def load_policies(settings: Settings) -> dict[str, Policy]:
+    """Load the settings' policies (once, at start-up)."""
+    policies = {}
+    for name, spec in settings.api_policies.items():
+        log.info("loading policy %s (%s)", name, display_name(spec))
+        policies[name] = load_policy(spec, name, device=settings.api_device)
+    return policies

@@ -1,0 +1,186 @@
+"""`preflens serve` as a real uvicorn process, and API scores equal `preflens score`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from backend.cli import parse_policies
+from db.models import Pair, PairScore
+from preflens.errors import PrefLensError
+from tests.conftest import REPO
+from tests.factories import trl_rows, write_jsonl
+
+
+def test_policy_arguments():
+    assert parse_policies(["base=smollm2-135m-instruct", " dpo = ./ckpt/dpo "]) == {
+        "base": "smollm2-135m-instruct",
+        "dpo": "./ckpt/dpo",
+    }
+    for bad in (["nomodel"], ["=x"], ["a=1", "a=2"]):
+        with pytest.raises(PrefLensError):
+            parse_policies(bad)
+
+
+def test_serve_help_lists_its_options():
+    out = subprocess.run(
+        [sys.executable, "-m", "preflens", "serve", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for option in ("--rm", "--policy", "--host", "--port", "--head-seed"):
+        assert option in out
+
+
+@pytest.fixture
+def served(tiny_lm, tmp_path):
+    """`preflens serve` with the tiny model as RM and policy, on a free port (port 0)."""
+    env = {**os.environ, "PREFLENS_BATCH_WAIT_MS": "100", "PREFLENS_API_KEY": "k3y"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "preflens",
+        "serve",
+        "--rm",
+        str(tiny_lm),
+        "--policy",
+        f"tiny={tiny_lm}",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "--host", "127.0.0.1", "--port", "0"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline, url, lines = time.monotonic() + 180, None, []
+    while url is None and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            break
+        lines.append(line)
+        found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
+        url = found.group(1) if found else None
+    if url is None:
+        proc.kill()
+        pytest.fail("server did not start:\n" + "".join(lines[-30:]))
+    try:
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def test_real_uvicorn_serves_http(served, tiny_rm):
+    from training.score import score_texts
+
+    auth = {"Authorization": "Bearer k3y"}
+    with httpx.Client(base_url=served, timeout=60) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        assert http.get("/readyz").status_code == 401
+        ready = http.get("/readyz", headers=auth).json()
+        assert ready["status"] == "ready" and ready["policies"][0]["name"] == "tiny"
+        pair = {"prompt": "Is water wet?", "response": "Water makes things wet."}
+        body = http.post("/v1/score", json=pair, headers=auth).json()
+        ((expected, _),) = score_texts(
+            tiny_rm, [[{"role": "user", "content": pair["prompt"]}]], [pair["response"]]
+        )
+        assert body["score"] == pytest.approx(expected, abs=1e-5) and body["model"] == "tiny-lm0"
+        gen = http.post(
+            "/v1/generate", json={"prompt": "Hi", "max_new_tokens": 4}, headers=auth
+        ).json()
+        assert gen["results"][0]["policy"] == "tiny" and gen["results"][0]["finish_reason"] in (
+            "stop",
+            "length",
+        )
+
+    async def sixteen():
+        async with httpx.AsyncClient(base_url=served, timeout=60, headers=auth) as client:
+            items = [
+                {"prompt": f"Question {i}?", "response": f"Answer {i}." * (i % 5 + 1)}
+                for i in range(16)
+            ]
+            replies = await asyncio.gather(*(client.post("/v1/score", json=it) for it in items))
+            return items, [r.json()["score"] for r in replies], (await client.get("/readyz")).json()
+
+    items, scores, ready = asyncio.run(sixteen())
+    assert ready["batcher"]["forward_passes"] < ready["batcher"]["items_scored"]
+    for item, score in zip(items, scores, strict=True):
+        ((expected, _),) = score_texts(
+            tiny_rm, [[{"role": "user", "content": item["prompt"]}]], [item["response"]]
+        )
+        assert score == pytest.approx(expected, abs=1e-5)
+
+
+def api_equals_job(store, db_url, model, tmp_path, make_app_client, rows):
+    from training.ingest import ingest
+    from training.score_run import run_score_job
+
+    ingest(store, write_jsonl(tmp_path / "p.jsonl", rows), name="p", split="test", progress=False)
+    run = run_score_job(store, model, "p", "test", progress=False).run
+    client = make_app_client()
+    with store() as s:
+        stored = s.execute(
+            select(
+                Pair.prompt,
+                Pair.chosen,
+                Pair.rejected,
+                PairScore.score_chosen,
+                PairScore.score_rejected,
+            )
+            .join(PairScore, PairScore.pair_id == Pair.id)
+            .where(PairScore.run_id == run.id)
+        ).all()
+    assert len(stored) == len(rows)
+    items = [{"prompt": p, "response": r} for p, c, rj, _, _ in stored for r in (c, rj)]
+    results = client.post("/v1/score", json={"items": items}).json()["results"]
+    expected = [s for *_, sc, sr in stored for s in (sc, sr)]
+    assert [r["score"] for r in results] == pytest.approx(expected, abs=1e-5)
+    one = client.post("/v1/score", json={"prompt": stored[0][0], "response": stored[0][1]}).json()
+    assert one["score"] == pytest.approx(stored[0][3], abs=1e-5)
+
+
+def test_api_score_equals_preflens_score(store, db_url, tiny_lm, tiny_rm, make_client, tmp_path):
+    api_equals_job(store, db_url, str(tiny_lm), tmp_path, make_client, trl_rows(6))
+
+
+def test_api_score_equals_preflens_score_with_the_embedded_model(
+    store, db_url, embedded_model, tmp_path, api_settings
+):
+    """The embedded model as RM through `create_app`'s own loading (the `serve` path)."""
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from preflens.config import EMBEDDED_MODEL_ALIAS
+    from training.demo_data import build_demo_pairs
+
+    rows = [p for p in build_demo_pairs() if p["split"] == "test"][:3]
+    clients = []
+
+    def make_app_client():
+        app = create_app(api_settings.model_copy(update={"api_rm": EMBEDDED_MODEL_ALIAS}))
+        clients.append(TestClient(app).__enter__())
+        return clients[-1]
+
+    try:
+        api_equals_job(store, db_url, EMBEDDED_MODEL_ALIAS, tmp_path, make_app_client, rows)
+        assert clients[0].get("/v1/models").json()["reward_model"]["name"] == EMBEDDED_MODEL_ALIAS
+    finally:
+        for client in clients:
+            client.__exit__(None, None, None)
