@@ -8,28 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
-from preflens.errors import PrefLensError
+from preflens.cli_jobs import parse_policies
+from preflens.config import get_settings
 
 log = logging.getLogger("preflens")
-
-
-def parse_policies(items: Sequence[str] | None) -> dict[str, str]:
-    """``["base=smollm2-135m-instruct", "dpo=./checkpoints/dpo"]`` -> {name: model}."""
-    policies: dict[str, str] = {}
-    for item in items or []:
-        name, sep, spec = item.partition("=")
-        name, spec = name.strip(), spec.strip()
-        if not sep or not name or not spec:
-            raise PrefLensError(
-                f"--policy {item!r}: expected NAME=MODEL, e.g. base={EMBEDDED_MODEL_ALIAS}"
-            )
-        if name in policies:
-            raise PrefLensError(f"--policy {name!r} is given twice")
-        policies[name] = spec
-    return policies
 
 
 def add_serve_parser(subparsers: argparse._SubParsersAction) -> None:

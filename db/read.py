@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 
 from db import queries
 from db.models import (
+    Checkpoint,
     Dataset,
     Generation,
     GenerationScore,
@@ -982,3 +983,93 @@ def get_case(
     out["gap"] = answers[a]["score"] - answers[b]["score"]
     out["generations"] = [answers[p] for p in order if p in answers]
     return out
+
+
+# ------------------------------------------------------------------ dashboard additions
+def list_checkpoints(session: Session) -> list[dict[str, Any]]:
+    """Checkpoints, oldest first: name, kind (base, rm, policy), base model and the runs
+    that made or used them; server paths are cut to their last component."""
+    used: dict[int, list[int]] = {}
+    for ckpt_id, run_id in session.execute(
+        select(Run.checkpoint_id, Run.id).where(Run.checkpoint_id.is_not(None)).order_by(Run.id)
+    ):
+        used.setdefault(ckpt_id, []).append(run_id)
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "kind": c.kind,
+            "path": public(c.path),
+            "base": public(c.base),
+            "created_at": _iso(c.created_at),
+            "runs": used.get(c.id, []),
+        }
+        for c in session.scalars(select(Checkpoint).order_by(Checkpoint.id))
+    ]
+
+
+def _values_at_ranks(session: Session, sub: Any, ranks: Sequence[int]) -> dict[int, float]:
+    """The values of ``sub.c.x`` at 1-based ranks of its ascending order (one sort)."""
+    ranked = select(sub.c.x, func.row_number().over(order_by=sub.c.x).label("rn")).subquery()
+    rows = session.execute(
+        select(ranked.c.rn, ranked.c.x).where(ranked.c.rn.in_(sorted(set(ranks))))
+    ).all()
+    return {int(r): float(v) for r, v in rows}
+
+
+def box_stats(
+    session: Session,
+    run_id: int,
+    side: str = "gap",
+    *,
+    policy: str | None = None,
+    a: str | None = None,
+    b: str | None = None,
+) -> dict[str, Any]:
+    """What a box plot draws, computed in SQL: n, mean, (population) std, min, max, the
+    quartiles (linear interpolation between ranks, as ``numpy.quantile``), the whiskers
+    (the most extreme values within 1.5 IQR of the box, Tukey's rule) and how many values
+    lie beyond them. Sides as in ``histogram``."""
+    run = _scored_run(session, run_id)
+    series, described = _series(session, run, side, policy, a, b)
+    sub = series.subquery()
+    x = sub.c.x
+    n, mean, vmin, vmax = session.execute(
+        select(func.count(), func.avg(x), func.min(x), func.max(x))
+    ).one()
+    head = {"run_id": run_id, **described, "n": int(n or 0)}
+    if not n:
+        return head
+    var = session.scalar(select(func.avg((x - mean) * (x - mean)))) or 0.0
+    positions = {q: (n - 1) * q for q in (0.25, 0.5, 0.75)}
+    needed = [r for h in positions.values() for r in (math.floor(h) + 1, min(math.floor(h) + 2, n))]
+    at = _values_at_ranks(session, sub, needed)
+    quartiles = {}
+    for q, h in positions.items():
+        low, frac = at[math.floor(h) + 1], h - math.floor(h)
+        high = at[min(math.floor(h) + 2, n)]
+        quartiles[q] = low + frac * (high - low)
+    q1, q3 = quartiles[0.25], quartiles[0.75]
+    fence_lo, fence_hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    w_lo, w_hi, out_lo, out_hi = session.execute(
+        select(
+            func.min(case((x >= fence_lo, x))),
+            func.max(case((x <= fence_hi, x))),
+            func.sum(case((x < fence_lo, 1), else_=0)),
+            func.sum(case((x > fence_hi, 1), else_=0)),
+        )
+    ).one()
+    return {
+        **head,
+        "mean": float(mean),
+        "std": math.sqrt(max(float(var), 0.0)),
+        "min": float(vmin),
+        "q1": q1,
+        "median": quartiles[0.5],
+        "q3": q3,
+        "max": float(vmax),
+        "whisker_low": float(w_lo),
+        "whisker_high": float(w_hi),
+        "outliers_low": int(out_lo or 0),
+        "outliers_high": int(out_hi or 0),
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
@@ -210,8 +211,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from training.demo import run_demo
 
     set_threads()
-    run_demo(open_store(), out)
-    return 0
+    made = run_demo(open_store(), out)
+    if args.no_serve:
+        return 0
+    from backend.cli import serve
+
+    s = get_settings()
+    out(
+        f"serving the trained RM and both policies at http://{s.api_host}:{s.api_port} "
+        f"(API docs at /docs); Ctrl-C stops"
+    )
+    return serve(
+        rm=made["rm_path"], policies={"base": EMBEDDED_MODEL_ALIAS, "dpo": made["dpo_path"]}
+    )
 
 
 # ------------------------------------------------------------------ parser
@@ -316,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Deprecation notices from the libraries say nothing a PrefLens user can act on.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

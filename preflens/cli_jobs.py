@@ -27,6 +27,11 @@ def print_training_summary(run) -> None:  # noqa: ANN001 - db.models.Run
         f"{run.kind} run {run.id}: {run.status}, {s.get('steps', '?')} steps on "
         f"{s.get('train_pairs', '?')} pairs, train loss {s.get('train_loss', float('nan')):.4f}"
     )
+    if "eval_rewards/margins" in s:
+        _out(
+            f"  eval: loss {s['eval_loss']:.4f}  margin {s['eval_rewards/margins']:.4f}  "
+            f"accuracy {s.get('eval_rewards/accuracies', float('nan')):.3f}"
+        )
     if "eval_accuracy" in s:
         _out(f"  eval accuracy {s['eval_accuracy']:.3f}  eval loss {s['eval_loss']:.4f}")
     last = s.get("last") or {}
@@ -89,13 +94,14 @@ def cmd_train_dpo(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_policies(items: list[str]) -> dict[str, str]:
+def parse_policies(items: list[str] | None) -> dict[str, str]:
+    """``["base=smollm2-135m-instruct", "dpo=./checkpoints/dpo"]`` -> {name: model}."""
     policies: dict[str, str] = {}
-    for item in items:
-        name, sep, model = item.partition("=")
+    for item in items or []:
+        name, sep, model = (part.strip() for part in item.partition("="))
         if not sep or not name or not model:
             raise PrefLensError(
-                f"--policy {item!r}: expected NAME=MODEL, e.g. base=smollm2-135m-instruct"
+                f"--policy {item!r}: expected NAME=MODEL, e.g. base={EMBEDDED_MODEL_ALIAS}"
             )
         if name in policies:
             raise PrefLensError(f"--policy {name!r} is given twice")

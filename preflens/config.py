@@ -81,6 +81,19 @@ class Settings(BaseSettings):
         default=32, ge=1, description="Sequences per shared forward pass of the score batcher."
     )
 
+    # ---- web dashboard (`preflens dashboard`, dashboard/)
+    dashboard_host: str = Field(
+        default="127.0.0.1", description="Address `preflens dashboard` binds."
+    )
+    dashboard_port: int = Field(default=8501, ge=0, le=65535)
+    dashboard_api_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The backend the dashboard's live-scoring page calls.",
+    )
+    dashboard_cache_ttl: float = Field(
+        default=60.0, ge=0, description="Seconds the dashboard keeps a query result."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:

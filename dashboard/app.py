@@ -1,0 +1,47 @@
+"""The dashboard's entry point: a router over the pages in ``app_pages/``.
+
+Run it with ``preflens dashboard`` (which runs ``streamlit run dashboard/app.py`` with
+the right settings). Streamlit executes this file on every rerun; it sets the page up,
+draws the sidebar (store, backend, reload) and runs the chosen page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts this file's folder on sys.path, not the repository root; add the
+# root so `import dashboard...` works from a plain checkout too (an installed package
+# is found either way).
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import data  # noqa: E402
+from preflens.config import get_settings  # noqa: E402
+
+PAGES = Path(__file__).resolve().parent / "app_pages"
+
+st.set_page_config(page_title="PrefLens", page_icon=":material/balance:", layout="wide")
+
+pages = [
+    st.Page(PAGES / "overview.py", title="Overview", url_path="overview", default=True),
+    st.Page(PAGES / "reward_model.py", title="Reward model", url_path="reward-model"),
+    st.Page(PAGES / "training.py", title="Training", url_path="training"),
+    st.Page(PAGES / "policies.py", title="Policies", url_path="policies"),
+    st.Page(PAGES / "cases.py", title="Cases", url_path="cases"),
+    st.Page(PAGES / "live.py", title="Live scoring", url_path="live"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.caption("PrefLens: preference data, reward models and DPO policies.")
+    settings = get_settings()
+    st.text(f"store: {data.database_url()}")
+    st.text(f"backend: {settings.dashboard_api_url}")
+    if st.button("Reload data", help="forget cached query results and read the store again"):
+        data.clear()
+
+page.run()

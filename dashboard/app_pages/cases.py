@@ -1,0 +1,257 @@
+"""Cases: a run's pairs (chosen vs rejected) or a generation comparison's prompts
+(policy A vs policy B), filtered by score gap, category, split and text, sorted by
+largest gap, smallest gap or closest to zero, a page at a time. Each case shows the
+prompt and both responses side by side with their scores, tokens and truncation; the
+page's state lives in the URL, so a view or one case can be shared as a link."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from dashboard import data, frames, ui
+from dashboard.frames import fmt, fmt_signed, md_escape
+from dashboard.state import PAGE_SIZES, SORTS, CaseQuery, parse_float
+from preflens.errors import PrefLensError
+
+st.title("Cases")
+url = ui.store_url()
+scored = ui.runs_of(url, "score", "score_generations")
+ui.need(bool(scored), "No scored runs yet: `preflens score` or `preflens score-generations`.")
+by_id = {r["id"]: r for r in scored}
+linked = CaseQuery.from_params(st.query_params.to_dict())
+
+
+def seed(key: str, value: Any, options: list | None = None) -> None:
+    """Start a widget from the URL when this session has no value for it yet."""
+    if key not in st.session_state and value is not None:
+        if options is None or value in options:
+            st.session_state[key] = value
+
+
+# ------------------------------------------------------------------ filters
+done = [r for r in scored if r["status"] == "done" and r["kind"] == "score"]
+run = ui.pick_run(
+    "Run",
+    scored,
+    key="cases_run",
+    default_id=linked.run if linked.run in by_id else (done or scored)[0]["id"],
+    help="a score run (chosen vs rejected) or a generation comparison (policy A vs B)",
+)
+stamp = frames.run_stamp(run)
+summary = data.run_summary(url, run["id"], stamp)
+dataset = next((d for d in data.datasets(url) if d["id"] == run["dataset_id"]), None)
+a = b = None
+if run["kind"] == "score_generations":
+    names = list((summary.get("policies") or {}).keys())
+    ui.need(len(names) >= 2, "This run has answers of fewer than two policies so far.")
+    first = (summary.get("comparisons") or [{"a": names[-1], "b": names[0]}])[0]
+    col1, col2 = st.columns(2)
+    seed("cases_a", linked.a or first["a"], names)
+    seed("cases_b", linked.b or first["b"], names)
+    a = col1.selectbox("Policy A", names, key="cases_a")
+    b = col2.selectbox("Policy B", names, key="cases_b")
+    ui.need(a != b, "Pick two different policies.")
+
+categories = sorted(c for c in (dataset or {}).get("categories", {}) if c != "(none)")
+splits = sorted((dataset or {}).get("splits", {}))
+col1, col2, col3, col4 = st.columns(4)
+seed("cases_min_gap", None if linked.min_gap is None else repr(linked.min_gap))
+seed("cases_max_gap", None if linked.max_gap is None else repr(linked.max_gap))
+seed("cases_category", linked.category, categories)
+seed("cases_split", linked.split, splits)
+min_text = col1.text_input("Gap at least", key="cases_min_gap", placeholder="e.g. -0.5")
+max_text = col2.text_input("Gap at most", key="cases_max_gap", placeholder="e.g. 0.5")
+category = col3.selectbox(
+    "Category", [None, *categories], key="cases_category", format_func=lambda c: c or "(any)"
+)
+split = col4.selectbox("Split", [None, *splits], key="cases_split", format_func=lambda s: s or "(any)")
+for raw, where in ((min_text, "Gap at least"), (max_text, "Gap at most")):
+    if raw.strip() and parse_float(raw) is None:
+        st.warning(f"{where}: {raw!r} is not a number; it is ignored.")
+
+col1, col2, col3 = st.columns([2, 2, 1])
+seed("cases_q", linked.q)
+seed("cases_sort", linked.sort, list(SORTS))
+seed("cases_limit", linked.limit, list(PAGE_SIZES))
+q = col1.text_input("Text", key="cases_q", help="every word must occur in the prompt or a response")
+sort = col2.radio(
+    "Sort", list(SORTS), key="cases_sort", format_func=SORTS.get, horizontal=True
+)
+limit = col3.selectbox("Per page", PAGE_SIZES, key="cases_limit")
+
+query = CaseQuery(
+    run=run["id"],
+    a=a,
+    b=b,
+    min_gap=parse_float(min_text),
+    max_gap=parse_float(max_text),
+    category=category,
+    split=split,
+    q=q.strip() or None,
+    sort=sort,
+    limit=limit,
+    cursor=linked.cursor,
+    page=linked.page,
+    case=linked.case if linked.run in (None, run["id"]) else None,
+)
+if query.filters() != linked.filters():
+    query = query.first_page()
+params = query.to_params()
+if st.query_params.to_dict() != params:
+    st.query_params.from_dict(params)
+
+
+# ------------------------------------------------------------------ paging and links
+def history() -> list[str | None]:
+    """Cursors of the pages before this one (for Previous), for the current filters."""
+    saved = st.session_state.get("cases_history")
+    if not saved or saved["filters"] != query.filters():
+        saved = {"filters": query.filters(), "cursors": []}
+        st.session_state["cases_history"] = saved
+    return saved["cursors"]
+
+
+def go(cursor: str | None, page: int) -> None:
+    st.query_params.from_dict(replace(query, cursor=cursor, page=page).to_params())
+
+
+def go_next(cursor: str) -> None:
+    history().append(query.cursor)
+    go(cursor, query.page + 1)
+
+
+def go_previous() -> None:
+    cursors = history()
+    if cursors and query.page > 1:
+        go(cursors.pop(), query.page - 1)
+    else:  # arrived by a link in the middle: start over
+        go(None, 1)
+
+
+def open_case(pair_id: int) -> None:
+    st.query_params.from_dict(replace(query, case=pair_id).to_params())
+
+
+def close_case() -> None:
+    st.query_params.from_dict(replace(query, case=None).to_params())
+
+
+# ------------------------------------------------------------------ one case in full
+def show_case(pair_id: int) -> None:
+    try:
+        full = data.case(url, run["id"], pair_id, a, b)
+    except PrefLensError as exc:
+        st.warning(f"Case {pair_id}: {exc}")
+        return
+    pair = full["pair"]
+    with st.container(border=True):
+        st.subheader(f"Pair {pair['id']} in full")
+        st.markdown(
+            f"dataset {md_escape(pair['dataset'])} · split {md_escape(pair['split'])} · "
+            f"category {md_escape(pair['category'] or '(none)')} · "
+            f"source row {pair['source_row']}"
+        )
+        st.caption("Prompt")
+        for message in pair["prompt"]:
+            st.caption(md_escape(message.get("role", "")))
+            ui.model_text(message.get("content", ""))
+        if full["kind"] == "score":
+            s = full["scores"]
+            ui.metric_row(
+                [
+                    ("gap (chosen - rejected)", fmt_signed(s["gap"], 4)),
+                    ("P(chosen preferred)", fmt(s["p_chosen_preferred"])),
+                ]
+            )
+            left, right = st.columns(2)
+            for col, side, text in ((left, "chosen", pair["chosen"]), (right, "rejected", pair["rejected"])):
+                with col:
+                    notes = ["truncated"] if s[f"truncated_{side}"] else []
+                    ui.side_header(side.capitalize(), s[f"score_{side}"], s[f"tokens_{side}"], notes)
+                    ui.model_text(text)
+        else:
+            answers = {g["policy"]: g for g in full["generations"]}
+            ui.metric_row([("gap (A - B)", fmt_signed(full["gap"], 4))])
+            left, right = st.columns(2)
+            for col, role, name in ((left, "A", full["a"]), (right, "B", full["b"])):
+                g = answers[name]
+                notes = ["cut at the length limit"] if g["finish_reason"] == "length" else []
+                notes += ["truncated when scored"] if g["truncated"] else []
+                with col:
+                    ui.side_header(f"{name} ({role})", g["score"], g["n_tokens"], notes)
+                    ui.model_text(g["text"])
+        st.caption("This case as a link (the address bar holds it too):")
+        st.code("?" + urlencode(replace(query, case=pair_id).to_params()), language=None)
+        st.button("Close case", on_click=close_case, key="cases_close")
+
+
+if query.case is not None:
+    show_case(query.case)
+
+# ------------------------------------------------------------------ the page of cases
+try:
+    result = data.cases(url, run["id"], stamp, **query.search_kwargs())
+except PrefLensError as exc:
+    if query.cursor is None:
+        st.warning(str(exc))
+        st.stop()
+    st.warning(f"{exc} Showing the first page.")
+    query = query.first_page()
+    st.query_params.from_dict(query.to_params())
+    result = data.cases(url, run["id"], stamp, **query.search_kwargs())
+
+items = result["items"]
+start = (query.page - 1) * query.limit
+if not items:
+    st.info("No cases match these filters.")
+else:
+    st.caption(
+        f"Page {query.page}: cases {start + 1}-{start + len(items)}, "
+        f"{SORTS[query.sort]}. Texts are 200-character previews; open a case for all of it."
+    )
+nav1, nav2, _ = st.columns([1, 1, 6])
+nav1.button("Previous", on_click=go_previous, disabled=query.page <= 1, key="cases_prev")
+nav2.button(
+    "Next",
+    on_click=go_next,
+    args=(result["next_cursor"],),
+    disabled=result["next_cursor"] is None,
+    key="cases_next",
+)
+
+for item in items:
+    with st.container(border=True):
+        st.markdown(
+            f"**Pair {item['pair_id']}** · category {md_escape(item['category'] or '(none)')} · "
+            f"split {md_escape(item['split'])} · gap **{fmt_signed(item['gap'], 4)}**"
+        )
+        st.caption("Prompt")
+        ui.model_text(item["prompt"], preview=True)
+        left, right = st.columns(2)
+        if result["kind"] == "score":
+            sides = (
+                (left, "Chosen", "chosen", item["chosen"]),
+                (right, "Rejected", "rejected", item["rejected"]),
+            )
+            for col, title, side, text in sides:
+                with col:
+                    notes = ["truncated"] if item[f"truncated_{side}"] else []
+                    ui.side_header(title, item[f"score_{side}"], item[f"tokens_{side}"], notes)
+                    ui.model_text(text, preview=True)
+        else:
+            sides = (
+                (left, f"{result['a']} (A)", "a", item["text_a"]),
+                (right, f"{result['b']} (B)", "b", item["text_b"]),
+            )
+            for col, title, side, text in sides:
+                with col:
+                    notes = ["cut at the length limit"] if item[f"finish_{side}"] == "length" else []
+                    ui.side_header(title, item[f"score_{side}"], item[f"tokens_{side}"], notes)
+                    ui.model_text(text, preview=True)
+        st.button(
+            "Open in full", key=f"cases_open_{item['pair_id']}", on_click=open_case, args=(item["pair_id"],)
+        )

@@ -1,0 +1,146 @@
+"""Live scoring: a prompt and one or two responses scored by the backend's reward model
+(``POST /v1/score`` or ``/v1/compare``): the score(s), the gap and P(A preferred), and
+where each score falls on a chosen run's histogram. Says clearly when the backend is
+not reachable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, frames, ui
+from dashboard.api_client import BackendError, BackendUnreachable, client_from_settings
+from dashboard.frames import fmt, fmt_signed
+
+st.title("Live scoring")
+client = client_from_settings()
+backend_ok = False
+try:
+    client.health()
+    backend_ok = True
+except BackendUnreachable as exc:
+    st.error(f"Backend not reachable: {exc}.")
+if backend_ok:
+    try:
+        loaded = client.models().get("reward_model")
+    except BackendError as exc:
+        st.error(f"The backend at {client.base_url} refused: {exc}.")
+        loaded = None
+    if loaded:
+        st.caption(f"Reward model of the backend at {client.base_url}:")
+        st.text(str(loaded.get("name", "")))
+    else:
+        st.warning("The backend has no reward model loaded: start it with `preflens serve --rm MODEL`.")
+
+url = data.database_url()
+problem = data.store_problem(url)
+runs = [] if problem else ui.runs_of(url, "score", "score_generations")
+if problem:
+    st.warning(f"No histogram to mark: {problem}")
+
+with st.form("live_form"):
+    prompt = st.text_area("Prompt", key="live_prompt", height=100)
+    col1, col2 = st.columns(2)
+    response_a = col1.text_area("Response A", key="live_a", height=140)
+    response_b = col2.text_area("Response B (optional)", key="live_b", height=140)
+    run = None
+    if runs:
+        done = [r for r in runs if r["status"] == "done"]
+        run = ui.pick_run(
+            "Mark the scores on the histogram of",
+            runs,
+            key="live_run",
+            default_id=(done or runs)[0]["id"],
+            help="best a run scored by the same reward model as the backend's",
+        )
+    submitted = st.form_submit_button("Score", type="primary")
+
+if submitted:
+    if not prompt.strip() or not response_a.strip():
+        st.warning("Write a prompt and at least response A.")
+    else:
+        try:
+            if response_b.strip():
+                body = client.compare(prompt, response_a, response_b, run["id"] if run else None)
+            else:
+                body = client.score(prompt, response_a)
+            st.session_state["live_result"] = {"body": body, "run": run["id"] if run else None}
+        except BackendUnreachable as exc:
+            st.error(f"Backend not reachable: {exc}.")
+        except BackendError as exc:
+            st.error(f"Scoring failed: {exc}.")
+
+
+def marked_histogram(run: dict[str, Any], marks: dict[str, float]) -> None:
+    """The run's score histograms (chosen / rejected, or one per policy) on shared bins,
+    with a line at each live score."""
+    stamp = frames.run_stamp(run)
+    if run["kind"] == "score":
+        series = [(side, {"side": side}) for side in ("chosen", "rejected")]
+    else:
+        policies = list((data.run_summary(url, run["id"], stamp).get("policies") or {}).keys())
+        series = [(p, {"side": "score", "policy": p}) for p in policies]
+    boxes = [data.box(url, run["id"], stamp, **kw) for _, kw in series]
+    span = frames.common_range(boxes)
+    if span is None:
+        st.text("That run has no scores yet.")
+        return
+    hist = pd.concat(
+        frames.hist_frame(data.histogram(url, run["id"], stamp, bins=40, lo=span[0], hi=span[1], **kw), name)
+        for name, kw in series
+    )
+    rules = pd.DataFrame({"label": list(marks), "x": list(marks.values())})
+    ui.chart(
+        charts.histogram_chart(
+            hist, rules=rules, title=f"Live scores on the scores of {frames.run_label(run)}"
+        )
+    )
+
+
+result = st.session_state.get("live_result")
+if result:
+    body = result["body"]
+    by_id = {r["id"]: r for r in runs}
+    marked = by_id.get(result["run"])
+    st.subheader("Result")
+    if "score_a" in body:
+        ui.metric_row(
+            [
+                ("score A", fmt(body["score_a"], 4)),
+                ("score B", fmt(body["score_b"], 4)),
+                ("gap (A - B)", fmt_signed(body["gap"], 4)),
+                ("P(A preferred)", fmt(body["p_a_preferred"])),
+            ],
+            help={"P(A preferred)": "sigmoid(score A - score B), the Bradley-Terry model"},
+        )
+        details = pd.DataFrame(
+            {
+                "response": ["A", "B"],
+                "score": [body["score_a"], body["score_b"]],
+                "tokens": [body["n_tokens_a"], body["n_tokens_b"]],
+                "truncated": [body["truncated_a"], body["truncated_b"]],
+                "percentile in run": [body.get("percentile_a"), body.get("percentile_b")],
+            }
+        )
+        marks = {"A": body["score_a"], "B": body["score_b"]}
+    else:
+        pct = None
+        if marked is not None:
+            pct = data.percentile(url, marked["id"], frames.run_stamp(marked), body["score"])
+        ui.metric_row([("score A", fmt(body["score"], 4))])
+        details = pd.DataFrame(
+            {
+                "response": ["A"],
+                "score": [body["score"]],
+                "tokens": [body["n_tokens"]],
+                "truncated": [body["truncated"]],
+                "percentile in run": [pct],
+            }
+        )
+        marks = {"A": body["score"]}
+    st.dataframe(details, hide_index=True, key="live_details")
+    st.caption(f"Scored by {body.get('model', '?')}; percentiles: share of the run's scores below.")
+    if marked is not None:
+        marked_histogram(marked, marks)

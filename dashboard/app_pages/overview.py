@@ -1,0 +1,85 @@
+"""Overview: datasets (pairs, rejected rows and why), runs with status and progress,
+checkpoints, and the headline numbers of every run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, frames, ui
+
+st.title("Overview")
+url = ui.store_url()
+
+datasets = data.datasets(url)
+runs = data.runs(url)
+
+st.subheader("Datasets")
+if not datasets:
+    st.info("No datasets yet: `preflens ingest PATH` (or `preflens demo`) adds one.")
+else:
+    ui.metric_row(
+        [
+            ("datasets", str(len(datasets))),
+            ("pairs", str(sum(d["pairs"] for d in datasets))),
+            ("rejected rows", str(sum(d["rejected"] for d in datasets))),
+        ]
+    )
+    st.dataframe(frames.datasets_frame(datasets), hide_index=True, key="overview_datasets")
+    reasons = frames.reasons_frame(datasets)
+    st.caption("Rejected rows by reason (rows that could not be used, kept with why)")
+    if reasons.empty:
+        st.text("No rejected rows.")
+    else:
+        st.dataframe(reasons, hide_index=True, key="overview_reasons")
+
+st.subheader("Runs")
+if not runs:
+    st.info("No runs yet: `preflens score`, `preflens train-rm`, ... write them.")
+else:
+    running = [r for r in runs if r["status"] in ("running", "pending")]
+    ui.metric_row(
+        [
+            ("runs", str(len(runs))),
+            ("running", str(len(running))),
+            ("failed", str(sum(r["status"] == "failed" for r in runs))),
+        ]
+    )
+    if running:
+        st.caption("A running job's progress updates on refresh (press R, or Reload data).")
+    st.dataframe(
+        frames.runs_frame(runs),
+        hide_index=True,
+        key="overview_runs",
+        column_config={
+            "progress": st.column_config.ProgressColumn(
+                "progress", min_value=0.0, max_value=1.0, format="percent"
+            )
+        },
+    )
+
+    st.subheader("Headline numbers")
+    st.caption(
+        "Score runs: accuracy (share of pairs with chosen > rejected), reward mean and std "
+        "over both sides. Generation comparisons: A's win rate against B. Training runs: "
+        "the last logged loss and accuracy."
+    )
+    rows = [
+        frames.headline_row(r, data.run_summary(url, r["id"], frames.run_stamp(r))) for r in runs
+    ]
+    st.dataframe(
+        frames.headline_frame(rows),
+        hide_index=True,
+        key="overview_headline",
+        column_config={
+            c: st.column_config.NumberColumn(c, format="%.4f")
+            for c in ("accuracy", "reward mean", "reward std", "gap mean", "win rate")
+            + ("mean diff", "final loss", "final accuracy")
+        },
+    )
+
+st.subheader("Checkpoints")
+checkpoints = data.checkpoints(url)
+if not checkpoints:
+    st.text("No checkpoints yet (`preflens train-rm` and `preflens train-dpo` write them).")
+else:
+    st.dataframe(frames.checkpoints_frame(checkpoints), hide_index=True, key="overview_ckpts")

@@ -1,0 +1,109 @@
+"""Policies: a generation comparison (policy A against policy B, scored by one reward
+model): scatter with the y = x line, histogram of the difference, CDFs, box plots,
+wins / ties / losses and win rate, lengths, length against score and the length-score
+correlations; answers cut at the length limit are marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, frames, ui
+from dashboard.frames import fmt, fmt_pct, fmt_signed
+
+MAX_POINTS = 5000  # points drawn per chart; the numbers use every prompt
+
+st.title("Policies")
+url = ui.store_url()
+gen_runs = ui.runs_of(url, "score_generations")
+ui.need(
+    bool(gen_runs),
+    "No generation comparisons yet: `preflens generate --policy base=... --policy dpo=...` "
+    "then `preflens score-generations --rm RM --run G`.",
+)
+done = [r for r in gen_runs if r["status"] == "done"]
+run = ui.pick_run(
+    "Generation comparison",
+    gen_runs,
+    key="pol_run",
+    default_id=(done or gen_runs)[0]["id"],
+    help="a score_generations run: every policy's answers scored by one reward model",
+)
+stamp = frames.run_stamp(run)
+summary = data.run_summary(url, run["id"], stamp)
+comparisons = summary.get("comparisons") or []
+ui.need(bool(comparisons), "This run has answers of fewer than two policies so far.")
+labels = [f"{c['a']} (A) vs {c['b']} (B)" for c in comparisons]
+index = st.selectbox(
+    "Comparison", range(len(comparisons)), format_func=lambda i: labels[i], key="pol_cmp"
+)
+cmp = comparisons[index]
+a, b = cmp["a"], cmp["b"]
+pa, pb = summary["policies"][a], summary["policies"][b]
+
+ui.metric_row(
+    [
+        ("prompts", str(cmp["n"])),
+        ("A mean ± std", f"{fmt(pa['mean'])} ± {fmt(pa['std'])}"),
+        ("B mean ± std", f"{fmt(pb['mean'])} ± {fmt(pb['std'])}"),
+        ("mean diff (A - B)", fmt_signed(cmp["mean_diff"])),
+        ("wins / ties / losses", f"{cmp['wins']} / {cmp['ties']} / {cmp['losses']}"),
+        ("win rate", fmt_pct(cmp["win_rate"])),
+    ],
+    help={
+        "win rate": f"share of prompts where A - B > {cmp['tie_margin']} (the tie margin)",
+        "mean diff (A - B)": "mean over the prompts both policies answered",
+    },
+)
+st.text(f"A = {a}    B = {b}")
+ui.chart(charts.wins_chart(frames.wins_frame(cmp)))
+
+scatter = data.scatter(url, run["id"], stamp, a, b)
+points = frames.scatter_frame(scatter)
+shown = frames.thin(points, MAX_POINTS)
+tie = pd.DataFrame({"label": ["tie"], "x": [0.0]})
+col1, col2 = st.columns(2)
+with col1:
+    ui.chart(charts.scatter_chart(shown, a=a, b=b, title="Score per prompt: above y = x, A wins"))
+    if len(shown) < len(points):
+        st.caption(f"Drawing {len(shown)} of {len(points)} prompts.")
+with col2:
+    diff = data.histogram(url, run["id"], stamp, "gap", 30, a=a, b=b)
+    ui.chart(
+        charts.histogram_chart(
+            frames.hist_frame(diff, f"{a} - {b}"),
+            title="Difference A - B per prompt",
+            x_title="score difference",
+            rules=tie,
+        )
+    )
+col1, col2 = st.columns(2)
+with col1:
+    cdf = pd.concat(
+        frames.cdf_frame(data.cdf(url, run["id"], stamp, "score", policy=p), p) for p in (a, b)
+    )
+    ui.chart(charts.cdf_chart(cdf, title="CDF of each policy's scores"))
+with col2:
+    box = frames.box_frame((p, data.box(url, run["id"], stamp, "score", policy=p)) for p in (a, b))
+    ui.chart(charts.box_chart(box, title="Box plots of each policy's scores"))
+
+st.subheader("Length")
+table = frames.policy_table(summary)
+st.dataframe(
+    table,
+    hide_index=True,
+    key="pol_table",
+    column_config={
+        "cut_at_limit": st.column_config.NumberColumn(
+            "cut at limit", help="answers that hit max_new_tokens (finish reason: length)"
+        )
+    },
+)
+lengths = frames.thin(frames.length_frame(scatter), 2 * MAX_POINTS)
+ui.chart(
+    charts.length_chart(lengths, title="Length against score (crosses: cut at the length limit)")
+)
+st.caption(
+    "Pearson and Spearman correlations of length (characters) with score per policy are in "
+    "the table above; a strong positive one suggests the reward model rewards length."
+)

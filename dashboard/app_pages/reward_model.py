@@ -1,0 +1,194 @@
+"""Reward model: one score run's chosen and rejected score distributions, the gap, CDFs,
+box plots, accuracy / mean / std and accuracy per category; and two runs (before vs
+after training) side by side on the same axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, frames, ui
+from dashboard.frames import fmt, fmt_pct
+
+st.title("Reward model")
+url = ui.store_url()
+score_runs = ui.runs_of(url, "score")
+ui.need(
+    bool(score_runs),
+    "No score runs yet: `preflens score --model M --dataset D` (or `preflens demo`) makes one.",
+)
+
+
+def partner_of(run_id: int) -> tuple[int | None, str, str]:
+    """The other score run of a training run's before/after pair, and both roles."""
+    for r in data.runs(url):
+        scores = (r.get("summary") or {}).get("scores") or {}
+        before = (scores.get("before") or {}).get("run")
+        after = (scores.get("after") or {}).get("run")
+        if before == run_id and after is not None:
+            return after, "before", "after"
+        if after == run_id and before is not None:
+            return before, "after", "before"
+    return None, "", ""
+
+
+def views(run: dict[str, Any], bins: int, lo: float | None, hi: float | None) -> dict[str, Any]:
+    """Everything the page draws for one run, each from one cached ``db.read`` call."""
+    rid, stamp = run["id"], frames.run_stamp(run)
+    return {
+        "summary": data.run_summary(url, rid, stamp),
+        "hist": {
+            side: data.histogram(url, rid, stamp, side, bins, lo, hi)
+            for side in ("chosen", "rejected")
+        },
+        "cdf": {side: data.cdf(url, rid, stamp, side) for side in ("chosen", "rejected", "gap")},
+    }
+
+
+def box_of(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    stamp = frames.run_stamp(run)
+    return {side: data.box(url, run["id"], stamp, side) for side in ("chosen", "rejected", "gap")}
+
+
+done = [r for r in score_runs if r["status"] == "done"]
+left, right = st.columns([3, 1])
+with left:
+    run = ui.pick_run(
+        "Score run",
+        score_runs,
+        key="rm_run",
+        default_id=(done or score_runs)[0]["id"],
+        help="scores of chosen and rejected responses by one reward model",
+    )
+with right:
+    bins = st.slider("Bins", 10, 100, 40, step=5, key="rm_bins")
+
+boxes = box_of(run)
+if not boxes["gap"].get("n"):
+    st.info("This run has no scored pairs yet.")
+    st.stop()
+span = frames.common_range([boxes["chosen"], boxes["rejected"]])
+view = views(run, bins, *span)
+summary = view["summary"]
+stamp = frames.run_stamp(run)
+gap_hist = data.histogram(url, run["id"], stamp, "gap", bins)
+
+ui.metric_row(
+    [
+        ("pairs", str(summary["pairs"])),
+        ("accuracy", fmt(summary["accuracy"])),
+        ("reward mean", fmt(summary["reward_mean"])),
+        ("reward std", fmt(summary["reward_std"])),
+        ("chosen mean", fmt(summary["chosen_mean"])),
+        ("rejected mean", fmt(summary["rejected_mean"])),
+        ("gap mean", fmt(summary["gap_mean"])),
+        ("truncated", str(summary["truncated_responses"])),
+    ],
+    help={
+        "accuracy": "share of pairs with score(chosen) > score(rejected)",
+        "reward mean": "mean over both sides (chosen and rejected)",
+        "reward std": "standard deviation over both sides",
+        "truncated": "responses cut to the scoring max length (their end kept)",
+    },
+)
+if run["status"] != "done":
+    st.caption(f"Run status: {run['status']} ({fmt_pct(run['progress'])} scored so far).")
+
+hist = pd.concat([frames.hist_frame(view["hist"][s], s) for s in ("chosen", "rejected")])
+tie = pd.DataFrame({"label": ["tie"], "x": [0.0]})
+col1, col2 = st.columns(2)
+with col1:
+    ui.chart(charts.histogram_chart(hist, title="Chosen and rejected scores", x_title="score"))
+with col2:
+    ui.chart(
+        charts.histogram_chart(
+            frames.hist_frame(gap_hist, "gap"),
+            title="Gap (chosen - rejected): right of 0 is correct",
+            x_title="gap",
+            rules=tie,
+        )
+    )
+col1, col2 = st.columns(2)
+with col1:
+    cdf = pd.concat([frames.cdf_frame(view["cdf"][s], s) for s in ("chosen", "rejected")])
+    ui.chart(charts.cdf_chart(cdf, title="CDF of chosen and rejected scores"))
+with col2:
+    box = frames.box_frame((s, boxes[s]) for s in ("chosen", "rejected", "gap"))
+    ui.chart(charts.box_chart(box, title="Box plots (whiskers: 1.5 IQR; diamond: mean)"))
+st.dataframe(box, hide_index=True, key="rm_box")
+
+st.subheader("Accuracy per category")
+cats = frames.category_frame(summary, frames.run_label(run))
+if cats.empty:
+    st.text("No categories in this run.")
+else:
+    ui.chart(charts.category_chart(cats))
+    st.dataframe(cats, hide_index=True, key="rm_categories")
+
+# ------------------------------------------------------------------ two runs
+st.subheader("Two runs side by side")
+partner_id, role, partner_role = partner_of(run["id"])
+others = [r for r in score_runs if r["id"] != run["id"]]
+if not others:
+    st.text("Only one score run so far: score another (e.g. after training) to compare.")
+    st.stop()
+other = ui.pick_run(
+    "Compare with",
+    others,
+    key="rm_other",
+    default_id=partner_id,
+    help="by default the other half of a training run's before/after pair",
+)
+if other["id"] != partner_id:
+    role, partner_role = "", ""
+label = f"#{run['id']}" + (f" ({role})" if role else "")
+other_label = f"#{other['id']}" + (f" ({partner_role})" if partner_role else "")
+other_boxes = box_of(other)
+if not other_boxes["gap"].get("n"):
+    st.text("That run has no scored pairs yet.")
+    st.stop()
+both = [boxes["chosen"], boxes["rejected"], other_boxes["chosen"], other_boxes["rejected"]]
+lo, hi = frames.common_range(both)
+glo, ghi = frames.common_range([boxes["gap"], other_boxes["gap"]])
+other_stamp = frames.run_stamp(other)
+pair = [(run, label, stamp), (other, other_label, other_stamp)]
+side_hists = pd.concat(
+    frames.hist_frame(data.histogram(url, r["id"], st_, side, bins, lo, hi), side).assign(run=lab)
+    for r, lab, st_ in pair
+    for side in ("chosen", "rejected")
+)
+gap_hists = pd.concat(
+    frames.hist_frame(data.histogram(url, r["id"], st_, "gap", bins, glo, ghi), lab)
+    for r, lab, st_ in pair
+)
+other_summary = data.run_summary(url, other["id"], other_stamp)
+st.dataframe(
+    frames.score_table([(label, summary), (other_label, other_summary)]),
+    hide_index=True,
+    key="rm_compare_table",
+)
+ui.chart(
+    charts.histogram_chart(
+        side_hists, column="run", title="Chosen and rejected scores, same bins and axes"
+    )
+)
+col1, col2 = st.columns(2)
+with col1:
+    ui.chart(
+        charts.histogram_chart(gap_hists, title="Gap of both runs", x_title="gap", rules=tie)
+    )
+with col2:
+    gap_cdfs = pd.concat(
+        [
+            frames.cdf_frame(view["cdf"]["gap"], label),
+            frames.cdf_frame(data.cdf(url, other["id"], other_stamp, "gap"), other_label),
+        ]
+    )
+    ui.chart(charts.cdf_chart(gap_cdfs, x_title="gap", title="CDF of the gap"))
+cats = pd.concat(
+    [frames.category_frame(summary, label), frames.category_frame(other_summary, other_label)]
+)
+if not cats.empty:
+    ui.chart(charts.category_chart(cats, title="Accuracy per category, both runs"))

@@ -1,0 +1,72 @@
+"""Training: per-step curves of reward-model runs (loss, accuracy, eval accuracy, learning
+rate, margin) and DPO runs (loss, chosen / rejected implicit rewards, margins,
+accuracies), several runs on one chart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, frames, ui
+
+# (chart title, metric names drawn together); a chart shows whichever exist.
+GROUPS = [
+    ("Loss", ["train/loss", "eval/loss"]),
+    ("Accuracy (RM: chosen scored above rejected)", ["train/accuracy", "eval/accuracy"]),
+    ("Margin (RM: chosen - rejected score)", ["train/margin"]),
+    ("DPO implicit rewards: chosen and rejected", ["train/rewards/chosen", "train/rewards/rejected"]),
+    ("DPO reward margins", ["train/rewards/margins"]),
+    ("DPO reward accuracies", ["train/rewards/accuracies"]),
+    ("DPO log-probs: chosen and rejected", ["train/logps/chosen", "train/logps/rejected"]),
+    ("Learning rate", ["train/learning_rate"]),
+]
+GROUPED = {name for _, names in GROUPS for name in names}
+
+st.title("Training")
+url = ui.store_url()
+train_runs = ui.runs_of(url, "train_rm", "train_dpo")
+ui.need(
+    bool(train_runs),
+    "No training runs yet: `preflens train-rm` or `preflens train-dpo` writes their curves.",
+)
+by_id = {r["id"]: r for r in train_runs}
+if "train_runs" not in st.session_state:
+    latest = {}
+    for r in train_runs:  # newest first: the latest run of each kind
+        latest.setdefault(r["kind"], r["id"])
+    st.session_state["train_runs"] = list(latest.values())
+chosen = st.multiselect(
+    "Training runs",
+    list(by_id),
+    key="train_runs",
+    format_func=lambda i: frames.run_label(by_id[i]),
+    help="each run is one colour on every chart",
+)
+ui.need(bool(chosen), "Pick one or more training runs.")
+runs = [by_id[i] for i in chosen]
+labels = {r["id"]: frames.run_label(r) for r in runs}
+result = data.metrics(url, tuple(chosen), tuple(frames.run_stamp(r) for r in runs))
+df = frames.metrics_frame(result, labels)
+if df.empty:
+    st.info("These runs have no metrics yet (they appear at the first logging step).")
+    st.stop()
+running = [r for r in runs if r["status"] in ("running", "pending")]
+if running:
+    st.caption("A run is still training: refresh (R) to see new steps.")
+
+present = set(df["metric"])
+drawn = [(title, [n for n in names if n in present]) for title, names in GROUPS]
+drawn = [(title, names) for title, names in drawn if names]
+for i in range(0, len(drawn), 2):
+    for col, (title, names) in zip(st.columns(2), drawn[i : i + 2], strict=False):
+        with col:
+            ui.chart(charts.metric_chart(df[df["metric"].isin(names)], title=title))
+
+extra = sorted(present - GROUPED)
+if extra:
+    picked = st.multiselect("Other metrics", extra, key="train_extra")
+    for name in picked:
+        ui.chart(charts.metric_chart(df[df["metric"] == name], title=name))
+
+st.subheader("Last values")
+summaries = [(labels[r["id"]], data.run_summary(url, r["id"], frames.run_stamp(r))) for r in runs]
+st.dataframe(frames.last_values_frame(summaries), hide_index=True, key="train_last")

@@ -1,0 +1,240 @@
+"""Pure Altair chart builders: a DataFrame in (the shapes ``dashboard.frames`` makes),
+an Altair chart out. No Streamlit and no store here, so each builder is tested by its
+Vega-Lite dict alone.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+HEIGHT = 220
+TIE_COLOR = "#555555"
+
+
+def _rules(rules: pd.DataFrame | None) -> list[alt.Chart]:
+    """Vertical marker lines (rows: label, x), each labelled at the top."""
+    if rules is None or rules.empty:
+        return []
+    base = alt.Chart(rules)
+    line = base.mark_rule(color=TIE_COLOR, strokeDash=[4, 3], strokeWidth=2).encode(
+        x="x:Q", tooltip=["label:N", alt.Tooltip("x:Q", format=".4f")]
+    )
+    text = base.mark_text(align="left", dx=4, dy=-4, baseline="top", color=TIE_COLOR).encode(
+        x="x:Q", y=alt.value(0), text="label:N"
+    )
+    return [line, text]
+
+
+def histogram_chart(
+    df: pd.DataFrame,
+    *,
+    x_title: str = "score",
+    title: str | None = None,
+    rules: pd.DataFrame | None = None,
+    column: str | None = None,
+    height: int = HEIGHT,
+) -> alt.TopLevelMixin:
+    """Pre-binned histograms (rows: series, bin_start, bin_end, count), overlaid and
+    coloured by series; ``rules`` (label, x) adds marker lines. With ``column``, one panel
+    per value of that column side by side, on the same x and y axes."""
+    lo, hi = float(df["bin_start"].min()), float(df["bin_end"].max())
+    if rules is not None and not rules.empty:
+        lo, hi = min(lo, float(rules["x"].min())), max(hi, float(rules["x"].max()))
+    x_scale = alt.Scale(domain=[lo, hi], nice=False)
+
+    def panel(data: pd.DataFrame, panel_title: str | None) -> alt.LayerChart:
+        bars = (
+            alt.Chart(data)
+            .mark_bar(opacity=0.55, binSpacing=0)
+            .encode(
+                x=alt.X("bin_start:Q", bin="binned", title=x_title, scale=x_scale),
+                x2="bin_end:Q",
+                y=alt.Y("count:Q", stack=None, title="count"),
+                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+                tooltip=[
+                    "series:N",
+                    alt.Tooltip("bin_start:Q", format=".4f", title="from"),
+                    alt.Tooltip("bin_end:Q", format=".4f", title="to"),
+                    "count:Q",
+                ],
+            )
+        )
+        layer = alt.layer(bars, *_rules(rules)).properties(height=height)
+        if panel_title is not None:
+            layer = layer.properties(title=panel_title)
+        return layer
+
+    if column is None:
+        chart = panel(df, title).properties(width="container")
+        return chart
+    panels = [panel(df[df[column] == value], str(value)) for value in df[column].unique()]
+    chart = alt.hconcat(*panels).resolve_scale(y="shared", x="shared", color="shared")
+    return chart.properties(title=title) if title else chart
+
+
+def cdf_chart(
+    df: pd.DataFrame, *, x_title: str = "score", title: str | None = None, height: int = HEIGHT
+) -> alt.Chart:
+    """Empirical CDFs (rows: series, x, p) as step lines, one colour per series."""
+    chart = (
+        alt.Chart(df)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
+            y=alt.Y("p:Q", title="share of values <= x", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=["series:N", alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("p:Q", format=".3f")],
+        )
+        .properties(width="container", height=height)
+    )
+    return chart.properties(title=title) if title else chart
+
+
+def box_chart(
+    df: pd.DataFrame, *, x_title: str = "score", title: str | None = None, height: int | None = None
+) -> alt.LayerChart:
+    """Horizontal box plots from precomputed statistics (rows: series, whisker_low, q1,
+    median, q3, whisker_high, mean, n): whiskers as a rule, the box from q1 to q3, the
+    median as a tick and the mean as a diamond."""
+    base = alt.Chart(df).encode(y=alt.Y("series:N", title=None))
+    tooltip = ["series:N", "n:Q"] + [
+        alt.Tooltip(f"{k}:Q", format=".4f")
+        for k in ("whisker_low", "q1", "median", "q3", "whisker_high", "mean")
+    ]
+    whiskers = base.mark_rule(color=TIE_COLOR).encode(
+        x=alt.X("whisker_low:Q", title=x_title, scale=alt.Scale(zero=False)),
+        x2="whisker_high:Q",
+        tooltip=tooltip,
+    )
+    box = base.mark_bar(size=22).encode(
+        x="q1:Q", x2="q3:Q", color=alt.Color("series:N", legend=None), tooltip=tooltip
+    )
+    median = base.mark_tick(color="white", size=22, thickness=2).encode(x="median:Q")
+    mean = base.mark_point(shape="diamond", filled=True, color="black", size=40).encode(
+        x="mean:Q", tooltip=tooltip
+    )
+    chart = alt.layer(whiskers, box, median, mean).properties(
+        width="container", height=height or 40 + 45 * max(len(df), 1)
+    )
+    return chart.properties(title=title) if title else chart
+
+
+def category_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChart:
+    """Accuracy per category (rows: run, category, pairs, accuracy), runs side by side in
+    each category, with the 0.5 chance line."""
+    bars = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy"),
+            y=alt.Y("category:N", title=None),
+            yOffset="run:N",
+            color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=["run:N", "category:N", "pairs:Q", alt.Tooltip("accuracy:Q", format=".3f")],
+        )
+    )
+    chance = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
+    n_rows = max(df["category"].nunique(), 1) * max(df["run"].nunique(), 1)
+    chart = alt.layer(bars, chance).properties(width="container", height=30 + 18 * n_rows)
+    return chart.properties(title=title) if title else chart
+
+
+def metric_chart(df: pd.DataFrame, *, title: str, y_title: str | None = None) -> alt.Chart:
+    """Training curves (rows: run, metric, step, value): one colour per run, one dash
+    pattern per metric, so several runs and related metrics share one chart."""
+    chart = (
+        alt.Chart(df)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=alt.X("step:Q", title="step"),
+            y=alt.Y("value:Q", title=y_title or title, scale=alt.Scale(zero=False)),
+            color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("metric:N", title=None),
+            tooltip=["run:N", "metric:N", "step:Q", alt.Tooltip("value:Q", format=".5g")],
+        )
+        .properties(title=title, width="container", height=HEIGHT)
+    )
+    return chart
+
+
+def scatter_chart(df: pd.DataFrame, *, a: str, b: str, title: str | None = None) -> alt.LayerChart:
+    """Per prompt, policy A's score (y) against policy B's (x), coloured by which answers
+    were cut at the length limit, with the y = x line: points above it are A's wins."""
+    lo = float(min(df["score_a"].min(), df["score_b"].min())) if len(df) else 0.0
+    hi = float(max(df["score_a"].max(), df["score_b"].max())) if len(df) else 1.0
+    points = (
+        alt.Chart(df)
+        .mark_circle(size=45, opacity=0.75)
+        .encode(
+            x=alt.X("score_b:Q", title=f"score of {b} (B)", scale=alt.Scale(zero=False)),
+            y=alt.Y("score_a:Q", title=f"score of {a} (A)", scale=alt.Scale(zero=False)),
+            color=alt.Color("cut:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=[
+                "pair_id:Q",
+                "category:N",
+                alt.Tooltip("score_a:Q", format=".4f"),
+                alt.Tooltip("score_b:Q", format=".4f"),
+                "tokens_a:Q",
+                "tokens_b:Q",
+                "cut:N",
+            ],
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"v": [lo, hi], "line": ["y = x", "y = x"]}))
+        .mark_line(color=TIE_COLOR, strokeDash=[5, 4])
+        .encode(x="v:Q", y="v:Q", tooltip=["line:N"])
+    )
+    chart = alt.layer(points, diagonal).properties(width="container", height=320)
+    return chart.properties(title=title) if title else chart
+
+
+def length_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChart:
+    """Answer length (characters) against score (rows: policy, chars, score, finish), one
+    colour per policy, answers cut at the limit drawn as crosses, with each policy's
+    least-squares line."""
+    points = (
+        alt.Chart(df)
+        .mark_point(size=40, filled=True, opacity=0.7)
+        .encode(
+            x=alt.X("chars:Q", title="answer length (characters)"),
+            y=alt.Y("score:Q", title="score", scale=alt.Scale(zero=False)),
+            color=alt.Color("policy:N", title=None, legend=alt.Legend(orient="top")),
+            shape=alt.Shape(
+                "finish:N",
+                title=None,
+                scale=alt.Scale(domain=["ended", "cut at limit"], range=["circle", "cross"]),
+            ),
+            tooltip=["policy:N", "chars:Q", "tokens:Q", alt.Tooltip("score:Q", format=".4f"), "finish:N"],
+        )
+    )
+    fit = (
+        alt.Chart(df)
+        .transform_regression("chars", "score", groupby=["policy"])
+        .mark_line(strokeWidth=2)
+        .encode(x="chars:Q", y="score:Q", color="policy:N")
+    )
+    chart = alt.layer(points, fit).properties(width="container", height=300)
+    return chart.properties(title=title) if title else chart
+
+
+def wins_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
+    """Wins / ties / losses (rows: outcome, count, order) as one stacked bar."""
+    chart = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("count:Q", stack="zero", title="prompts"),
+            color=alt.Color(
+                "outcome:N",
+                title=None,
+                sort=alt.SortField("order"),
+                legend=alt.Legend(orient="top"),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=["outcome:N", "count:Q"],
+        )
+        .properties(width="container", height=60)
+    )
+    return chart.properties(title=title) if title else chart

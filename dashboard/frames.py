@@ -1,0 +1,324 @@
+"""``db.read`` results as pandas DataFrames for the charts and tables, and number
+formatting. Pure functions (no Streamlit), so the pages stay thin and these are tested
+on their own. Every number passes through unchanged: the dashboard shows what the API
+returns for the same view.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+NONE = "—"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+# ------------------------------------------------------------------ formatting
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number with ``digits`` decimals; a dash for None / NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NONE
+    return f"{value:.{digits}f}"
+
+
+def fmt_signed(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NONE
+    return f"{value:+.{digits}f}"
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    """A share (0-1) as a percentage."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NONE
+    return f"{100 * value:.{digits}f}%"
+
+
+def md_escape(text: Any) -> str:
+    """Data text (dataset, policy, category names) made inert for Streamlit's Markdown
+    (headers, captions, metric labels): every character Markdown could read as syntax
+    (links, images, emphasis, HTML) is backslash-escaped. Model text never goes through
+    Markdown at all: pages show it with ``st.text``."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def run_label(run: dict[str, Any]) -> str:
+    """``#3 score · rm-demo · demo/test`` (plain text, for select boxes and legends)."""
+    where = f"{run.get('dataset') or '-'}/{run.get('split') or 'all'}"
+    return f"#{run['id']} {run['kind']} · {run.get('model') or '-'} · {where}"
+
+
+def run_stamp(run: dict[str, Any]) -> str:
+    """What changes while a run is written (status, progress, end time): part of the cache
+    key of the run's numbers, so a running job's numbers refresh as it goes."""
+    return f"{run['status']}:{run['progress']}:{run.get('finished_at')}"
+
+
+# ------------------------------------------------------------------ distributions
+def hist_frame(hist: dict[str, Any], series: str) -> pd.DataFrame:
+    """A ``read.histogram`` result as one row per bin: series, bin_start, bin_end, count."""
+    edges, counts = hist["edges"], hist["counts"]
+    return pd.DataFrame(
+        {
+            "series": [series] * len(counts),
+            "bin_start": [float(e) for e in edges[:-1]],
+            "bin_end": [float(e) for e in edges[1:]],
+            "count": [int(c) for c in counts],
+        }
+    )
+
+
+def cdf_frame(cdf: dict[str, Any], series: str) -> pd.DataFrame:
+    """A ``read.cdf`` result as rows: series, x, p."""
+    return pd.DataFrame({"series": [series] * len(cdf["x"]), "x": cdf["x"], "p": cdf["p"]})
+
+
+BOX_FIELDS = (
+    "n",
+    "mean",
+    "std",
+    "min",
+    "whisker_low",
+    "q1",
+    "median",
+    "q3",
+    "whisker_high",
+    "max",
+    "outliers_low",
+    "outliers_high",
+)
+
+
+def box_frame(stats: Iterable[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """``read.box_stats`` results, one row per (label, stats); empty series are left out."""
+    rows = [
+        {"series": label, **{k: s.get(k) for k in BOX_FIELDS}} for label, s in stats if s.get("n")
+    ]
+    return pd.DataFrame(rows, columns=["series", *BOX_FIELDS])
+
+
+def common_range(stats: Iterable[dict[str, Any]]) -> tuple[float, float] | None:
+    """The smallest [lo, hi] holding every series (from box stats' min and max), so
+    several histograms share their bins; None when there are no values."""
+    spans = [(s["min"], s["max"]) for s in stats if s.get("n")]
+    if not spans:
+        return None
+    return min(lo for lo, _ in spans), max(hi for _, hi in spans)
+
+
+def category_frame(summary: dict[str, Any], run: str) -> pd.DataFrame:
+    """Per category of a score run: pairs, accuracy and mean gap (``score_run_summary``)."""
+    rows = [
+        {
+            "run": run,
+            "category": c["category"] if c["category"] is not None else "(none)",
+            "pairs": c["pairs"],
+            "accuracy": c["accuracy"],
+            "gap_mean": c["gap_mean"],
+        }
+        for c in summary.get("categories", [])
+    ]
+    return pd.DataFrame(rows, columns=["run", "category", "pairs", "accuracy", "gap_mean"])
+
+
+def score_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """Headline numbers of score runs side by side: one row per run."""
+    keys = ("pairs", "accuracy", "reward_mean", "reward_std", "chosen_mean", "rejected_mean")
+    keys += ("gap_mean", "truncated_responses")
+    return pd.DataFrame(
+        [{"run": label, **{k: s.get(k) for k in keys}} for label, s in summaries],
+        columns=["run", *keys],
+    )
+
+
+# ------------------------------------------------------------------ training
+def metrics_frame(result: dict[str, Any], labels: dict[int, str]) -> pd.DataFrame:
+    """A ``read.metrics`` result as long rows: run, metric, step, value."""
+    rows = []
+    for entry in result["runs"]:
+        label = labels.get(entry["run_id"], f"#{entry['run_id']}")
+        for name, series in entry["series"].items():
+            for step, value in zip(series["steps"], series["values"], strict=True):
+                rows.append({"run": label, "metric": name, "step": step, "value": value})
+    return pd.DataFrame(rows, columns=["run", "metric", "step", "value"])
+
+
+def last_values_frame(summaries: Sequence[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """Per training run and metric: points, last step, last value, min and max
+    (``read.run_summary`` of a training run)."""
+    rows = [
+        {"run": label, "metric": name, **m}
+        for label, s in summaries
+        for name, m in sorted(s.get("metrics", {}).items())
+    ]
+    cols = ["run", "metric", "n", "last_step", "last", "min", "max"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ------------------------------------------------------------------ policies
+def cut_label(finish_a: str, finish_b: str) -> str:
+    cut_a, cut_b = finish_a == "length", finish_b == "length"
+    if cut_a and cut_b:
+        return "both cut at limit"
+    if cut_a:
+        return "A cut at limit"
+    if cut_b:
+        return "B cut at limit"
+    return "neither cut"
+
+
+def scatter_frame(scatter: dict[str, Any]) -> pd.DataFrame:
+    """``read.generation_scatter`` points, plus ``cut`` (which answers hit the limit)."""
+    cols = ["pair_id", "category", "score_a", "score_b", "tokens_a", "tokens_b"]
+    cols += ["chars_a", "chars_b", "finish_a", "finish_b"]
+    df = pd.DataFrame(scatter["points"], columns=cols)
+    df["cut"] = [cut_label(a, b) for a, b in zip(df["finish_a"], df["finish_b"], strict=True)]
+    return df
+
+
+def length_frame(scatter: dict[str, Any]) -> pd.DataFrame:
+    """Both policies' answers as long rows: policy, chars, tokens, score, finish."""
+    parts = []
+    for side in ("a", "b"):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "policy": [scatter[side]] * len(scatter["points"]),
+                    "chars": [p[f"chars_{side}"] for p in scatter["points"]],
+                    "tokens": [p[f"tokens_{side}"] for p in scatter["points"]],
+                    "score": [p[f"score_{side}"] for p in scatter["points"]],
+                    "finish": [
+                        "cut at limit" if p[f"finish_{side}"] == "length" else "ended"
+                        for p in scatter["points"]
+                    ],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def thin(df: pd.DataFrame, max_rows: int) -> pd.DataFrame:
+    """Every k-th row so at most ``max_rows`` remain (a chart of a huge comparison stays
+    light; its numbers come from the full data)."""
+    if len(df) <= max_rows:
+        return df
+    step = math.ceil(len(df) / max_rows)
+    return df.iloc[::step].reset_index(drop=True)
+
+
+def wins_frame(comparison: dict[str, Any]) -> pd.DataFrame:
+    """Wins / ties / losses of A against B as rows: outcome, count, order."""
+    a, b = comparison["a"], comparison["b"]
+    return pd.DataFrame(
+        {
+            "outcome": [f"{a} wins", "tie", f"{b} wins"],
+            "count": [comparison["wins"], comparison["ties"], comparison["losses"]],
+            "order": [0, 1, 2],
+        }
+    )
+
+
+def policy_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """Per policy of a score_generations run: n, mean, std, lengths, answers cut at the
+    limit, length-score correlations (``read.generation_summary``)."""
+    keys = ("n", "mean", "std", "mean_chars", "mean_tokens", "cut_at_limit")
+    keys += ("pearson_length_score", "spearman_length_score")
+    return pd.DataFrame(
+        [{"policy": p, **{k: s.get(k) for k in keys}} for p, s in summary["policies"].items()],
+        columns=["policy", *keys],
+    )
+
+
+# ------------------------------------------------------------------ overview
+def datasets_frame(datasets: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        {
+            "id": d["id"],
+            "name": d["name"],
+            "format": d["format"],
+            "source": d["source"],
+            "pairs": d["pairs"],
+            "splits": ", ".join(f"{k}: {v}" for k, v in sorted(d["splits"].items())),
+            "categories": len(d["categories"]),
+            "rejected rows": d["rejected"],
+        }
+        for d in datasets
+    ]
+    cols = ["id", "name", "format", "source", "pairs", "splits", "categories", "rejected rows"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def reasons_frame(datasets: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        {"dataset": d["name"], "reason": reason, "rows": n}
+        for d in datasets
+        for reason, n in sorted(d["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return pd.DataFrame(rows, columns=["dataset", "reason", "rows"])
+
+
+def runs_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    cols = ["id", "kind", "status", "progress", "total", "dataset", "split", "model"]
+    cols += ["parent_run_id", "created_at", "finished_at", "error"]
+    return pd.DataFrame([{k: r.get(k) for k in cols} for r in runs], columns=cols)
+
+
+def checkpoints_frame(checkpoints: list[dict[str, Any]]) -> pd.DataFrame:
+    cols = ["id", "name", "kind", "base", "created_at"]
+    rows = [
+        {**{k: c.get(k) for k in cols}, "runs": ", ".join(f"#{r}" for r in c["runs"])}
+        for c in checkpoints
+    ]
+    return pd.DataFrame(rows, columns=[*cols, "runs"])
+
+
+def _last(metrics: dict[str, Any], *names: str) -> float | None:
+    for name in names:
+        if name in metrics and metrics[name].get("last") is not None:
+            return metrics[name]["last"]
+    return None
+
+
+def headline_row(run: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """One row of the Overview's headline table from ``read.run_summary``."""
+    row: dict[str, Any] = {"run": run_label(run), "status": run["status"]}
+    if run["kind"] == "score":
+        row |= {
+            "n": summary.get("pairs"),
+            "accuracy": summary.get("accuracy"),
+            "reward mean": summary.get("reward_mean"),
+            "reward std": summary.get("reward_std"),
+            "gap mean": summary.get("gap_mean"),
+        }
+    elif run["kind"] == "score_generations":
+        comparisons = summary.get("comparisons") or []
+        if comparisons:
+            c = comparisons[0]
+            row |= {
+                "n": c["n"],
+                "comparison": f"{c['a']} vs {c['b']}",
+                "win rate": c["win_rate"],
+                "mean diff": c["mean_diff"],
+            }
+    elif run["kind"] == "generate":
+        policies = summary.get("policies") or {}
+        row["n"] = sum(p["n"] for p in policies.values())
+    else:
+        metrics = summary.get("metrics") or {}
+        row |= {
+            "final loss": _last(metrics, "train/loss"),
+            "final accuracy": _last(metrics, "eval/accuracy", "train/rewards/accuracies"),
+        }
+    return row
+
+
+HEADLINE_COLUMNS = ["run", "status", "n", "accuracy", "reward mean", "reward std", "gap mean"]
+HEADLINE_COLUMNS += ["comparison", "win rate", "mean diff", "final loss", "final accuracy"]
+
+
+def headline_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=HEADLINE_COLUMNS)

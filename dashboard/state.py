@@ -1,0 +1,131 @@
+"""The Cases page's state as URL query parameters, so a view or one case can be shared
+as a link. Pure (no Streamlit): parsing is lenient (a bad value falls back to its
+default) and only values that differ from the defaults are written back.
+
+``?run=3&sort=abs_gap&min_gap=-0.5&max_gap=0.5&category=safety&split=test&q=refund``
+``&limit=20&cursor=...&page=2&case=17`` (``a`` / ``b``: the policies of a generation
+comparison). ``cursor`` is the ``next_cursor`` the page before returned; ``page`` only
+numbers the page for display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+SORTS = {
+    "gap_desc": "largest gap first",
+    "gap_asc": "smallest gap first",
+    "abs_gap": "closest to zero first",
+}
+PAGE_SIZES = (10, 20, 50)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_float(value: Any) -> float | None:
+    """A finite float from text, else None (blank or invalid: no bound)."""
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    run: int | None = None
+    a: str | None = None
+    b: str | None = None
+    min_gap: float | None = None
+    max_gap: float | None = None
+    category: str | None = None
+    split: str | None = None
+    q: str | None = None
+    sort: str = "gap_desc"
+    limit: int = PAGE_SIZES[0]
+    cursor: str | None = None
+    page: int = 1
+    case: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CaseQuery:
+        """Read query parameters (a list value counts by its last item)."""
+
+        def get(key: str) -> Any:
+            value = params.get(key)
+            return value[-1] if isinstance(value, list) and value else value
+
+        sort = get("sort")
+        limit = _int(get("limit"))
+        page = _int(get("page"))
+        return cls(
+            run=_int(get("run")),
+            a=_text(get("a")),
+            b=_text(get("b")),
+            min_gap=parse_float(get("min_gap")),
+            max_gap=parse_float(get("max_gap")),
+            category=_text(get("category")),
+            split=_text(get("split")),
+            q=_text(get("q")),
+            sort=sort if sort in SORTS else "gap_desc",
+            limit=limit if limit in PAGE_SIZES else PAGE_SIZES[0],
+            cursor=_text(get("cursor")),
+            page=page if page is not None and page >= 1 else 1,
+            case=_int(get("case")),
+        )
+
+    def to_params(self) -> dict[str, str]:
+        """The query parameters of this state: only values other than the defaults."""
+        defaults = asdict(CaseQuery())
+        out = {}
+        for key, value in asdict(self).items():
+            if value is None or value == defaults[key]:
+                continue
+            out[key] = repr(value) if isinstance(value, float) else str(value)
+        return out
+
+    def filters(self) -> tuple:
+        """What selects the cases: when any of it changes, paging starts again."""
+        return (
+            self.run,
+            self.a,
+            self.b,
+            self.min_gap,
+            self.max_gap,
+            self.category,
+            self.split,
+            self.q,
+            self.sort,
+            self.limit,
+        )
+
+    def first_page(self) -> CaseQuery:
+        return replace(self, cursor=None, page=1)
+
+    def search_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``db.read.search_cases`` (and ``GET /v1/cases``)."""
+        return {
+            "min_gap": self.min_gap,
+            "max_gap": self.max_gap,
+            "category": self.category,
+            "split": self.split,
+            "q": self.q,
+            "sort": self.sort,
+            "limit": self.limit,
+            "cursor": self.cursor,
+            "a": self.a,
+            "b": self.b,
+        }

@@ -1,0 +1,93 @@
+"""Small Streamlit helpers shared by the pages: the store check, run pickers, metric rows,
+charts, and the one way model text is shown (``st.text``: never Markdown or HTML)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import streamlit as st
+
+from dashboard import data
+from dashboard.frames import fmt, md_escape, run_label
+from preflens.errors import PrefLensError
+
+PREVIEW_CHARS = 200
+
+
+def store_url() -> str:
+    """The database URL, after checking the store answers (else an error and stop)."""
+    url = data.database_url()
+    problem = data.store_problem(url)
+    if problem:
+        st.error(problem)
+        st.stop()
+    return url
+
+
+def runs_of(url: str, *kinds: str) -> list[dict[str, Any]]:
+    """Runs of these kinds, newest first."""
+    return [r for r in reversed(data.runs(url)) if r["kind"] in kinds]
+
+
+def pick_run(
+    label: str,
+    runs: Sequence[dict[str, Any]],
+    *,
+    key: str,
+    default_id: int | None = None,
+    help: str | None = None,
+) -> dict[str, Any]:
+    """A select box over ``runs`` (labelled ``#id kind · model · dataset/split``)."""
+    by_id = {r["id"]: r for r in runs}
+    ids = list(by_id)
+    if key not in st.session_state and default_id in by_id:
+        st.session_state[key] = default_id
+    if st.session_state.get(key) not in by_id:
+        st.session_state.pop(key, None)
+    chosen = st.selectbox(
+        label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help
+    )
+    return by_id[chosen]
+
+
+def metric_row(items: Sequence[tuple[str, str]], help: dict[str, str] | None = None) -> None:
+    """``st.metric`` tiles in one row; labels are ours, values are formatted numbers."""
+    for col, (label, value) in zip(st.columns(len(items)), items, strict=True):
+        col.metric(label, value, help=(help or {}).get(label))
+
+
+def chart(figure: alt.TopLevelMixin) -> None:
+    st.altair_chart(figure, width="stretch")
+
+
+def model_text(text: str | None, *, preview: bool = False) -> None:
+    """Text from a model or a dataset, shown as plain text: no Markdown, no HTML, so a
+    response holding ``<script>`` or ``[link](...)`` shows those characters and runs
+    nothing. ``preview``: the text is a 200-character preview (marked when cut)."""
+    value = text if text is not None else ""
+    if preview and len(value) >= PREVIEW_CHARS:
+        value += " …"
+    st.text(value if value else "(empty)")
+
+
+def side_header(title: str, score: float | None, tokens: int | None, notes: Sequence[str]) -> None:
+    """``**Chosen** · score 0.412 · 37 tokens · truncated`` (only our own words and
+    numbers; data names are escaped)."""
+    parts = [f"**{md_escape(title)}**", f"score {fmt(score, 4)}"]
+    if tokens is not None:
+        parts.append(f"{tokens} tokens")
+    parts += [md_escape(n) for n in notes]
+    st.markdown(" · ".join(parts))
+
+
+def show_error(exc: PrefLensError) -> None:
+    st.error(str(exc))
+
+
+def need(condition: bool, message: str) -> None:
+    """Show ``message`` and stop the page when ``condition`` is false."""
+    if not condition:
+        st.info(message)
+        st.stop()
