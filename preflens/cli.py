@@ -151,15 +151,36 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt_summary(summary: dict | None) -> str:
-    if not summary:
+def _fmt_summary(kind: str, summary: dict | None) -> str:
+    """One line of headline numbers for a run, by kind."""
+    s = summary or {}
+    if not s:
         return ""
-    if "accuracy" in summary:
+    if kind == "score" and "accuracy" in s:
         return (
-            f"acc {summary['accuracy']:.3f} mean {summary['reward_mean']:.2f} "
-            f"std {summary['reward_std']:.2f} n {summary['pairs']}"
+            f"acc {s['accuracy']:.3f} mean {s['reward_mean']:.2f} "
+            f"std {s['reward_std']:.2f} n {s['pairs']}"
         )
-    return ", ".join(f"{k}={v}" for k, v in list(summary.items())[:4])
+    if kind in ("train_rm", "train_dpo"):
+        parts = [f"{s.get('steps', '?')} steps", f"loss {s.get('train_loss', float('nan')):.3f}"]
+        if "eval_accuracy" in s:
+            parts.append(f"eval acc {s['eval_accuracy']:.3f}")
+        margin = (s.get("last") or {}).get("rewards/margins")
+        if margin is not None:
+            parts.append(f"margin {margin:.3f}")
+        return ", ".join(parts)
+    if kind == "generate":
+        return ", ".join(
+            f"{name} {p['n']} ({p['cut_at_limit']} cut)"
+            for name, p in (s.get("policies") or {}).items()
+        )
+    if kind == "score_generations":
+        return ", ".join(
+            f"{c['a']} vs {c['b']} {c['mean_diff']:+.3f} win {c['win_rate']:.1%}"
+            for c in s.get("comparisons") or []
+            if c.get("n")
+        )
+    return ""
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -171,15 +192,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
             out("no runs yet")
             return 0
         out(
-            f"{'id':>4}  {'kind':<10} {'status':<8} {'progress':>8}  {'dataset/split':<22} "
+            f"{'id':>4}  {'kind':<17} {'status':<8} {'progress':>8}  {'dataset/split':<22} "
             f"{'model':<28} summary"
         )
         for r in runs:
             where = f"{r.dataset.name if r.dataset else '-'}/{r.split or 'all'}"
             model = (r.checkpoint.name if r.checkpoint else r.config.get("model", "-"))[-28:]
             out(
-                f"{r.id:>4}  {r.kind:<10} {r.status:<8} {r.progress:>7.0%}  {where:<22} "
-                f"{model:<28} {_fmt_summary(r.summary)}"
+                f"{r.id:>4}  {r.kind:<17} {r.status:<8} {r.progress:>7.0%}  {where:<22} "
+                f"{model:<28} {_fmt_summary(r.kind, r.summary)}"
                 + (f"  error: {r.error}" if r.error else "")
             )
     return 0
@@ -320,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     from preflens.cli_jobs import add_job_parsers
 
     add_job_parsers(sub)
+    from dashboard.cli import add_dashboard_parser
+
+    add_dashboard_parser(sub)
     from backend.cli import add_serve_parser
 
     add_serve_parser(sub)

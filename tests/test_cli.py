@@ -97,9 +97,40 @@ def test_real_model_scores_demo_pairs(tmp_path, embedded_model, capsys):
 
 
 @pytest.mark.slow
-def test_demo_command(embedded_model, capsys):
+def test_demo_command(embedded_model, capsys, store_url_from_settings):
+    """The whole demo pipeline on the embedded model; a second run makes no new run."""
     assert main(["demo", "--no-serve"]) == 0
-    out = capsys.readouterr().out
-    assert "before training: pairs" in out and "accuracy" in out
+    printed = capsys.readouterr().out
+    before = float(printed.split("RM accuracy before training: pairs 140  accuracy ")[1][:5])
+    after = float(printed.split("RM accuracy after training:  pairs 140  accuracy ")[1][:5])
+    assert after > before
+    assert "dpo vs base: mean difference" in printed and "rewards/margins" in printed
+    runs = _runs(store_url_from_settings)
+    assert [k for k, _ in runs] == [
+        "train_rm",
+        "score",
+        "score",
+        "train_dpo",
+        "generate",
+        "score_generations",
+    ]
+    assert all(status == "done" for _, status in runs)
     assert main(["demo", "--no-serve"]) == 0
-    assert "reused the finished run" in capsys.readouterr().out
+    assert _runs(store_url_from_settings) == runs
+
+
+def _runs(url: str) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from db.models import Run
+    from db.session import make_engine
+
+    with make_engine(url).connect() as conn:
+        return [tuple(r) for r in conn.execute(select(Run.kind, Run.status).order_by(Run.id))]
+
+
+@pytest.fixture
+def store_url_from_settings() -> str:
+    from preflens.config import get_settings
+
+    return get_settings().resolved_database_url
