@@ -3,12 +3,9 @@ the margin rises, and the hand-written loss equals PrefLens's DPO loss within 1e
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import REPO
 
 
-@pytest.mark.slow
 def test_dpo_from_scratch_notebook_runs(embedded_model):
     import nbformat
     from nbclient import NotebookClient
