@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from db import queries
 from db.models import Pair
 from preflens import __version__
 
@@ -53,3 +54,31 @@ def write_run_json(output: Path, kind: str, config: Any, **extra: Any) -> dict[s
     }
     (Path(output) / "run.json").write_text(json.dumps(record, indent=2, default=str))
     return record
+
+
+def save_checkpoint(
+    make_session: sessionmaker[Session],
+    trainer: Any,
+    tokenizer: Any,
+    output: Path,
+    kind: str,
+    config: Any,
+    **record: Any,
+) -> int:
+    """Save the trained weights, the tokenizer and ``run.json`` into ``output`` and record
+    the checkpoint in the store; returns the checkpoint's id."""
+    trainer.save_model(str(output))
+    tokenizer.save_pretrained(str(output))
+    written = write_run_json(output, kind, config, **record)
+    with make_session() as session:
+        ckpt = queries.get_or_create_checkpoint(
+            session,
+            str(Path(output).resolve()),
+            name=Path(output).name,
+            kind=kind,
+            base=record.get("base_model_path"),
+            config=written,
+        )
+        ckpt.config = written
+        session.commit()
+        return ckpt.id

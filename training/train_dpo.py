@@ -21,7 +21,7 @@ from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
 from preflens.errors import PrefLensError
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback
-from training.checkpoints import dataset_hash, write_run_json
+from training.checkpoints import dataset_hash, save_checkpoint
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
 from training.models import freeze_all_but_last, resolve_model
 from training.score import encode
@@ -245,14 +245,10 @@ def train_dpo(
         result = trainer.train()
         final_eval = trainer.evaluate() if eval_pairs else {}
         if dist.is_main():
-            trainer.save_model(str(output))
-            policy.tokenizer.save_pretrained(str(output))
-            last = (
-                {k: v for k, v in trainer.state.log_history[-1].items()}
-                if trainer.state.log_history
-                else {}
-            )
-            record = write_run_json(
+            ckpt_id = save_checkpoint(
+                make_session,
+                trainer,
+                policy.tokenizer,
                 output,
                 "policy",
                 cfg,
@@ -265,25 +261,13 @@ def train_dpo(
                 train_loss=result.training_loss,
                 final_eval=final_eval,
             )
-            with make_session() as session:
-                ckpt = queries.get_or_create_checkpoint(
-                    session,
-                    str(output.resolve()),
-                    name=output.name,
-                    kind="policy",
-                    base=base_path,
-                    config=record,
-                )
-                ckpt.config = record
-                session.commit()
-                ckpt_id = ckpt.id
             train_logs = [h for h in trainer.state.log_history if "loss" in h]
             summary = {
                 "train_pairs": len(train_pairs),
                 **lengths,
                 "steps": trainer.state.global_step,
                 "train_loss": result.training_loss,
-                "last": train_logs[-1] if train_logs else last,
+                "last": train_logs[-1] if train_logs else {},
                 **final_eval,
                 "output": str(output),
                 "loss_type": cfg.loss,

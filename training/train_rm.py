@@ -24,7 +24,7 @@ from db import queries
 from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback, metric_name, write_metrics
-from training.checkpoints import dataset_hash, write_run_json
+from training.checkpoints import dataset_hash, save_checkpoint
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
 from training.models import RewardModel, freeze_all_but_last, load_reward_model, resolve_model
 from training.score import encode, pad_batch, reward_forward
@@ -274,9 +274,10 @@ def _train(
     if not dist.is_main():
         return
     rm.model.config.pad_token_id = rm.tokenizer.pad_token_id
-    trainer.save_model(str(output))
-    rm.tokenizer.save_pretrained(str(output))
-    record = write_run_json(
+    ckpt_id = save_checkpoint(
+        make_session,
+        trainer,
+        rm.tokenizer,
         output,
         "rm",
         cfg,
@@ -290,18 +291,6 @@ def _train(
         train_loss=result.training_loss,
         final_eval=final_eval,
     )
-    with make_session() as session:
-        ckpt = queries.get_or_create_checkpoint(
-            session,
-            str(output.resolve()),
-            name=output.name,
-            kind="rm",
-            base=base_path,
-            config=record,
-        )
-        ckpt.config = record
-        session.commit()
-        ckpt_id = ckpt.id
     summary = {
         "train_pairs": len(train_data),
         "truncated_pairs": truncated,
