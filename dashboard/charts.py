@@ -8,7 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-HEIGHT = 220
+HEIGHT = 300  # whole chart (title, legend and axes included), in pixels
 TIE_COLOR = "#555555"
 
 
@@ -84,7 +84,11 @@ def cdf_chart(
             x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
             y=alt.Y("p:Q", title="share of values <= x", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=["series:N", alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("p:Q", format=".3f")],
+            tooltip=[
+                "series:N",
+                alt.Tooltip("x:Q", format=".4f"),
+                alt.Tooltip("p:Q", format=".3f"),
+            ],
         )
         .properties(width="container", height=height)
     )
@@ -97,7 +101,7 @@ def box_chart(
     """Horizontal box plots from precomputed statistics (rows: series, whisker_low, q1,
     median, q3, whisker_high, mean, n): whiskers as a rule, the box from q1 to q3, the
     median as a tick and the mean as a diamond."""
-    base = alt.Chart(df).encode(y=alt.Y("series:N", title=None))
+    base = alt.Chart(df).encode(y=alt.Y("series:N", title=None, sort=list(df["series"])))
     tooltip = ["series:N", "n:Q"] + [
         alt.Tooltip(f"{k}:Q", format=".4f")
         for k in ("whisker_low", "q1", "median", "q3", "whisker_high", "mean")
@@ -115,7 +119,7 @@ def box_chart(
         x="mean:Q", tooltip=tooltip
     )
     chart = alt.layer(whiskers, box, median, mean).properties(
-        width="container", height=height or 40 + 45 * max(len(df), 1)
+        width="container", height=height or 110 + 45 * max(len(df), 1)
     )
     return chart.properties(title=title) if title else chart
 
@@ -136,7 +140,7 @@ def category_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerCh
     )
     chance = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
     n_rows = max(df["category"].nunique(), 1) * max(df["run"].nunique(), 1)
-    chart = alt.layer(bars, chance).properties(width="container", height=30 + 18 * n_rows)
+    chart = alt.layer(bars, chance).properties(width="container", height=90 + 26 * n_rows)
     return chart.properties(title=title) if title else chart
 
 
@@ -149,11 +153,13 @@ def metric_chart(df: pd.DataFrame, *, title: str, y_title: str | None = None) ->
         .encode(
             x=alt.X("step:Q", title="step"),
             y=alt.Y("value:Q", title=y_title or title, scale=alt.Scale(zero=False)),
-            color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("metric:N", title=None),
+            color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top", labelLimit=320)),
+            strokeDash=alt.StrokeDash(
+                "metric:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=320)
+            ),
             tooltip=["run:N", "metric:N", "step:Q", alt.Tooltip("value:Q", format=".5g")],
         )
-        .properties(title=title, width="container", height=HEIGHT)
+        .properties(title=title, width="container", height=HEIGHT + 60)
     )
     return chart
 
@@ -186,7 +192,7 @@ def scatter_chart(df: pd.DataFrame, *, a: str, b: str, title: str | None = None)
         .mark_line(color=TIE_COLOR, strokeDash=[5, 4])
         .encode(x="v:Q", y="v:Q", tooltip=["line:N"])
     )
-    chart = alt.layer(points, diagonal).properties(width="container", height=320)
+    chart = alt.layer(points, diagonal).properties(width="container", height=400)
     return chart.properties(title=title) if title else chart
 
 
@@ -206,7 +212,13 @@ def length_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChar
                 title=None,
                 scale=alt.Scale(domain=["ended", "cut at limit"], range=["circle", "cross"]),
             ),
-            tooltip=["policy:N", "chars:Q", "tokens:Q", alt.Tooltip("score:Q", format=".4f"), "finish:N"],
+            tooltip=[
+                "policy:N",
+                "chars:Q",
+                "tokens:Q",
+                alt.Tooltip("score:Q", format=".4f"),
+                "finish:N",
+            ],
         )
     )
     fit = (
@@ -215,26 +227,22 @@ def length_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChar
         .mark_line(strokeWidth=2)
         .encode(x="chars:Q", y="score:Q", color="policy:N")
     )
-    chart = alt.layer(points, fit).properties(width="container", height=300)
+    chart = alt.layer(points, fit).properties(width="container", height=380)
     return chart.properties(title=title) if title else chart
 
 
 def wins_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
     """Wins / ties / losses (rows: outcome, count, order) as one stacked bar."""
+    outcomes = list(df.sort_values("order")["outcome"])
     chart = (
         alt.Chart(df)
         .mark_bar()
         .encode(
             x=alt.X("count:Q", stack="zero", title="prompts"),
-            color=alt.Color(
-                "outcome:N",
-                title=None,
-                sort=alt.SortField("order"),
-                legend=alt.Legend(orient="top"),
-            ),
+            color=alt.Color("outcome:N", title=None, sort=outcomes),
             order=alt.Order("order:Q"),
             tooltip=["outcome:N", "count:Q"],
         )
-        .properties(width="container", height=60)
+        .properties(width="container", height=110)
     )
     return chart.properties(title=title) if title else chart

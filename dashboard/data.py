@@ -40,9 +40,7 @@ def database_url() -> str:
 def engine(url: str) -> Engine:
     """The process-wide read-only engine for ``url``."""
     settings = get_settings()
-    eng = make_engine(
-        url, readonly=is_sqlite(url), busy_timeout_ms=settings.sqlite_busy_timeout_ms
-    )
+    eng = make_engine(url, readonly=is_sqlite(url), busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     if not is_sqlite(url):
 
         @event.listens_for(eng, "connect")

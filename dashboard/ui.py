@@ -46,9 +46,7 @@ def pick_run(
         st.session_state[key] = default_id
     if st.session_state.get(key) not in by_id:
         st.session_state.pop(key, None)
-    chosen = st.selectbox(
-        label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help
-    )
+    chosen = st.selectbox(label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help)
     return by_id[chosen]
 
 

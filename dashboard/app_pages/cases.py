@@ -68,7 +68,9 @@ max_text = col2.text_input("Gap at most", key="cases_max_gap", placeholder="e.g.
 category = col3.selectbox(
     "Category", [None, *categories], key="cases_category", format_func=lambda c: c or "(any)"
 )
-split = col4.selectbox("Split", [None, *splits], key="cases_split", format_func=lambda s: s or "(any)")
+split = col4.selectbox(
+    "Split", [None, *splits], key="cases_split", format_func=lambda s: s or "(any)"
+)
 for raw, where in ((min_text, "Gap at least"), (max_text, "Gap at most")):
     if raw.strip() and parse_float(raw) is None:
         st.warning(f"{where}: {raw!r} is not a number; it is ignored.")
@@ -78,9 +80,7 @@ seed("cases_q", linked.q)
 seed("cases_sort", linked.sort, list(SORTS))
 seed("cases_limit", linked.limit, list(PAGE_SIZES))
 q = col1.text_input("Text", key="cases_q", help="every word must occur in the prompt or a response")
-sort = col2.radio(
-    "Sort", list(SORTS), key="cases_sort", format_func=SORTS.get, horizontal=True
-)
+sort = col2.radio("Sort", list(SORTS), key="cases_sort", format_func=SORTS.get, horizontal=True)
 limit = col3.selectbox("Per page", PAGE_SIZES, key="cases_limit")
 
 query = CaseQuery(
@@ -168,10 +168,15 @@ def show_case(pair_id: int) -> None:
                 ]
             )
             left, right = st.columns(2)
-            for col, side, text in ((left, "chosen", pair["chosen"]), (right, "rejected", pair["rejected"])):
+            for col, side, text in (
+                (left, "chosen", pair["chosen"]),
+                (right, "rejected", pair["rejected"]),
+            ):
                 with col:
                     notes = ["truncated"] if s[f"truncated_{side}"] else []
-                    ui.side_header(side.capitalize(), s[f"score_{side}"], s[f"tokens_{side}"], notes)
+                    ui.side_header(
+                        side.capitalize(), s[f"score_{side}"], s[f"tokens_{side}"], notes
+                    )
                     ui.model_text(text)
         else:
             answers = {g["policy"]: g for g in full["generations"]}
@@ -213,16 +218,24 @@ else:
         f"Page {query.page}: cases {start + 1}-{start + len(items)}, "
         f"{SORTS[query.sort]}. Texts are 200-character previews; open a case for all of it."
     )
-nav1, nav2, _ = st.columns([1, 1, 6])
-nav1.button("Previous", on_click=go_previous, disabled=query.page <= 1, key="cases_prev")
-nav2.button(
-    "Next",
-    on_click=go_next,
-    args=(result["next_cursor"],),
-    disabled=result["next_cursor"] is None,
-    key="cases_next",
-)
 
+
+def pager(where: str) -> None:
+    """Previous / Next buttons (above and below the cases)."""
+    back, forward, _ = st.columns([1, 1, 6])
+    back.button(
+        "Previous", on_click=go_previous, disabled=query.page <= 1, key=f"cases_prev_{where}"
+    )
+    forward.button(
+        "Next",
+        on_click=go_next,
+        args=(result["next_cursor"],),
+        disabled=result["next_cursor"] is None,
+        key=f"cases_next_{where}",
+    )
+
+
+pager("top")
 for item in items:
     with st.container(border=True):
         st.markdown(
@@ -249,9 +262,16 @@ for item in items:
             )
             for col, title, side, text in sides:
                 with col:
-                    notes = ["cut at the length limit"] if item[f"finish_{side}"] == "length" else []
+                    notes = (
+                        ["cut at the length limit"] if item[f"finish_{side}"] == "length" else []
+                    )
                     ui.side_header(title, item[f"score_{side}"], item[f"tokens_{side}"], notes)
                     ui.model_text(text, preview=True)
         st.button(
-            "Open in full", key=f"cases_open_{item['pair_id']}", on_click=open_case, args=(item["pair_id"],)
+            "Open in full",
+            key=f"cases_open_{item['pair_id']}",
+            on_click=open_case,
+            args=(item["pair_id"],),
         )
+if items:
+    pager("bottom")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import charts, data, frames, ui
 from dashboard.api_client import BackendError, BackendUnreachable, client_from_settings
-from dashboard.frames import fmt, fmt_signed
+from dashboard.frames import fmt, fmt_signed, md_escape
 
 st.title("Live scoring")
 client = client_from_settings()
@@ -32,7 +32,9 @@ if backend_ok:
         st.caption(f"Reward model of the backend at {client.base_url}:")
         st.text(str(loaded.get("name", "")))
     else:
-        st.warning("The backend has no reward model loaded: start it with `preflens serve --rm MODEL`.")
+        st.warning(
+            "The backend has no reward model loaded: start it with `preflens serve --rm MODEL`."
+        )
 
 url = data.database_url()
 problem = data.store_problem(url)
@@ -88,7 +90,9 @@ def marked_histogram(run: dict[str, Any], marks: dict[str, float]) -> None:
         st.text("That run has no scores yet.")
         return
     hist = pd.concat(
-        frames.hist_frame(data.histogram(url, run["id"], stamp, bins=40, lo=span[0], hi=span[1], **kw), name)
+        frames.hist_frame(
+            data.histogram(url, run["id"], stamp, bins=40, lo=span[0], hi=span[1], **kw), name
+        )
         for name, kw in series
     )
     rules = pd.DataFrame({"label": list(marks), "x": list(marks.values())})
@@ -141,6 +145,9 @@ if result:
         )
         marks = {"A": body["score"]}
     st.dataframe(details, hide_index=True, key="live_details")
-    st.caption(f"Scored by {body.get('model', '?')}; percentiles: share of the run's scores below.")
+    st.caption(
+        f"Scored by {md_escape(body.get('model', '?'))}. Percentile: where the score falls among "
+        "the run's scores (both sides of a score run), ties counting half."
+    )
     if marked is not None:
         marked_histogram(marked, marks)

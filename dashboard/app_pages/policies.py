@@ -44,8 +44,6 @@ pa, pb = summary["policies"][a], summary["policies"][b]
 ui.metric_row(
     [
         ("prompts", str(cmp["n"])),
-        ("A mean ± std", f"{fmt(pa['mean'])} ± {fmt(pa['std'])}"),
-        ("B mean ± std", f"{fmt(pb['mean'])} ± {fmt(pb['std'])}"),
         ("mean diff (A - B)", fmt_signed(cmp["mean_diff"])),
         ("wins / ties / losses", f"{cmp['wins']} / {cmp['ties']} / {cmp['losses']}"),
         ("win rate", fmt_pct(cmp["win_rate"])),
@@ -54,6 +52,14 @@ ui.metric_row(
         "win rate": f"share of prompts where A - B > {cmp['tie_margin']} (the tie margin)",
         "mean diff (A - B)": "mean over the prompts both policies answered",
     },
+)
+ui.metric_row(
+    [
+        ("A mean", fmt(pa["mean"])),
+        ("A std", fmt(pa["std"])),
+        ("B mean", fmt(pb["mean"])),
+        ("B std", fmt(pb["std"])),
+    ]
 )
 st.text(f"A = {a}    B = {b}")
 ui.chart(charts.wins_chart(frames.wins_frame(cmp)))

@@ -176,9 +176,7 @@ ui.chart(
 )
 col1, col2 = st.columns(2)
 with col1:
-    ui.chart(
-        charts.histogram_chart(gap_hists, title="Gap of both runs", x_title="gap", rules=tie)
-    )
+    ui.chart(charts.histogram_chart(gap_hists, title="Gap of both runs", x_title="gap", rules=tie))
 with col2:
     gap_cdfs = pd.concat(
         [

@@ -10,16 +10,16 @@ from dashboard import charts, data, frames, ui
 
 # (chart title, metric names drawn together); a chart shows whichever exist.
 GROUPS = [
-    ("Loss", ["train/loss", "eval/loss"]),
-    ("Accuracy (RM: chosen scored above rejected)", ["train/accuracy", "eval/accuracy"]),
-    ("Margin (RM: chosen - rejected score)", ["train/margin"]),
-    ("DPO implicit rewards: chosen and rejected", ["train/rewards/chosen", "train/rewards/rejected"]),
-    ("DPO reward margins", ["train/rewards/margins"]),
-    ("DPO reward accuracies", ["train/rewards/accuracies"]),
-    ("DPO log-probs: chosen and rejected", ["train/logps/chosen", "train/logps/rejected"]),
-    ("Learning rate", ["train/learning_rate"]),
+    ("Loss", "loss", ["train/loss", "eval/loss"]),
+    ("RM accuracy (chosen scored above rejected)", "accuracy", ["train/accuracy", "eval/accuracy"]),
+    ("RM margin (chosen - rejected score)", "margin", ["train/margin"]),
+    ("DPO implicit rewards", "reward", ["train/rewards/chosen", "train/rewards/rejected"]),
+    ("DPO reward margins", "margin", ["train/rewards/margins"]),
+    ("DPO reward accuracies", "accuracy", ["train/rewards/accuracies"]),
+    ("DPO log-probs", "log-prob", ["train/logps/chosen", "train/logps/rejected"]),
+    ("Learning rate", "learning rate", ["train/learning_rate"]),
 ]
-GROUPED = {name for _, names in GROUPS for name in names}
+GROUPED = {name for _, _, names in GROUPS for name in names}
 
 st.title("Training")
 url = ui.store_url()
@@ -43,7 +43,7 @@ chosen = st.multiselect(
 )
 ui.need(bool(chosen), "Pick one or more training runs.")
 runs = [by_id[i] for i in chosen]
-labels = {r["id"]: frames.run_label(r) for r in runs}
+labels = {r["id"]: f"#{r['id']} {r['kind']} {r['model'] or ''}".strip() for r in runs}
 result = data.metrics(url, tuple(chosen), tuple(frames.run_stamp(r) for r in runs))
 df = frames.metrics_frame(result, labels)
 if df.empty:
@@ -54,12 +54,13 @@ if running:
     st.caption("A run is still training: refresh (R) to see new steps.")
 
 present = set(df["metric"])
-drawn = [(title, [n for n in names if n in present]) for title, names in GROUPS]
-drawn = [(title, names) for title, names in drawn if names]
+drawn = [(title, unit, [n for n in names if n in present]) for title, unit, names in GROUPS]
+drawn = [(title, unit, names) for title, unit, names in drawn if names]
 for i in range(0, len(drawn), 2):
-    for col, (title, names) in zip(st.columns(2), drawn[i : i + 2], strict=False):
+    for col, (title, unit, names) in zip(st.columns(2), drawn[i : i + 2], strict=False):
         with col:
-            ui.chart(charts.metric_chart(df[df["metric"].isin(names)], title=title))
+            rows = df[df["metric"].isin(names)]
+            ui.chart(charts.metric_chart(rows, title=title, y_title=unit))
 
 extra = sorted(present - GROUPED)
 if extra:
