@@ -39,7 +39,7 @@ page = st.navigation(pages)
 with st.sidebar:
     st.caption("PrefLens: preference data, reward models and DPO policies.")
     settings = get_settings()
-    st.text(f"store: {data.database_url()}")
+    st.text(f"store: {data.shown_url(data.database_url())}")
     st.text(f"backend: {settings.dashboard_api_url}")
     if st.button("Reload data", help="forget cached query results and read the store again"):
         data.clear()

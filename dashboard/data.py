@@ -6,7 +6,8 @@ opens a short ``Session`` (never cached) and returns ``db.read``'s plain result,
 ``st.cache_data`` keeps for ``PREFLENS_DASHBOARD_CACHE_TTL`` seconds. The run list is
 kept only a few seconds, and everything about one run takes the run's ``stamp``
 (status, progress, end time) as part of its key, so a running job's numbers follow it
-on refresh while a finished run's are read once.
+on refresh while a finished run's are read once (the TTL only bounds how long a result
+stays; "Reload data" in the sidebar forgets them all).
 
 These are the same functions the API's read endpoints call, so every number on a page
 equals the backend's JSON for the same view. All aggregation happens in SQL (or numpy
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -30,10 +32,17 @@ from preflens.config import get_settings
 T = TypeVar("T")
 TTL = get_settings().dashboard_cache_ttl
 RUNS_TTL = 2.0  # seconds: the Overview's progress column follows a running job
+DATASETS_TTL = 30.0  # datasets change only when something is ingested
+MAX_ENTRIES = 256  # per cached function: bounds the memory of long sessions
 
 
 def database_url() -> str:
     return get_settings().resolved_database_url
+
+
+def shown_url(url: str) -> str:
+    """The database URL with any password masked (for the sidebar and messages)."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,14 +75,15 @@ def store_problem(url: str) -> str | None:
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         return (
-            f"cannot read the store at {url} ({reason}). Create it with `preflens demo` or "
-            "`preflens ingest PATH`, or point PREFLENS_DATABASE_URL / PREFLENS_DATA_DIR at it."
+            f"cannot read the store at {shown_url(url)} ({reason}). Create it with "
+            "`preflens demo` or `preflens ingest PATH`, or point PREFLENS_DATABASE_URL / "
+            "PREFLENS_DATA_DIR at it."
         )
     return None
 
 
 # ------------------------------------------------------------------ datasets, runs
-@st.cache_data(ttl=RUNS_TTL, show_spinner=False)
+@st.cache_data(ttl=DATASETS_TTL, show_spinner=False)
 def datasets(url: str) -> list[dict[str, Any]]:
     return _call(url, read.list_datasets)
 
@@ -89,14 +99,14 @@ def checkpoints(url: str) -> list[dict[str, Any]]:
     return _call(url, read.list_checkpoints)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def run_summary(url: str, run_id: int, stamp: str) -> dict[str, Any]:
     """``GET /v1/runs/{run_id}/summary``."""
     return _call(url, read.run_summary, run_id)
 
 
 # ------------------------------------------------------------------ distributions
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def histogram(
     url: str,
     run_id: int,
@@ -113,7 +123,7 @@ def histogram(
     return _call(url, read.histogram, run_id, side, bins, lo, hi, policy=policy, a=a, b=b)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def cdf(
     url: str,
     run_id: int,
@@ -128,7 +138,7 @@ def cdf(
     return _call(url, read.cdf, run_id, side, points, policy=policy, a=a, b=b)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def box(
     url: str,
     run_id: int,
@@ -142,7 +152,7 @@ def box(
     return _call(url, read.box_stats, run_id, side, policy=policy, a=a, b=b)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def percentile(
     url: str, run_id: int, stamp: str, score: float, policy: str | None = None
 ) -> float | None:
@@ -151,7 +161,7 @@ def percentile(
 
 
 # ------------------------------------------------------------------ training, policies
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def metrics(
     url: str, run_ids: Sequence[int], stamps: Sequence[str], names: Sequence[str] | None = None
 ) -> dict[str, Any]:
@@ -159,20 +169,20 @@ def metrics(
     return _call(url, read.metrics, list(run_ids), list(names) if names else None)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def scatter(url: str, run_id: int, stamp: str, a: str | None, b: str | None) -> dict[str, Any]:
     """``GET /v1/runs/{run_id}/scatter?a=&b=``."""
     return _call(url, read.generation_scatter, run_id, a, b)
 
 
 # ------------------------------------------------------------------ cases
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def cases(url: str, run_id: int, stamp: str, **filters: Any) -> dict[str, Any]:
     """``GET /v1/cases?run=...`` with the same filters: one page, 200-character previews."""
     return _call(url, read.search_cases, run_id, **filters)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def case(
     url: str, run_id: int, pair_id: int, a: str | None = None, b: str | None = None
 ) -> dict[str, Any]:

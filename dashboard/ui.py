@@ -42,10 +42,10 @@ def pick_run(
     """A select box over ``runs`` (labelled ``#id kind · model · dataset/split``)."""
     by_id = {r["id"]: r for r in runs}
     ids = list(by_id)
+    if key in st.session_state and st.session_state[key] not in by_id:
+        del st.session_state[key]  # the run list changed under the widget
     if key not in st.session_state and default_id in by_id:
         st.session_state[key] = default_id
-    if st.session_state.get(key) not in by_id:
-        st.session_state.pop(key, None)
     chosen = st.selectbox(label, ids, key=key, format_func=lambda i: run_label(by_id[i]), help=help)
     return by_id[chosen]
 

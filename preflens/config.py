@@ -91,7 +91,10 @@ class Settings(BaseSettings):
         description="The backend the dashboard's live-scoring page calls.",
     )
     dashboard_cache_ttl: float = Field(
-        default=60.0, ge=0, description="Seconds the dashboard keeps a query result."
+        default=600.0,
+        ge=0,
+        description="Seconds the dashboard keeps a query result (results about a run are "
+        "also keyed by its status and progress, so a running job's numbers still refresh).",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -42,10 +42,10 @@ run = ui.pick_run(
     help="a score run (chosen vs rejected) or a generation comparison (policy A vs B)",
 )
 stamp = frames.run_stamp(run)
-summary = data.run_summary(url, run["id"], stamp)
 dataset = next((d for d in data.datasets(url) if d["id"] == run["dataset_id"]), None)
 a = b = None
 if run["kind"] == "score_generations":
+    summary = data.run_summary(url, run["id"], stamp)  # its policies and comparisons
     names = list((summary.get("policies") or {}).keys())
     ui.need(len(names) >= 2, "This run has answers of fewer than two policies so far.")
     first = (summary.get("comparisons") or [{"a": names[-1], "b": names[0]}])[0]

@@ -65,7 +65,9 @@ if submitted:
     else:
         try:
             if response_b.strip():
-                body = client.compare(prompt, response_a, response_b, run["id"] if run else None)
+                # Percentiles come from this store (below), not the backend's: the two may
+                # be different stores, and the histogram drawn is this one's.
+                body = client.compare(prompt, response_a, response_b)
             else:
                 body = client.score(prompt, response_a)
             st.session_state["live_result"] = {"body": body, "run": run["id"] if run else None}
@@ -108,6 +110,13 @@ if result:
     body = result["body"]
     by_id = {r["id"]: r for r in runs}
     marked = by_id.get(result["run"])
+
+    def percentile(score: float) -> float | None:
+        """Where ``score`` falls among the marked run's scores (0-100, ties half)."""
+        if marked is None:
+            return None
+        return data.percentile(url, marked["id"], frames.run_stamp(marked), score)
+
     st.subheader("Result")
     if "score_a" in body:
         ui.metric_row(
@@ -125,14 +134,11 @@ if result:
                 "score": [body["score_a"], body["score_b"]],
                 "tokens": [body["n_tokens_a"], body["n_tokens_b"]],
                 "truncated": [body["truncated_a"], body["truncated_b"]],
-                "percentile in run": [body.get("percentile_a"), body.get("percentile_b")],
+                "percentile in run": [percentile(body["score_a"]), percentile(body["score_b"])],
             }
         )
         marks = {"A": body["score_a"], "B": body["score_b"]}
     else:
-        pct = None
-        if marked is not None:
-            pct = data.percentile(url, marked["id"], frames.run_stamp(marked), body["score"])
         ui.metric_row([("score A", fmt(body["score"], 4))])
         details = pd.DataFrame(
             {
@@ -140,7 +146,7 @@ if result:
                 "score": [body["score"]],
                 "tokens": [body["n_tokens"]],
                 "truncated": [body["truncated"]],
-                "percentile in run": [pct],
+                "percentile in run": [percentile(body["score"])],
             }
         )
         marks = {"A": body["score"]}

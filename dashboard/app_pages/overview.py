@@ -45,7 +45,7 @@ else:
         ]
     )
     if running:
-        st.caption("A running job's progress updates on refresh (press R, or Reload data).")
+        st.caption("A running job's progress updates on refresh (reload the page, or Reload data).")
     st.dataframe(
         frames.runs_frame(runs),
         hide_index=True,
@@ -80,6 +80,6 @@ else:
 st.subheader("Checkpoints")
 checkpoints = data.checkpoints(url)
 if not checkpoints:
-    st.text("No checkpoints yet (`preflens train-rm` and `preflens train-dpo` write them).")
+    st.caption("No checkpoints yet (`preflens train-rm` and `preflens train-dpo` write them).")
 else:
     st.dataframe(frames.checkpoints_frame(checkpoints), hide_index=True, key="overview_ckpts")

@@ -134,6 +134,9 @@ others = [r for r in score_runs if r["id"] != run["id"]]
 if not others:
     st.text("Only one score run so far: score another (e.g. after training) to compare.")
     st.stop()
+if st.session_state.get("rm_other_of") != run["id"]:  # a new run: compare with its partner
+    st.session_state.pop("rm_other", None)
+    st.session_state["rm_other_of"] = run["id"]
 other = ui.pick_run(
     "Compare with",
     others,
@@ -155,13 +158,13 @@ glo, ghi = frames.common_range([boxes["gap"], other_boxes["gap"]])
 other_stamp = frames.run_stamp(other)
 pair = [(run, label, stamp), (other, other_label, other_stamp)]
 side_hists = pd.concat(
-    frames.hist_frame(data.histogram(url, r["id"], st_, side, bins, lo, hi), side).assign(run=lab)
-    for r, lab, st_ in pair
+    frames.hist_frame(data.histogram(url, r["id"], rs, side, bins, lo, hi), side).assign(run=lab)
+    for r, lab, rs in pair
     for side in ("chosen", "rejected")
 )
 gap_hists = pd.concat(
-    frames.hist_frame(data.histogram(url, r["id"], st_, "gap", bins, glo, ghi), lab)
-    for r, lab, st_ in pair
+    frames.hist_frame(data.histogram(url, r["id"], rs, "gap", bins, glo, ghi), lab)
+    for r, lab, rs in pair
 )
 other_summary = data.run_summary(url, other["id"], other_stamp)
 st.dataframe(

@@ -51,7 +51,7 @@ if df.empty:
     st.stop()
 running = [r for r in runs if r["status"] in ("running", "pending")]
 if running:
-    st.caption("A run is still training: refresh (R) to see new steps.")
+    st.caption("A run is still training: reload the page to see new steps.")
 
 present = set(df["metric"])
 drawn = [(title, unit, [n for n in names if n in present]) for title, unit, names in GROUPS]
