@@ -242,9 +242,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"serving the trained RM and both policies at http://{s.api_host}:{s.api_port} "
         f"(API docs at /docs); Ctrl-C stops"
     )
-    return serve(
-        rm=made["rm_path"], policies={"base": EMBEDDED_MODEL_ALIAS, "dpo": made["dpo_path"]}
-    )
+    from dashboard.cli import start_dashboard
+
+    dash = start_dashboard(s.dashboard_host, s.dashboard_port, f"http://{s.api_host}:{s.api_port}")
+    out(f"dashboard at http://{s.dashboard_host}:{s.dashboard_port}")
+    try:
+        return serve(
+            rm=made["rm_path"], policies={"base": EMBEDDED_MODEL_ALIAS, "dpo": made["dpo_path"]}
+        )
+    finally:
+        dash.terminate()
+        dash.wait(timeout=10)
 
 
 # ------------------------------------------------------------------ parser
