@@ -133,3 +133,16 @@ def make_stopping_lm_dir(path: Path, answer: str = "ok", steps: int = 30) -> Pat
             opt.zero_grad()
     model.save_pretrained(path)
     return path
+
+
+class Boom(RuntimeError):
+    """An injected failure (to stop a job part-way and resume it)."""
+
+
+def ingest_test_split(make_session, tmp_path: Path, name: str, n: int) -> str:
+    """Ingest ``n`` rows of ``trl_rows`` as dataset ``name``, all in the test split."""
+    from training.ingest import ingest
+
+    path = write_jsonl(tmp_path / f"{name}.jsonl", trl_rows(n))
+    ingest(make_session, path, name=name, split="test", progress=False)
+    return name

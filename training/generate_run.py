@@ -9,7 +9,6 @@ length-score correlations).
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Mapping
 
@@ -17,10 +16,9 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
-from db import queries
+from db import queries, read
 from db.models import Generation, GenerationScore, Pair, Run
 from preflens.errors import PrefLensError
-from training.analysis import compare, policy_stats
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run, set_progress
 from training.models import resolve_model
 
@@ -272,44 +270,5 @@ def run_score_generations_job(
                     session.commit()
                 bar.update(len(idx))
             bar.close()
-    run = finish_run(
-        make_session, run.id, lambda s: comparison_summary(s, run.id, policy_order, tie_margin)
-    )
+    run = finish_run(make_session, run.id, lambda s: read.generation_summary(s, run.id, tie_margin))
     return JobResult(run, reused=False, done_now=len(todo))
-
-
-def comparison_summary(
-    session: Session, run_id: int, policy_order: list[str], tie_margin: float = 0.0
-) -> dict:
-    """Per-policy statistics and, for every pair of policies, A against B on the prompts
-    both answered (A is the later-listed policy, so ``dpo`` vs ``base``)."""
-    rows = session.execute(
-        select(
-            Generation.policy,
-            Generation.pair_id,
-            GenerationScore.score,
-            func.length(Generation.text),
-            Generation.n_tokens,
-            Generation.finish_reason,
-        )
-        .join(Generation, Generation.id == GenerationScore.generation_id)
-        .where(GenerationScore.run_id == run_id)
-    ).all()
-    by_policy: dict[str, dict[int, tuple]] = {}
-    for policy, pair_id, score, chars, tokens, reason in rows:
-        by_policy.setdefault(policy, {})[pair_id] = (score, chars, tokens, reason == "length")
-    names = [p for p in policy_order if p in by_policy] + sorted(set(by_policy) - set(policy_order))
-    stats = {}
-    for name in names:
-        vals = list(by_policy[name].values())
-        stats[name] = policy_stats(
-            [v[0] for v in vals], [v[1] for v in vals], [v[2] for v in vals], [v[3] for v in vals]
-        )
-    comparisons = []
-    for b, a in itertools.combinations(names, 2):
-        common = sorted(set(by_policy[a]) & set(by_policy[b]))
-        out = compare(
-            [by_policy[a][i][0] for i in common], [by_policy[b][i][0] for i in common], tie_margin
-        )
-        comparisons.append({"a": a, "b": b, **out})
-    return {"policies": stats, "comparisons": comparisons}

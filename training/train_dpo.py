@@ -25,6 +25,7 @@ from training.checkpoints import dataset_hash, save_checkpoint
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
 from training.models import freeze_all_but_last, resolve_model
 from training.score import encode
+from training.trainer_args import common_trainer_args
 
 log = logging.getLogger(__name__)
 LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo")
@@ -79,31 +80,11 @@ def trainer_args(
     """The TRL config object for ``cfg.loss`` (fp32 on CPU, bf16 on a GPU that has it)."""
     if cfg.loss not in LOSSES:
         raise PrefLensError(f"--loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
-    use_gpu = torch.cuda.is_available()
     common = dict(
-        output_dir=output_dir,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum,
-        lr_scheduler_type=cfg.scheduler,
-        warmup_steps=cfg.warmup_ratio,
-        logging_steps=cfg.logging_steps,
-        logging_first_step=True,
-        eval_strategy="steps" if cfg.eval_steps and has_eval else "no",
-        eval_steps=cfg.eval_steps,
-        save_strategy="no",
-        report_to=[],
-        seed=cfg.seed,
-        use_cpu=not use_gpu,
-        bf16=use_gpu and torch.cuda.is_bf16_supported(),
-        fp16=False,
+        **common_trainer_args(cfg, output_dir, has_eval, progress),
         activation_checkpointing=cfg.gradient_checkpointing,
         max_length=cfg.max_length,
         beta=cfg.beta,
-        dataloader_num_workers=0,
     )
     if cfg.loss == "simpo":
         from trl.experimental.cpo import CPOConfig

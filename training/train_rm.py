@@ -28,6 +28,7 @@ from training.checkpoints import dataset_hash, save_checkpoint
 from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
 from training.models import RewardModel, freeze_all_but_last, load_reward_model, resolve_model
 from training.score import encode, pad_batch, reward_forward
+from training.trainer_args import common_trainer_args
 
 log = logging.getLogger(__name__)
 
@@ -230,30 +231,11 @@ def _train(
             len(train_data),
             cfg.max_length,
         )
-    use_gpu = torch.cuda.is_available()
+    output_dir = str(output.parent / f".{output.name}-trainer")
     args = TrainingArguments(
-        output_dir=str(output.parent / f".{output.name}-trainer"),
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum,
-        lr_scheduler_type=cfg.scheduler,
-        warmup_steps=cfg.warmup_ratio,
+        **common_trainer_args(cfg, output_dir, bool(eval_data), progress),
         weight_decay=cfg.weight_decay,
-        logging_steps=cfg.logging_steps,
-        logging_first_step=True,
-        eval_strategy="steps" if cfg.eval_steps and eval_data else "no",
-        eval_steps=cfg.eval_steps,
-        save_strategy="no",
-        report_to=[],
-        seed=cfg.seed,
         remove_unused_columns=False,
-        use_cpu=not use_gpu,
-        bf16=use_gpu and torch.cuda.is_bf16_supported(),
-        disable_tqdm=not progress,
-        dataloader_num_workers=0,
     )
     trainer = RewardPairTrainer(
         model=rm.model,

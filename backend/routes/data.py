@@ -107,6 +107,21 @@ def cdf(
     return read.cdf(session, run_id, side, points, policy=policy, a=a, b=b)
 
 
+@router.get("/runs/{run_id}/box", summary="Box-plot statistics", responses=example("box"))
+def box(
+    session: SessionDep,
+    run_id: RunId,
+    side: Side = "gap",
+    policy: Policy = None,
+    a: PolicyA = None,
+    b: PolicyB = None,
+) -> dict[str, Any]:
+    """What the dashboard's box plots draw: n, mean, std (population), min, max, the
+    quartiles (interpolated between ranks, as numpy.quantile), Tukey whiskers (the most
+    extreme values within 1.5 IQR of the box) and the count of values beyond them."""
+    return read.box_stats(session, run_id, side, policy=policy, a=a, b=b)
+
+
 @router.get(
     "/runs/{run_id}/percentile", summary="Percentile of a score", responses=example("percentile")
 )
@@ -131,6 +146,13 @@ def scatter(session: SessionDep, run_id: RunId, a: PolicyA = None, b: PolicyB = 
     """A score_generations run: per prompt both policies answered, score_A and score_B,
     tokens, characters and finish reasons of both answers, and the category."""
     return read.generation_scatter(session, run_id, a, b)
+
+
+@router.get("/checkpoints", summary="Checkpoints", responses=example("checkpoints"))
+def checkpoints(session: SessionDep) -> list[dict[str, Any]]:
+    """Checkpoints, oldest first: name, kind (base, rm, policy), base model, when it was
+    made and the runs that made or used it; server paths are cut to their last part."""
+    return read.list_checkpoints(session)
 
 
 @router.get("/metrics", summary="Training metrics per step", responses=example("metrics"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
-from db.models import Dataset, Generation, GenerationScore, Metric, Pair, PairScore, Run
+from db.models import Checkpoint, Dataset, Generation, GenerationScore, Metric, Pair, PairScore, Run
 
 CATEGORIES = ("safety", "helpfulness", "factuality")
 WORDS = ("apple", "banana", "cherry", "dragonfruit", "elderberry")
@@ -23,6 +23,7 @@ class Seeded:
     train_run: int
     generate_run: int
     gen_score_run: int
+    rm_checkpoint: int
     gaps: dict[int, float] = field(default_factory=dict)  # pair id -> chosen - rejected
     gen_gaps: dict[int, float] = field(default_factory=dict)  # pair id -> dpo - base
     categories: dict[int, str | None] = field(default_factory=dict)
@@ -97,7 +98,19 @@ def seed_store(make_session: sessionmaker[Session], n: int = 40) -> Seeded:
         score.summary = queries.score_summary(s, score.id)
         score.status, score.progress = "done", 1.0
 
-        train = Run(kind="train_rm", key="k-train", status="done", dataset_id=ds.id, config={})
+        ckpt = Checkpoint(
+            name="rm-toy", path="/srv/ckpts/rm-toy", base="/srv/models/tiny", kind="rm"
+        )
+        s.add(ckpt)
+        s.flush()
+        train = Run(
+            kind="train_rm",
+            key="k-train",
+            status="done",
+            dataset_id=ds.id,
+            config={},
+            checkpoint_id=ckpt.id,
+        )
         s.add(train)
         s.flush()
         for step in range(1, 6):
@@ -163,6 +176,7 @@ def seed_store(make_session: sessionmaker[Session], n: int = 40) -> Seeded:
             train_run=train.id,
             generate_run=gen.id,
             gen_score_run=gscore.id,
+            rm_checkpoint=ckpt.id,
             gaps=gaps,
             gen_gaps=gen_gaps,
             categories={p.id: p.category for p in pairs},

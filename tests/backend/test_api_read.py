@@ -50,6 +50,17 @@ def reads(seeded):
             },
         ),
         (f"/v1/runs/{gr}/scatter", lambda s: read.generation_scatter(s, gr)),
+        (f"/v1/runs/{sr}/box?side=chosen", lambda s: read.box_stats(s, sr, "chosen")),
+        (f"/v1/runs/{sr}/box", lambda s: read.box_stats(s, sr)),
+        (
+            f"/v1/runs/{gr}/box?side=score&policy=base",
+            lambda s: read.box_stats(s, gr, "score", policy="base"),
+        ),
+        (
+            f"/v1/runs/{gr}/box?a=dpo&b=base",
+            lambda s: read.box_stats(s, gr, "gap", a="dpo", b="base"),
+        ),
+        ("/v1/checkpoints", lambda s: read.list_checkpoints(s)),
         (
             f"/v1/metrics?run={tr}&run={sr}&name=train/loss&name=eval/accuracy",
             lambda s: read.metrics(s, [tr, sr], ["train/loss", "eval/accuracy"]),
@@ -107,6 +118,8 @@ def test_case_pages_through_the_api(client, seeded):
         ("/v1/runs/999", 404, "no run with id 999"),
         ("/v1/runs/999/summary", 404, "no run with id 999"),
         ("/v1/runs/999/histogram", 404, "no run"),
+        ("/v1/runs/999/box", 404, "no run"),
+        ("/v1/runs/1/box?side=middle", 422, "side 'middle'"),
         ("/v1/cases?run=999", 404, "no run"),
         ("/v1/cases/9999?run=1", 404, "no pair with id 9999"),
         ("/v1/datasets/nope", 404, "no dataset named 'nope'"),
@@ -147,3 +160,14 @@ def test_no_server_path_can_be_read(client, seeded, path):
     response = client.get(path)
     assert response.headers["content-type"].startswith("application/json")
     assert "root:" not in response.text and response.status_code in (200, 404, 422)
+
+
+def test_checkpoints_and_box_through_the_api(client, seeded):
+    (ckpt,) = client.get("/v1/checkpoints").json()
+    assert (ckpt["name"], ckpt["kind"], ckpt["runs"]) == ("rm-toy", "rm", [seeded.train_run])
+    assert ckpt["path"] == "rm-toy" and ckpt["base"] == "tiny"  # no server path leaks
+    box = client.get(f"/v1/runs/{seeded.score_run}/box?side=gap").json()
+    gaps = sorted(seeded.gaps.values())
+    assert box["n"] == len(gaps) and box["min"] == gaps[0] and box["max"] == gaps[-1]
+    assert box["q1"] <= box["median"] <= box["q3"]
+    assert box["whisker_low"] >= box["q1"] - 1.5 * (box["q3"] - box["q1"])

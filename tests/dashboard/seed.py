@@ -78,18 +78,14 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
                 ),
             ]
         )
-        rm_ckpt = Checkpoint(
-            name="rm-toy", path="/srv/ckpt/rm-toy", base="tiny", kind="rm", config={}
-        )
+        rm_ckpt = s.get(Checkpoint, base.rm_checkpoint)  # made by the training run
         dpo_ckpt = Checkpoint(
             name="dpo-toy", path="/srv/ckpt/dpo-toy", base="tiny", kind="policy", config={}
         )
-        s.add_all([rm_ckpt, dpo_ckpt])
+        s.add(dpo_ckpt)
         s.flush()
 
         train = s.get(Run, base.train_run)
-        train.kind = "train_rm"
-        train.checkpoint_id = rm_ckpt.id
         for step in range(1, 6):
             s.add(Metric(run_id=train.id, step=step, name="train/margin", value=0.1 * step))
             s.add(Metric(run_id=train.id, step=step, name="train/learning_rate", value=1e-4 / step))

@@ -7,27 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Generation, GenerationScore, Run
-from tests.factories import trl_rows, write_jsonl
-from training.analysis import compare
+from preflens.stats import compare
+from tests.factories import Boom, ingest_test_split
 from training.generate import generate_answers, load_policy
 from training.generate_run import run_generate_job, run_score_generations_job
-from training.ingest import ingest
-
-
-class Boom(RuntimeError):
-    pass
 
 
 @pytest.fixture
 def dataset(store, tmp_path):
-    ingest(
-        store,
-        write_jsonl(tmp_path / "g.jsonl", trl_rows(7)),
-        name="g",
-        split="test",
-        progress=False,
-    )
-    return "g"
+    return ingest_test_split(store, tmp_path, "g", 7)
 
 
 def test_finish_reasons_for_an_answer_that_ends_and_one_that_is_cut(stopping_lm):

@@ -7,27 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Pair, PairScore, Run
-from tests.factories import trl_rows, write_jsonl
-from training.ingest import ingest
+from tests.factories import Boom, ingest_test_split
 from training.models import load_reward_model
 from training.score import score_texts
 from training.score_run import run_score_job
 
 
-class Boom(RuntimeError):
-    pass
-
-
 @pytest.fixture
 def dataset(store, tmp_path):
-    ingest(
-        store,
-        write_jsonl(tmp_path / "p.jsonl", trl_rows(11)),
-        name="p",
-        split="test",
-        progress=False,
-    )
-    return "p"
+    return ingest_test_split(store, tmp_path, "p", 11)
 
 
 def _rows(store, run_id):

@@ -1,4 +1,5 @@
-"""Pure numpy statistics for comparing policies (no torch, no database)."""
+"""Pure numpy statistics for comparing policies (no torch, no database): what the job
+stores when it finishes and what the API and dashboard compute live."""
 
 from __future__ import annotations
 
@@ -9,16 +10,11 @@ import numpy as np
 
 def ranks(x: np.ndarray) -> np.ndarray:
     """Ranks from 1, ties sharing their average rank (as Spearman's rho needs)."""
+    x = np.asarray(x)
     order = np.argsort(x, kind="mergesort")
-    sorted_x = x[order]
+    _, first, counts = np.unique(x[order], return_index=True, return_counts=True)
     r = np.empty(len(x), dtype=np.float64)
-    start = 0
-    while start < len(x):
-        end = start
-        while end + 1 < len(x) and sorted_x[end + 1] == sorted_x[start]:
-            end += 1
-        r[order[start : end + 1]] = (start + end) / 2 + 1
-        start = end + 1
+    r[order] = np.repeat(first + (counts - 1) / 2 + 1, counts)
     return r
 
 
@@ -61,6 +57,12 @@ def compare(a: Sequence[float], b: Sequence[float], tie_margin: float = 0.0) -> 
     """Policy A against policy B on the same prompts: A wins where score_A - score_B is
     above ``tie_margin``, loses where below -``tie_margin``, ties otherwise."""
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    return compare_diffs(d, tie_margin)
+
+
+def compare_diffs(d: np.ndarray, tie_margin: float = 0.0) -> dict:
+    """``compare`` from the differences score_A - score_B."""
+    d = np.asarray(d, dtype=np.float64)
     n = len(d)
     wins, losses = int(np.sum(d > tie_margin)), int(np.sum(d < -tie_margin))
     return {

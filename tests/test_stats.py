@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.analysis import compare, pearson, policy_stats, ranks, spearman
+from preflens.stats import compare, pearson, policy_stats, ranks, spearman
 
 
 def test_ranks_average_ties():

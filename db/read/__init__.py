@@ -1,0 +1,66 @@
+"""Read queries behind the HTTP API and the dashboard, returning plain JSON-able values.
+
+Every function takes a ``Session`` first and never commits. Aggregates run in SQL
+(counts, min/max, histogram bins, ranks) or in numpy over numeric columns; no function
+loads the texts of a whole run, so they stay fast with a million scored pairs. The API
+and the dashboard call these same functions, so their numbers match exactly.
+
+Two kinds of run hold scores:
+
+- ``score`` runs: one ``pair_score`` row per pair (chosen vs rejected, gap = chosen -
+  rejected). Sides: ``chosen``, ``rejected``, ``gap``.
+- ``score_generations`` runs: one ``generation_score`` row per stored answer. A
+  *comparison* is policy A against policy B on the prompts both answered, gap =
+  score_A - score_B. Sides: ``score`` (one ``policy``) and ``gap`` (``a`` - ``b``; by
+  default the run's first comparison, A the later-listed policy, e.g. dpo vs base).
+"""
+
+from db.read.cases import get_case, search_cases
+from db.read.catalog import (
+    get_dataset,
+    get_run,
+    list_checkpoints,
+    list_datasets,
+    list_runs,
+    run_dict,
+)
+from db.read.common import (
+    CASE_SORTS,
+    GENERATION_SIDES,
+    PAIR_SIDES,
+    PREVIEW_CHARS,
+    QueryError,
+    default_comparison,
+    public,
+    run_policies,
+)
+from db.read.distributions import box_stats, cdf, generation_scatter, histogram, score_percentile
+from db.read.summaries import generation_summary, metrics, run_summary, score_run_summary
+
+__all__ = [
+    "CASE_SORTS",
+    "GENERATION_SIDES",
+    "PAIR_SIDES",
+    "PREVIEW_CHARS",
+    "QueryError",
+    "box_stats",
+    "cdf",
+    "default_comparison",
+    "generation_scatter",
+    "generation_summary",
+    "get_case",
+    "get_dataset",
+    "get_run",
+    "histogram",
+    "list_checkpoints",
+    "list_datasets",
+    "list_runs",
+    "metrics",
+    "public",
+    "run_dict",
+    "run_policies",
+    "run_summary",
+    "score_percentile",
+    "score_run_summary",
+    "search_cases",
+]

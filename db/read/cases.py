@@ -1,0 +1,341 @@
+"""Case search (score-gap range, category, split, text; sorted; keyset pages) and
+one case in full."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import heapq
+import itertools
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal_column, or_, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Generation,
+    GenerationScore,
+    Pair,
+    PairScore,
+)
+from db.read.common import (
+    CASE_SORTS,
+    MAX_SEARCH_TERMS,
+    PREVIEW_CHARS,
+    QueryError,
+    _comparison,
+    _scored_run,
+    run_policies,
+)
+from preflens.errors import NotFoundError
+
+
+def _search_terms(q: str | None) -> list[str]:
+    terms = (q or "").split()
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise QueryError(f"q: at most {MAX_SEARCH_TERMS} search terms")
+    return terms
+
+
+def _has_fts(session: Session) -> bool:
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    found = session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pair_fts'")
+    ).first()
+    return found is not None
+
+
+def _like_all(terms: list[str], columns: Sequence[Any]) -> Any:
+    """Every term appears (case-insensitively) in at least one of ``columns``."""
+    clauses = []
+    for term in terms:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
+    return and_(*clauses)
+
+
+def _matching_pairs(session: Session, terms: list[str]) -> Select:
+    """Ids of pairs whose prompt or responses hold every term: an FTS5 whole-word match
+    on SQLite (each term quoted as a phrase, so user text is never query syntax), else
+    LIKE."""
+    if not _has_fts(session):
+        return select(Pair.id).where(
+            _like_all(terms, (Pair.prompt_text, Pair.chosen, Pair.rejected))
+        )
+    match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    fts = select(literal_column("rowid")).select_from(text("pair_fts"))
+    return fts.where(text("pair_fts MATCH :fts_query").bindparams(fts_query=match))
+
+
+def _encode_cursor(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        key, pair_id = float(payload["k"]), int(payload["id"])
+        same = payload["f"] == fingerprint
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise QueryError("cursor is not one this API returned; start without cursor") from exc
+    if not same:
+        raise QueryError("cursor belongs to another query (run, filters or sort changed)")
+    return key, pair_id
+
+
+def _keyset_page(
+    session: Session,
+    stmt: Select,
+    gap: Any,
+    pair_id: Any,
+    sort: str,
+    after: tuple[float, int] | None,
+    limit: int,
+    walk_index: bool,
+) -> list[Any]:
+    """Up to ``limit + 1`` rows of ``stmt`` in ``sort`` order after the cursor ``after``.
+
+    ``gap_desc`` / ``gap_asc`` walk the (run, gap) index; ``abs_gap`` walks gaps >= 0
+    upward and gaps < 0 downward and merges the two by (|gap|, pair id), so no sort over
+    the whole run is needed. ``walk_index=False`` (text search) orders by ``gap + 0``,
+    which lets SQLite start from the few matching pairs instead of walking every gap.
+    """
+    order = gap if walk_index else gap + 0
+    k, last = after if after else (None, None)
+
+    def fetch(where: list, by: list) -> list:
+        return session.execute(stmt.where(*where).order_by(*by).limit(limit + 1)).all()
+
+    if sort == "gap_desc":
+        where = [or_(gap < k, and_(gap == k, pair_id < last))] if after else []
+        return fetch(where, [order.desc(), pair_id.desc()])
+    if sort == "gap_asc":
+        where = [or_(gap > k, and_(gap == k, pair_id > last))] if after else []
+        return fetch(where, [order.asc(), pair_id.asc()])
+    up = [gap >= 0] + ([or_(gap > k, and_(gap == k, pair_id > last))] if after else [])
+    down = [gap < 0] + ([or_(gap < -k, and_(gap == -k, pair_id > last))] if after else [])
+    rows = heapq.merge(
+        fetch(up, [order.asc(), pair_id.asc()]),
+        fetch(down, [order.desc(), pair_id.asc()]),
+        key=lambda r: (abs(r.gap), r.pair_id),
+    )
+    return list(itertools.islice(rows, limit + 1))
+
+
+def _pair_previews(session: Session, pair_ids: list[int]) -> dict[int, Any]:
+    rows = session.execute(
+        select(
+            Pair.id,
+            Pair.split,
+            Pair.category,
+            func.substr(Pair.prompt_text, 1, PREVIEW_CHARS),
+            func.substr(Pair.chosen, 1, PREVIEW_CHARS),
+            func.substr(Pair.rejected, 1, PREVIEW_CHARS),
+        ).where(Pair.id.in_(pair_ids))
+    )
+    return {row[0]: row for row in rows}
+
+
+def search_cases(
+    session: Session,
+    run_id: int,
+    *,
+    min_gap: float | None = None,
+    max_gap: float | None = None,
+    category: str | None = None,
+    split: str | None = None,
+    q: str | None = None,
+    sort: str = "gap_desc",
+    limit: int = 50,
+    cursor: str | None = None,
+    a: str | None = None,
+    b: str | None = None,
+) -> dict[str, Any]:
+    """One page of a run's cases whose gap lies in [min_gap, max_gap].
+
+    A score run's cases are its pairs (gap = chosen - rejected); a score_generations
+    run's cases are the prompts both policies ``a`` and ``b`` answered (gap = A - B).
+    ``sort``: ``gap_desc``, ``gap_asc`` or ``abs_gap`` (closest to a tie first); ties of
+    the key are ordered by pair id (descending for ``gap_desc``, else ascending). ``q``:
+    every word must occur in the prompt or either response (whole words through the FTS5
+    index on SQLite, substrings elsewhere). Pagination is keyset on (key, pair id):
+    ``next_cursor`` resumes right after the last item, so rows added meanwhile never
+    shift a page (no repeats, no gaps); it is None on the last page. Items carry
+    200-character previews; ``get_case`` returns a case in full.
+    """
+    if sort not in CASE_SORTS:
+        raise QueryError(f"sort {sort!r}: expected one of {', '.join(CASE_SORTS)}")
+    if limit < 1:
+        raise QueryError("limit must be at least 1")
+    if min_gap is not None and max_gap is not None and min_gap > max_gap:
+        raise QueryError(f"min_gap {min_gap} is above max_gap {max_gap}")
+    run = _scored_run(session, run_id)
+    terms = _search_terms(q)
+    if run.kind == "score":
+        s = PairScore
+        gap, pair_id = s.gap, s.pair_id
+        stmt = select(
+            s.pair_id.label("pair_id"),
+            s.score_chosen,
+            s.score_rejected,
+            s.gap.label("gap"),
+            s.tokens_chosen,
+            s.tokens_rejected,
+            s.truncated_chosen,
+            s.truncated_rejected,
+        ).where(s.run_id == run_id)
+        if category is not None:
+            stmt = stmt.where(s.category == category)
+        if split is not None:
+            stmt = stmt.join(Pair, Pair.id == s.pair_id).where(Pair.split == split)
+        if terms:
+            stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
+    else:
+        a, b, p = _comparison(session, run, a, b)
+        ga, gb, sa, sb, gap = p["ga"], p["gb"], p["sa"], p["sb"], p["gap"]
+        pair_id = ga.pair_id
+        stmt = p["select"](
+            ga.pair_id.label("pair_id"),
+            sa.score.label("score_a"),
+            sb.score.label("score_b"),
+            gap.label("gap"),
+            ga.n_tokens.label("tokens_a"),
+            gb.n_tokens.label("tokens_b"),
+            ga.finish_reason.label("finish_a"),
+            gb.finish_reason.label("finish_b"),
+            ga.id.label("ga_id"),
+            gb.id.label("gb_id"),
+        ).join(Pair, Pair.id == ga.pair_id)
+        for column, value in ((Pair.category, category), (Pair.split, split)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if terms:  # answers are few next to pairs: a LIKE over them is cheap
+            stmt = stmt.where(_like_all(terms, (Pair.prompt_text, ga.text, gb.text)))
+    if min_gap is not None:
+        stmt = stmt.where(gap >= min_gap)
+    if max_gap is not None:
+        stmt = stmt.where(gap <= max_gap)
+
+    query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
+    fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
+    after = _decode_cursor(cursor, fingerprint) if cursor else None
+    try:
+        rows = _keyset_page(session, stmt, gap, pair_id, sort, after, limit, walk_index=not terms)
+    except OperationalError as exc:  # e.g. a search string FTS5 cannot take
+        raise QueryError(f"q {q!r} cannot be searched: {exc.orig}") from exc
+    page = rows[:limit]
+    previews = _pair_previews(session, [r.pair_id for r in page])
+    items = []
+    if run.kind == "score":
+        for r in page:
+            _, split_, category_, prompt, chosen, rejected = previews[r.pair_id]
+            item = {"pair_id": r.pair_id, "category": category_, "split": split_}
+            item |= {k: v for k, v in r._mapping.items() if k != "pair_id"}
+            items.append(item | {"prompt": prompt, "chosen": chosen, "rejected": rejected})
+    else:
+        texts = dict(
+            session.execute(
+                select(Generation.id, func.substr(Generation.text, 1, PREVIEW_CHARS)).where(
+                    Generation.id.in_([r.ga_id for r in page] + [r.gb_id for r in page])
+                )
+            ).all()
+        )
+        for r in page:
+            _, split_, category_, prompt, _, _ = previews[r.pair_id]
+            item = {"pair_id": r.pair_id, "category": category_, "split": split_}
+            item |= {k: v for k, v in r._mapping.items() if k not in ("pair_id", "ga_id", "gb_id")}
+            items.append(
+                item | {"prompt": prompt, "text_a": texts[r.ga_id], "text_b": texts[r.gb_id]}
+            )
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        k = abs(last.gap) if sort == "abs_gap" else last.gap
+        next_cursor = _encode_cursor({"k": k, "id": last.pair_id, "f": fingerprint})
+    return {
+        "run_id": run_id,
+        "kind": run.kind,
+        "a": a,
+        "b": b,
+        "sort": sort,
+        "items": items,
+        "next_cursor": next_cursor,
+    }
+
+
+def get_case(
+    session: Session, run_id: int, pair_id: int, a: str | None = None, b: str | None = None
+) -> dict[str, Any]:
+    """One case in full: the pair (prompt messages, both responses) and its scores in the
+    run; for a score_generations run also every policy's answer with its score, and the
+    A-vs-B gap (``a``/``b`` default to the run's first comparison)."""
+    run = _scored_run(session, run_id)
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        raise NotFoundError(f"no pair with id {pair_id}")
+    out: dict[str, Any] = {
+        "run_id": run_id,
+        "kind": run.kind,
+        "pair": {
+            "id": pair.id,
+            "dataset": pair.dataset.name,
+            "split": pair.split,
+            "category": pair.category,
+            "source_row": pair.source_row,
+            "prompt": pair.prompt,
+            "prompt_text": pair.prompt_text,
+            "chosen": pair.chosen,
+            "rejected": pair.rejected,
+        },
+    }
+    if run.kind == "score":
+        ps = session.scalars(
+            select(PairScore).where(PairScore.run_id == run_id, PairScore.pair_id == pair_id)
+        ).first()
+        if ps is None:
+            raise NotFoundError(f"pair {pair_id} has no score in run {run_id}")
+        out["scores"] = {
+            "score_chosen": ps.score_chosen,
+            "score_rejected": ps.score_rejected,
+            "gap": ps.gap,
+            "p_chosen_preferred": 1.0 / (1.0 + math.exp(-ps.gap)),
+            "tokens_chosen": ps.tokens_chosen,
+            "tokens_rejected": ps.tokens_rejected,
+            "truncated_chosen": ps.truncated_chosen,
+            "truncated_rejected": ps.truncated_rejected,
+        }
+        return out
+    a, b, _ = _comparison(session, run, a, b)
+    rows = session.execute(
+        select(Generation, GenerationScore)
+        .join(GenerationScore, GenerationScore.generation_id == Generation.id)
+        .where(GenerationScore.run_id == run_id, Generation.pair_id == pair_id)
+    ).all()
+    answers = {
+        g.policy: {
+            "policy": g.policy,
+            "text": g.text,
+            "n_tokens": g.n_tokens,
+            "finish_reason": g.finish_reason,
+            "seconds": g.seconds,
+            "score": gs.score,
+            "score_tokens": gs.n_tokens,
+            "truncated": gs.truncated,
+        }
+        for g, gs in rows
+    }
+    if a not in answers or b not in answers:
+        raise NotFoundError(f"pair {pair_id} has no scored answers of {a} and {b} in run {run_id}")
+    order = run_policies(session, run)
+    out["a"], out["b"] = a, b
+    out["gap"] = answers[a]["score"] - answers[b]["score"]
+    out["generations"] = [answers[p] for p in order if p in answers]
+    return out

@@ -1,0 +1,158 @@
+"""Datasets, runs and checkpoints: what the store holds and how far each job got."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import (
+    Checkpoint,
+    Dataset,
+    Pair,
+    RejectedRow,
+    Run,
+)
+from db.read.common import _iso, public
+
+
+def _dataset_dict(ds: Dataset, splits: dict, categories: dict, reasons: dict) -> dict[str, Any]:
+    return {
+        "id": ds.id,
+        "name": ds.name,
+        "format": ds.format,
+        "source": public(ds.source),
+        "created_at": _iso(ds.created_at),
+        "pairs": sum(splits.values()),
+        "splits": splits,
+        "categories": categories,
+        "rejected": sum(reasons.values()),
+        "reasons": reasons,
+    }
+
+
+def _grouped(session: Session, stmt: Select) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {}
+    for ds_id, key, n in session.execute(stmt):
+        out.setdefault(ds_id, {})[key if key is not None else "(none)"] = int(n)
+    return out
+
+
+def list_datasets(session: Session) -> list[dict[str, Any]]:
+    """Every dataset with pairs per split and per category, rejected rows per reason."""
+    splits = _grouped(
+        session,
+        select(Pair.dataset_id, Pair.split, func.count()).group_by(Pair.dataset_id, Pair.split),
+    )
+    cats = _grouped(
+        session,
+        select(Pair.dataset_id, Pair.category, func.count()).group_by(
+            Pair.dataset_id, Pair.category
+        ),
+    )
+    reasons = _grouped(
+        session,
+        select(RejectedRow.dataset_id, RejectedRow.reason, func.count()).group_by(
+            RejectedRow.dataset_id, RejectedRow.reason
+        ),
+    )
+    return [
+        _dataset_dict(ds, splits.get(ds.id, {}), cats.get(ds.id, {}), reasons.get(ds.id, {}))
+        for ds in session.scalars(select(Dataset).order_by(Dataset.id))
+    ]
+
+
+def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> dict[str, Any]:
+    """One dataset as in ``list_datasets`` plus its first ``examples`` rejected rows."""
+    ds = queries.get_dataset(session, name_or_id)
+    where = Pair.dataset_id == ds.id
+    splits = dict(
+        session.execute(select(Pair.split, func.count()).where(where).group_by(Pair.split)).all()
+    )
+    cats = {
+        (c if c is not None else "(none)"): n
+        for c, n in session.execute(
+            select(Pair.category, func.count()).where(where).group_by(Pair.category)
+        )
+    }
+    counts = queries.dataset_counts(session, ds.id)
+    out = _dataset_dict(ds, splits, cats, counts["reasons"])
+    rows = session.execute(
+        select(RejectedRow.source_row, RejectedRow.reason, func.substr(RejectedRow.raw, 1, 300))
+        .where(RejectedRow.dataset_id == ds.id)
+        .order_by(RejectedRow.source_row)
+        .limit(examples)
+    )
+    out["rejected_examples"] = [{"row": r, "reason": why, "raw": raw} for r, why, raw in rows]
+    return out
+
+
+def run_dict(run: Run) -> dict[str, Any]:
+    """A run's bookkeeping fields; server paths are cut to their last component."""
+    config = public(run.config or {})
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "progress": run.progress,
+        "total": run.total,
+        "dataset": run.dataset.name if run.dataset else None,
+        "dataset_id": run.dataset_id,
+        "split": run.split,
+        "model": public(run.checkpoint.name)
+        if run.checkpoint
+        else config.get("model") or config.get("rm"),
+        "parent_run_id": run.parent_run_id,
+        "config": config,
+        "summary": public(run.summary),
+        "error": run.error,
+        "created_at": _iso(run.created_at),
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+    }
+
+
+def list_runs(
+    session: Session,
+    kind: str | None = None,
+    status: str | None = None,
+    dataset: str | int | None = None,
+) -> list[dict[str, Any]]:
+    """Runs, oldest first, optionally of one kind, status or dataset."""
+    stmt = select(Run).order_by(Run.id)
+    if kind:
+        stmt = stmt.where(Run.kind == kind)
+    if status:
+        stmt = stmt.where(Run.status == status)
+    if dataset is not None:
+        stmt = stmt.where(Run.dataset_id == queries.get_dataset(session, dataset).id)
+    return [run_dict(r) for r in session.scalars(stmt)]
+
+
+def get_run(session: Session, run_id: int) -> dict[str, Any]:
+    """One run (``NotFoundError`` when there is none)."""
+    return run_dict(queries.get_run(session, run_id))
+
+
+def list_checkpoints(session: Session) -> list[dict[str, Any]]:
+    """Checkpoints, oldest first: name, kind (base, rm, policy), base model and the runs
+    that made or used them; server paths are cut to their last component."""
+    used: dict[int, list[int]] = {}
+    for ckpt_id, run_id in session.execute(
+        select(Run.checkpoint_id, Run.id).where(Run.checkpoint_id.is_not(None)).order_by(Run.id)
+    ):
+        used.setdefault(ckpt_id, []).append(run_id)
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "kind": c.kind,
+            "path": public(c.path),
+            "base": public(c.base),
+            "created_at": _iso(c.created_at),
+            "runs": used.get(c.id, []),
+        }
+        for c in session.scalars(select(Checkpoint).order_by(Checkpoint.id))
+    ]
