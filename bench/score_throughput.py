@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -59,7 +60,7 @@ def main() -> None:
     result = {
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,
-        "cpu_count": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
         "rows": rows,
     }
     if args.out:

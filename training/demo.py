@@ -5,7 +5,7 @@ reward model, train the RM and score again, train a DPO policy, let the base and
 policies answer test prompts, score those answers with the trained RM, print the
 summaries. Every step is a normal job, so a second run reuses each finished step.
 
-Sizes are chosen for a 2-core CPU (about ten minutes): only the last transformer blocks
+Sizes are chosen for a 2-core CPU (about a quarter of an hour): only the last transformer blocks
 are trained, on part of the training split, with short answers. The same commands with
 their default sizes are what a GPU user runs.
 """
