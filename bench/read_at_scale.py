@@ -6,16 +6,13 @@ both splits) and one score run over all of them, then times each read call the R
 model and Cases pages make: first call and a repeat (the dashboard caches results, so the
 first call is what a user waits for once per run). Run it on an otherwise idle machine:
 
-    .venv/bin/python bench/read_at_scale.py --pairs 1000000 --out bench/results/read_at_scale.json
+    .venv/bin/python -m bench.read_at_scale --pairs 1000000 --out bench/results/read_at_scale.json
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import sessionmaker
 
+from bench.record import save_result
 from db import queries, read
 from db.migrate import upgrade
 from db.models import Dataset, Pair, PairScore, Run
@@ -159,17 +157,13 @@ def main() -> None:
             first, repeat = timed(fn, s, *rest, **kwargs)
             rows.append({"query": name, "first_s": first, "repeat_s": repeat})
             print(rows[-1], flush=True)
-    result = {
-        "machine": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "pairs": n,
-        "db_bytes": args.db.stat().st_size,
-        "build_seconds": build_s,
-        "rows": rows,
-    }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2))
+    save_result(
+        args.out,
+        pairs=n,
+        db_bytes=args.db.stat().st_size,
+        build_seconds=build_s,
+        rows=rows,
+    )
 
 
 if __name__ == "__main__":

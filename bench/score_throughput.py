@@ -3,20 +3,18 @@
 Scores the demo test split's conversations (both sides) with the untrained head and
 reports sequences per second. Run it on an otherwise idle machine:
 
-    .venv/bin/python bench/score_throughput.py --pairs 48 --out bench/results/score_throughput.json
+    .venv/bin/python -m bench.score_throughput --pairs 48 --out bench/results/score_throughput.json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import torch
 
+from bench.record import save_result
 from training.demo_data import build_demo_pairs
 from training.models import load_reward_model
 from training.score import encode, score_encoded
@@ -57,15 +55,7 @@ def main() -> None:
                 }
             )
             print(rows[-1], flush=True)
-    result = {
-        "machine": platform.processor() or platform.machine(),
-        "torch": torch.__version__,
-        "cpu_count": os.cpu_count(),
-        "rows": rows,
-    }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2))
+    save_result(args.out, torch=torch.__version__, rows=rows)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 from tests.factories import make_tiny_lm_dir
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("PREFLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
 HH_FILE = SHARED_DATA / "hh_rlhf_harmless_test_first1000.jsonl"
 # `make test` pulls the embedded model here (the default data dir) before the tests run.
 REPO_MODEL_CACHE = Path(os.environ.get("PREFLENS_TEST_MODEL_CACHE", REPO / ".preflens" / "models"))
