@@ -31,6 +31,12 @@ def runs_of(url: str, *kinds: str) -> list[dict[str, Any]]:
     return [r for r in reversed(data.runs(url)) if r["kind"] in kinds]
 
 
+def first_done(runs: Sequence[dict[str, Any]], kind: str | None = None) -> int:
+    """The id of the first finished run (of ``kind``, if given), else of the first run."""
+    done = [r for r in runs if r["status"] == "done" and kind in (None, r["kind"])]
+    return (done or list(runs))[0]["id"]
+
+
 def pick_run(
     label: str,
     runs: Sequence[dict[str, Any]],

@@ -9,23 +9,26 @@ margins, accuracies and log-probs go into the store.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
-from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
+from preflens.config import EMBEDDED_MODEL_ALIAS
 from preflens.errors import PrefLensError
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback
-from training.checkpoints import dataset_hash, save_checkpoint
-from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
+from training.jobs import JobResult, failing_marks_run
 from training.models import freeze_all_but_last, resolve_model
 from training.score import encode
-from training.trainer_args import common_trainer_args
+from training.training_job import (
+    common_trainer_args,
+    finish_training,
+    open_training_job,
+    trainer_output_dir,
+)
 
 log = logging.getLogger(__name__)
 LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo")
@@ -156,110 +159,66 @@ def train_dpo(
     from training.generate import load_policy
 
     dist.init()
-    base_path = resolve_model(cfg.model)
-    with make_session() as session:
-        ds = queries.get_dataset(session, cfg.dataset)
-        dataset_id = ds.id
-        train_pairs = list(session.scalars(queries.pairs_query(ds.id, cfg.train_split, cfg.limit)))
-        eval_pairs = list(
-            session.scalars(queries.pairs_query(ds.id, cfg.eval_split, cfg.eval_limit))
-        )
-        data_hash = dataset_hash(session, ds.id, cfg.train_split)
-    if not train_pairs:
-        raise PrefLensError(f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}")
-    key = job_key(kind="train_dpo", base=base_path, data=data_hash, **asdict(cfg))
-    output = (
-        Path(cfg.output)
-        if cfg.output
-        else (
-            get_settings().data_dir.resolve()
-            / "checkpoints"
-            / f"{cfg.loss}-{cfg.dataset}-{key[:8]}"
-        )
-    )
-    state = None
-    if dist.is_main():
-        run, done = open_run(
-            make_session,
-            "train_dpo",
-            key,
-            dataset_id=dataset_id,
-            split=cfg.train_split,
-            config={**asdict(cfg), "output": str(output)},
-        )
-        state = (run.id, done and (output / "run.json").is_file())
-    run_id, reuse = dist.broadcast(state)
-    if reuse:
+    job = open_training_job(make_session, cfg, "train_dpo", resolve_model(cfg.model), cfg.loss)
+    if job.reuse:
         with make_session() as session:
-            return JobResult(queries.get_run(session, run_id), reused=True, done_now=0)
+            return JobResult(queries.get_run(session, job.run_id), reused=True, done_now=0)
 
-    with failing_marks_run(make_session, run_id):
+    with failing_marks_run(make_session, job.run_id):
         torch.manual_seed(cfg.seed)
-        policy = load_policy(base_path, "policy", device="cpu")
+        policy = load_policy(job.base_path, "policy", device="cpu")
         if cfg.train_layers:
             freeze_all_but_last(policy.model, cfg.train_layers)
-        lengths = length_report(policy.tokenizer, train_pairs, cfg.max_length)
+        lengths = length_report(policy.tokenizer, job.train_pairs, cfg.max_length)
         if lengths["truncated_pairs"]:
             log.warning(
                 "%d of %d pairs exceed %d tokens (their ends are cut; %d with an "
                 "over-long prompt are left out by the trainer)",
                 lengths["truncated_pairs"],
-                len(train_pairs),
+                len(job.train_pairs),
                 cfg.max_length,
                 lengths["dropped_pairs"],
             )
         if dist.is_main():
             with make_session() as session:
-                queries.clear_metrics(session, run_id)
+                queries.clear_metrics(session, job.run_id)
                 session.commit()
-        callbacks = [StoreMetricsCallback(make_session, run_id)] if dist.is_main() else []
+        callbacks = [StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else []
         trainer = build_trainer(
             cfg,
             policy.model,
             policy.tokenizer,
-            preference_rows(train_pairs),
-            preference_rows(eval_pairs),
-            str(output.parent / f".{output.name}-trainer"),
+            preference_rows(job.train_pairs),
+            preference_rows(job.eval_pairs),
+            trainer_output_dir(job),
             callbacks,
             progress,
         )
         result = trainer.train()
-        final_eval = trainer.evaluate() if eval_pairs else {}
+        final_eval = trainer.evaluate() if job.eval_pairs else {}
         if dist.is_main():
-            ckpt_id = save_checkpoint(
+            train_logs = [h for h in trainer.state.log_history if "loss" in h]
+            finish_training(
                 make_session,
+                job,
+                cfg,
                 trainer,
                 policy.tokenizer,
-                output,
                 "policy",
-                cfg,
-                base_model=cfg.model,
-                base_model_path=base_path,
-                dataset_id=dataset_id,
-                dataset_hash=data_hash,
-                train_pairs=len(train_pairs),
+                {
+                    "train_pairs": len(job.train_pairs),
+                    **lengths,
+                    "train_loss": result.training_loss,
+                    "last": train_logs[-1] if train_logs else {},
+                    **final_eval,
+                    "loss_type": cfg.loss,
+                },
+                train_pairs=len(job.train_pairs),
                 **lengths,
                 train_loss=result.training_loss,
                 final_eval=final_eval,
             )
-            train_logs = [h for h in trainer.state.log_history if "loss" in h]
-            summary = {
-                "train_pairs": len(train_pairs),
-                **lengths,
-                "steps": trainer.state.global_step,
-                "train_loss": result.training_loss,
-                "last": train_logs[-1] if train_logs else {},
-                **final_eval,
-                "output": str(output),
-                "loss_type": cfg.loss,
-            }
-            finish_run(
-                make_session,
-                run_id,
-                lambda _: summary,
-                checkpoint_id=ckpt_id,
-                total=trainer.state.global_step,
-            )
     dist.barrier()
     with make_session() as session:
-        return JobResult(queries.get_run(session, run_id), reused=False, done_now=len(train_pairs))
+        run = queries.get_run(session, job.run_id)
+    return JobResult(run, reused=False, done_now=len(job.train_pairs))

@@ -11,8 +11,7 @@ evaluation on the test split, and the store.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -21,14 +20,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from transformers import Trainer, TrainingArguments
 
 from db import queries
-from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
+from preflens.config import EMBEDDED_MODEL_ALIAS
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback, metric_name, write_metrics
-from training.checkpoints import dataset_hash, save_checkpoint
-from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run
+from training.jobs import JobResult, failing_marks_run
 from training.models import RewardModel, freeze_all_but_last, load_reward_model, resolve_model
 from training.score import encode, pad_batch, reward_forward
-from training.trainer_args import common_trainer_args
+from training.training_job import (
+    TrainingJob,
+    common_trainer_args,
+    finish_training,
+    open_training_job,
+    trainer_output_dir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,85 +148,40 @@ class RewardPairTrainer(Trainer):
         return metrics
 
 
-def default_output(cfg: RMTrainConfig, key: str) -> Path:
-    return get_settings().data_dir.resolve() / "checkpoints" / f"rm-{cfg.dataset}-{key[:8]}"
-
-
 def train_rm(
     make_session: sessionmaker[Session], cfg: RMTrainConfig, progress: bool = True
 ) -> JobResult:
     """Train a reward model, save it with ``run.json``, and score the eval split before
     and after training (two ordinary score runs over the same pairs)."""
     dist.init()
-    base_path = resolve_model(cfg.model)
-    with make_session() as session:
-        ds = queries.get_dataset(session, cfg.dataset)
-        dataset_id = ds.id
-        train_pairs = list(session.scalars(queries.pairs_query(ds.id, cfg.train_split, cfg.limit)))
-        eval_pairs = list(
-            session.scalars(queries.pairs_query(ds.id, cfg.eval_split, cfg.eval_limit))
-        )
-        data_hash = dataset_hash(session, ds.id, cfg.train_split)
-    if not train_pairs:
-        raise queries.NotFoundError(
-            f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}"
-        )
-    hparams = {k: v for k, v in asdict(cfg).items() if k not in ("score_before", "score_after")}
-    key = job_key(kind="train_rm", base=base_path, data=data_hash, **hparams)
-    output = Path(cfg.output) if cfg.output else default_output(cfg, key)
-
-    state = None
-    if dist.is_main():
-        run, done = open_run(
-            make_session,
-            "train_rm",
-            key,
-            dataset_id=dataset_id,
-            split=cfg.train_split,
-            config={**asdict(cfg), "output": str(output)},
-        )
-        state = (run.id, done and (output / "run.json").is_file())
-    run_id, reuse = dist.broadcast(state)
-    if not reuse:
-        with failing_marks_run(make_session, run_id):
-            _train(
-                make_session,
-                cfg,
-                run_id,
-                base_path,
-                output,
-                train_pairs,
-                eval_pairs,
-                dataset_id,
-                data_hash,
-                progress,
-            )
+    job = open_training_job(
+        make_session,
+        cfg,
+        "train_rm",
+        resolve_model(cfg.model),
+        "rm",
+        not_in_key=("score_before", "score_after"),
+    )
+    if not job.reuse:
+        with failing_marks_run(make_session, job.run_id):
+            _train(make_session, cfg, job, progress)
     dist.barrier()
     if cfg.score_before or cfg.score_after:
-        _score_before_after(make_session, cfg, run_id, output, progress)
+        _score_before_after(make_session, cfg, job.run_id, job.output, progress)
     with make_session() as session:
-        run = queries.get_run(session, run_id)
-    return JobResult(run, reused=reuse, done_now=0 if reuse else len(train_pairs))
+        run = queries.get_run(session, job.run_id)
+    return JobResult(run, reused=job.reuse, done_now=0 if job.reuse else len(job.train_pairs))
 
 
 def _train(
-    make_session,
-    cfg,
-    run_id,
-    base_path,
-    output,
-    train_pairs,
-    eval_pairs,  # noqa: ANN001
-    dataset_id,
-    data_hash,
-    progress,
+    make_session: sessionmaker[Session], cfg: RMTrainConfig, job: TrainingJob, progress: bool
 ) -> None:
     torch.manual_seed(cfg.seed)
-    rm = load_reward_model(base_path, device="cpu", head_seed=cfg.seed)
+    rm = load_reward_model(job.base_path, device="cpu", head_seed=cfg.seed)
     if cfg.train_layers:
         freeze_all_but_last(rm.model, cfg.train_layers)
-    train_data = encode_pairs(rm, train_pairs, cfg.max_length)
-    eval_data = encode_pairs(rm, eval_pairs, cfg.max_length)
+    train_data = encode_pairs(rm, job.train_pairs, cfg.max_length)
+    eval_data = encode_pairs(rm, job.eval_pairs, cfg.max_length)
     truncated = sum(p.truncated for p in train_data)
     if truncated:
         log.warning(
@@ -231,9 +190,8 @@ def _train(
             len(train_data),
             cfg.max_length,
         )
-    output_dir = str(output.parent / f".{output.name}-trainer")
     args = TrainingArguments(
-        **common_trainer_args(cfg, output_dir, bool(eval_data), progress),
+        **common_trainer_args(cfg, trainer_output_dir(job), bool(eval_data), progress),
         weight_decay=cfg.weight_decay,
         remove_unused_columns=False,
     )
@@ -243,11 +201,11 @@ def _train(
         train_dataset=train_data,
         eval_dataset=eval_data or None,
         data_collator=collate(rm.tokenizer.pad_token_id),
-        callbacks=[StoreMetricsCallback(make_session, run_id)] if dist.is_main() else [],
+        callbacks=[StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else [],
     )
     with make_session() as session:
         if dist.is_main():
-            queries.clear_metrics(session, run_id)  # a restarted run logs from step 0 again
+            queries.clear_metrics(session, job.run_id)  # a restarted run logs from step 0 again
             session.commit()
     result = trainer.train()
     # With score_after the eval split is scored as a normal run right after training; its
@@ -255,38 +213,24 @@ def _train(
     final_eval = trainer.evaluate() if eval_data and not cfg.score_after else {}
     if not dist.is_main():
         return
-    rm.model.config.pad_token_id = rm.tokenizer.pad_token_id
-    ckpt_id = save_checkpoint(
+    finish_training(
         make_session,
+        job,
+        cfg,
         trainer,
         rm.tokenizer,
-        output,
         "rm",
-        cfg,
-        base_model=cfg.model,
-        base_model_path=base_path,
-        dataset_id=dataset_id,
-        dataset_hash=data_hash,
+        {
+            "train_pairs": len(train_data),
+            "truncated_pairs": truncated,
+            "train_loss": result.training_loss,
+            **final_eval,
+        },
         train_pairs=len(train_data),
         truncated_train_pairs=truncated,
         eval_pairs=len(eval_data),
         train_loss=result.training_loss,
         final_eval=final_eval,
-    )
-    summary = {
-        "train_pairs": len(train_data),
-        "truncated_pairs": truncated,
-        "steps": trainer.state.global_step,
-        "train_loss": result.training_loss,
-        **final_eval,
-        "output": str(output),
-    }
-    finish_run(
-        make_session,
-        run_id,
-        lambda _: summary,
-        checkpoint_id=ckpt_id,
-        total=trainer.state.global_step,
     )
 
 

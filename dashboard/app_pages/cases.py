@@ -33,12 +33,11 @@ def seed(key: str, value: Any, options: list | None = None) -> None:
 
 
 # ------------------------------------------------------------------ filters
-done = [r for r in scored if r["status"] == "done" and r["kind"] == "score"]
 run = ui.pick_run(
     "Run",
     scored,
     key="cases_run",
-    default_id=linked.run if linked.run in by_id else (done or scored)[0]["id"],
+    default_id=linked.run if linked.run in by_id else ui.first_done(scored, "score"),
     help="a score run (chosen vs rejected) or a generation comparison (policy A vs B)",
 )
 stamp = frames.run_stamp(run)

@@ -49,12 +49,11 @@ with st.form("live_form"):
     response_b = col2.text_area("Response B (optional)", key="live_b", height=140)
     run = None
     if runs:
-        done = [r for r in runs if r["status"] == "done"]
         run = ui.pick_run(
             "Mark the scores on the histogram of",
             runs,
             key="live_run",
-            default_id=(done or runs)[0]["id"],
+            default_id=ui.first_done(runs),
             help="best a run scored by the same reward model as the backend's",
         )
     submitted = st.form_submit_button("Score", type="primary")

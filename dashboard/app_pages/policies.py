@@ -21,12 +21,11 @@ ui.need(
     "No generation comparisons yet: `preflens generate --policy base=... --policy dpo=...` "
     "then `preflens score-generations --rm RM --run G`.",
 )
-done = [r for r in gen_runs if r["status"] == "done"]
 run = ui.pick_run(
     "Generation comparison",
     gen_runs,
     key="pol_run",
-    default_id=(done or gen_runs)[0]["id"],
+    default_id=ui.first_done(gen_runs),
     help="a score_generations run: every policy's answers scored by one reward model",
 )
 stamp = frames.run_stamp(run)

@@ -52,14 +52,13 @@ def box_of(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {side: data.box(url, run["id"], stamp, side) for side in ("chosen", "rejected", "gap")}
 
 
-done = [r for r in score_runs if r["status"] == "done"]
 left, right = st.columns([3, 1])
 with left:
     run = ui.pick_run(
         "Score run",
         score_runs,
         key="rm_run",
-        default_id=(done or score_runs)[0]["id"],
+        default_id=ui.first_done(score_runs),
         help="scores of chosen and rejected responses by one reward model",
     )
 with right:

@@ -1,0 +1,149 @@
+"""What RM and DPO training share: reading the pairs and opening (or reusing) the run,
+the trainer arguments (the same schedule, logging, evaluation and device choice: fp32 on
+CPU, bf16 on a GPU that supports it), and saving the checkpoint as the run's result.
+Both job configs name the fields used here alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import queries
+from preflens.config import get_settings
+from training import distributed as dist
+from training.checkpoints import dataset_hash, save_checkpoint
+from training.jobs import finish_run, job_key, open_run
+
+
+@dataclass
+class TrainingJob:
+    run_id: int
+    reuse: bool  # finished before, its checkpoint is in place: nothing to train
+    base_path: str
+    output: Path
+    dataset_id: int
+    data_hash: str
+    train_pairs: list[Any]
+    eval_pairs: list[Any]
+
+
+def open_training_job(
+    make_session: sessionmaker[Session],
+    cfg: Any,
+    kind: str,
+    base_path: str,
+    output_prefix: str,
+    not_in_key: Iterable[str] = (),
+) -> TrainingJob:
+    """Read the train and eval pairs of ``cfg.dataset``, find or open the ``kind`` run
+    whose key is the base model, the training data and ``cfg`` (less ``not_in_key``), and
+    agree on it across processes. The checkpoint goes to ``cfg.output`` or, by default,
+    ``<data_dir>/checkpoints/<output_prefix>-<dataset>-<key[:8]>``."""
+    with make_session() as session:
+        ds = queries.get_dataset(session, cfg.dataset)
+        train_pairs = list(session.scalars(queries.pairs_query(ds.id, cfg.train_split, cfg.limit)))
+        eval_pairs = list(
+            session.scalars(queries.pairs_query(ds.id, cfg.eval_split, cfg.eval_limit))
+        )
+        data_hash = dataset_hash(session, ds.id, cfg.train_split)
+        dataset_id = ds.id
+    if not train_pairs:
+        raise queries.NotFoundError(
+            f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}"
+        )
+    hparams = {k: v for k, v in asdict(cfg).items() if k not in set(not_in_key)}
+    key = job_key(kind=kind, base=base_path, data=data_hash, **hparams)
+    checkpoints = get_settings().data_dir.resolve() / "checkpoints"
+    output = (
+        Path(cfg.output) if cfg.output else checkpoints / f"{output_prefix}-{cfg.dataset}-{key[:8]}"
+    )
+    state = None
+    if dist.is_main():
+        run, done = open_run(
+            make_session,
+            kind,
+            key,
+            dataset_id=dataset_id,
+            split=cfg.train_split,
+            config={**asdict(cfg), "output": str(output)},
+        )
+        state = (run.id, done and (output / "run.json").is_file())
+    run_id, reuse = dist.broadcast(state)
+    return TrainingJob(
+        run_id, reuse, base_path, output, dataset_id, data_hash, train_pairs, eval_pairs
+    )
+
+
+def trainer_output_dir(job: TrainingJob) -> str:
+    """The trainer's scratch folder, beside the checkpoint."""
+    return str(job.output.parent / f".{job.output.name}-trainer")
+
+
+def finish_training(
+    make_session: sessionmaker[Session],
+    job: TrainingJob,
+    cfg: Any,
+    trainer: Any,
+    tokenizer: Any,
+    kind: str,
+    summary: dict[str, Any],
+    **record: Any,
+) -> None:
+    """Save the trained model as the job's checkpoint (with ``record`` in ``run.json``)
+    and finish the run with ``summary``, the checkpoint and the step count."""
+    ckpt_id = save_checkpoint(
+        make_session,
+        trainer,
+        tokenizer,
+        job.output,
+        kind,
+        cfg,
+        base_model=cfg.model,
+        base_model_path=job.base_path,
+        dataset_id=job.dataset_id,
+        dataset_hash=job.data_hash,
+        **record,
+    )
+    summary = {**summary, "steps": trainer.state.global_step, "output": str(job.output)}
+    finish_run(
+        make_session,
+        job.run_id,
+        lambda _: summary,
+        checkpoint_id=ckpt_id,
+        total=trainer.state.global_step,
+    )
+
+
+def common_trainer_args(cfg: Any, output_dir: str, has_eval: bool, progress: bool) -> dict:
+    """Keyword arguments for ``TrainingArguments`` or a TRL config built from ``cfg``
+    (``epochs``, ``max_steps``, ``lr``, ``batch_size``, ``grad_accum``, ``scheduler``,
+    ``warmup_ratio``, ``logging_steps``, ``eval_steps``, ``seed``)."""
+    use_gpu = torch.cuda.is_available()
+    return dict(
+        output_dir=output_dir,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.lr,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_ratio,  # a value below 1 is a share of the steps
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if cfg.eval_steps and has_eval else "no",
+        eval_steps=cfg.eval_steps,
+        save_strategy="no",
+        report_to=[],
+        seed=cfg.seed,
+        use_cpu=not use_gpu,
+        bf16=use_gpu and torch.cuda.is_bf16_supported(),
+        fp16=False,
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+    )
