@@ -25,8 +25,7 @@ from backend.routes import cases, compute, data, health
 from backend.services import GenerationService, RewardService, load_policies, load_reward
 from db.session import is_sqlite, make_engine
 from preflens.config import Settings, get_settings
-from training.generate import Policy
-from training.models import RewardModel
+from training.loading import Policy, RewardModel
 
 log = logging.getLogger(__name__)
 

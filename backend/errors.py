@@ -14,8 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from db.read import QueryError
-from preflens.errors import DataFormatError, ModelError, NotFoundError, PrefLensError, RowError
+from preflens.errors import (
+    DataFormatError,
+    ModelError,
+    NotFoundError,
+    PrefLensError,
+    QueryError,
+    RowError,
+)
 
 log = logging.getLogger(__name__)
 

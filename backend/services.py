@@ -1,8 +1,8 @@
 """The loaded models behind the compute routes: a reward service (scoring through the
 micro-batcher) and a generation service (one lock per policy).
 
-Scoring is exactly ``preflens score``'s: ``training.score.encode`` (chat template, keep
-the last ``max_length`` tokens) and ``training.score.score_encoded``, so a pair scored
+Scoring is exactly ``preflens score``'s: ``training.scoring.encode`` (chat template, keep
+the last ``max_length`` tokens) and ``training.scoring.score_encoded``, so a pair scored
 here and by the job gets the same score.
 """
 
@@ -19,9 +19,9 @@ import anyio.to_thread
 
 from backend.batching import ScoreBatcher
 from preflens.config import EMBEDDED_MODEL_ALIAS, Settings
-from training.generate import Answer, Policy, generate_answers, load_policy
-from training.models import RewardModel, load_reward_model
-from training.score import Encoded, Messages, encode, score_encoded
+from training.generation import Answer, generate_answers
+from training.loading import Policy, RewardModel, load_policy, load_reward_model
+from training.scoring import Encoded, Messages, encode, score_encoded
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import sessionmaker
 
 from bench.record import save_result
-from db import queries, read
+from db import read
 from db.migrate import upgrade
-from db.models import Dataset, Pair, PairScore, Run
+from db.schema import Dataset, Pair, PairScore, Run
 from db.session import make_engine
 
 CATEGORIES = ("safety", "helpfulness", "factuality", "coding", "style")
@@ -91,7 +91,7 @@ def build(url: str, n: int, seed: int = 0) -> float:
         print(f"built {min(lo + CHUNK, n)} / {n} pairs", flush=True)
     with make() as s:
         run = s.get(Run, run_id)
-        run.summary = queries.score_summary(s, run_id)
+        run.summary = read.score_summary(s, run_id)
         run.status, run.progress = "done", 1.0
         s.commit()
     return time.perf_counter() - start

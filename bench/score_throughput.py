@@ -16,8 +16,8 @@ import torch
 
 from bench.record import save_result
 from training.demo_data import build_demo_pairs
-from training.models import load_reward_model
-from training.score import encode, score_encoded
+from training.loading import load_reward_model
+from training.scoring import encode, score_encoded
 
 
 def main() -> None:

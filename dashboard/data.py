@@ -21,12 +21,11 @@ from typing import Any, TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine, event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import read
-from db.session import is_sqlite, make_engine
+from db.session import is_sqlite, make_engine, shown_url
 from preflens.config import get_settings
 
 T = TypeVar("T")
@@ -38,11 +37,6 @@ MAX_ENTRIES = 256  # per cached function: bounds the memory of long sessions
 
 def database_url() -> str:
     return get_settings().resolved_database_url
-
-
-def shown_url(url: str) -> str:
-    """The database URL with any password masked (for the sidebar and messages)."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @st.cache_resource(show_spinner=False)

@@ -20,6 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from preflens.config import get_settings
 
 
+def shown_url(url: str) -> str:
+    """The database URL with any password masked (for messages, logs and pages)."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -75,9 +80,10 @@ def get_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error."""
-    session = get_sessionmaker(url)()
+def writing(make_session: sessionmaker[Session]) -> Iterator[Session]:
+    """One write transaction: commit on success, roll back on error (interrupts too).
+    The only place a job's writes are committed."""
+    session = make_session()
     try:
         yield session
         session.commit()

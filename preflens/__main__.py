@@ -2,6 +2,6 @@
 
 import sys
 
-from preflens.cli import main
+from preflens.cli.main import main
 
 sys.exit(main())

@@ -25,3 +25,7 @@ class ModelError(PrefLensError):
 
 class NotFoundError(PrefLensError):
     """A dataset, run or checkpoint named by the user does not exist."""
+
+
+class QueryError(PrefLensError):
+    """The parameters of a read query do not fit the data (HTTP 422)."""

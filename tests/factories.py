@@ -141,7 +141,7 @@ class Boom(RuntimeError):
 
 def ingest_test_split(make_session, tmp_path: Path, name: str, n: int) -> str:
     """Ingest ``n`` rows of ``trl_rows`` as dataset ``name``, all in the test split."""
-    from training.ingest import ingest
+    from training.jobs.ingest import ingest
 
     path = write_jsonl(tmp_path / f"{name}.jsonl", trl_rows(n))
     ingest(make_session, path, name=name, split="test", progress=False)

@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from preflens.cli import main
+from preflens.cli.main import main
 from tests.conftest import REPO
 from tests.factories import trl_rows, write_jsonl
 
 
 def test_help_and_store_imports_do_not_load_torch():
     code = (
-        "import sys, preflens.cli, preflens.config, db.models, db.queries, db.session, "
-        "db.migrate; preflens.cli.build_parser().format_help(); "
+        "import sys, preflens.cli.main, preflens.config, db.schema, db.read, db.session, "
+        "db.migrate; preflens.cli.main.build_parser().format_help(); "
         "sys.exit(1 if 'torch' in sys.modules or 'transformers' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
@@ -122,7 +122,7 @@ def test_demo_command(embedded_model, capsys, store_url_from_settings):
 def _runs(url: str) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
-    from db.models import Run
+    from db.schema import Run
     from db.session import make_engine
 
     with make_engine(url).connect() as conn:

@@ -11,8 +11,8 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from db.models import Metric, Pair, PairScore, Run
-from preflens.cli import main
+from db.schema import Metric, Pair, PairScore, Run
+from preflens.cli.main import main
 from tests.conftest import REPO
 from tests.factories import trl_rows, write_jsonl
 from tests.training.test_train_rm import easy_rows

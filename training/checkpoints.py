@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from dataclasses import asdict, is_dataclass
@@ -10,11 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
-from db.models import Pair
+from db import runs
+from db.session import writing
 from preflens import __version__
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,17 +27,6 @@ def git_commit() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def dataset_hash(session: Session, dataset_id: int, split: str | None) -> str:
-    """A hash over the content hashes of the pairs used, in a stable order."""
-    stmt = select(Pair.content_hash).where(Pair.dataset_id == dataset_id)
-    if split is not None:
-        stmt = stmt.where(Pair.split == split)
-    digest = hashlib.sha256()
-    for h in sorted(session.scalars(stmt)):
-        digest.update(h.encode())
-    return digest.hexdigest()
 
 
 def write_run_json(output: Path, kind: str, config: Any, **extra: Any) -> dict[str, Any]:
@@ -70,8 +57,8 @@ def save_checkpoint(
     trainer.save_model(str(output))
     tokenizer.save_pretrained(str(output))
     written = write_run_json(output, kind, config, **record)
-    with make_session() as session:
-        ckpt = queries.get_or_create_checkpoint(
+    with writing(make_session) as session:
+        ckpt = runs.checkpoint_for(
             session,
             str(Path(output).resolve()),
             name=Path(output).name,
@@ -79,6 +66,4 @@ def save_checkpoint(
             base=record.get("base_model_path"),
             config=written,
         )
-        ckpt.config = written
-        session.commit()
         return ckpt.id

@@ -27,7 +27,8 @@ from backend.schemas import (
     prompt_messages,
     texts_of,
 )
-from db import queries, read
+from db import read
+from db.lookup import run_record
 from preflens.config import Settings
 
 router = APIRouter(prefix="/v1", tags=["compute"])
@@ -105,7 +106,7 @@ async def compare(
         + [("prompt", t) for t in texts_of(body.prompt)],
     )
     if body.run is not None:  # fail before computing anything when the run is unknown
-        await anyio.to_thread.run_sync(queries.get_run, session, body.run)
+        await anyio.to_thread.run_sync(run_record, session, body.run)
     messages = prompt_messages(body.prompt)
     a, b = await rm.score([(messages, body.response_a), (messages, body.response_b)])
     percentiles: tuple[float | None, float | None] = (None, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from db import models  # noqa: F401 - registers the tables on the metadata
+from db import schema  # noqa: F401 - registers the tables on the metadata
 from db.base import Base
 
 config = context.config

@@ -29,22 +29,38 @@ from db.read.common import (
     GENERATION_SIDES,
     PAIR_SIDES,
     PREVIEW_CHARS,
-    QueryError,
     default_comparison,
     public,
     run_policies,
 )
 from db.read.distributions import box_stats, cdf, generation_scatter, histogram, score_percentile
-from db.read.summaries import generation_summary, metrics, run_summary, score_run_summary
+from db.read.inputs import (
+    count_pairs,
+    dataset_counts,
+    dataset_hash,
+    pairs_of,
+    pairs_query,
+    run_gaps,
+    unscored_pairs,
+)
+from db.read.summaries import (
+    generation_summary,
+    metrics,
+    run_summary,
+    score_run_summary,
+    score_summary,
+)
 
 __all__ = [
     "CASE_SORTS",
     "GENERATION_SIDES",
     "PAIR_SIDES",
     "PREVIEW_CHARS",
-    "QueryError",
     "box_stats",
     "cdf",
+    "count_pairs",
+    "dataset_counts",
+    "dataset_hash",
     "default_comparison",
     "generation_scatter",
     "generation_summary",
@@ -56,11 +72,16 @@ __all__ = [
     "list_datasets",
     "list_runs",
     "metrics",
+    "pairs_of",
+    "pairs_query",
     "public",
     "run_dict",
+    "run_gaps",
     "run_policies",
     "run_summary",
     "score_percentile",
     "score_run_summary",
+    "score_summary",
     "search_cases",
+    "unscored_pairs",
 ]

@@ -17,22 +17,21 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.models import (
+from db.read.common import (
+    CASE_SORTS,
+    MAX_SEARCH_TERMS,
+    PREVIEW_CHARS,
+    comparison,
+    run_policies,
+    scored_run,
+)
+from db.schema import (
     Generation,
     GenerationScore,
     Pair,
     PairScore,
 )
-from db.read.common import (
-    CASE_SORTS,
-    MAX_SEARCH_TERMS,
-    PREVIEW_CHARS,
-    QueryError,
-    _comparison,
-    _scored_run,
-    run_policies,
-)
-from preflens.errors import NotFoundError
+from preflens.errors import NotFoundError, QueryError
 
 
 def _search_terms(q: str | None) -> list[str]:
@@ -177,7 +176,7 @@ def search_cases(
         raise QueryError("limit must be at least 1")
     if min_gap is not None and max_gap is not None and min_gap > max_gap:
         raise QueryError(f"min_gap {min_gap} is above max_gap {max_gap}")
-    run = _scored_run(session, run_id)
+    run = scored_run(session, run_id)
     terms = _search_terms(q)
     if run.kind == "score":
         s = PairScore
@@ -199,7 +198,7 @@ def search_cases(
         if terms:
             stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
     else:
-        a, b, p = _comparison(session, run, a, b)
+        a, b, p = comparison(session, run, a, b)
         ga, gb, sa, sb, gap = p["ga"], p["gb"], p["sa"], p["sb"], p["gap"]
         pair_id = ga.pair_id
         stmt = p["select"](
@@ -277,7 +276,7 @@ def get_case(
     """One case in full: the pair (prompt messages, both responses) and its scores in the
     run; for a score_generations run also every policy's answer with its score, and the
     A-vs-B gap (``a``/``b`` default to the run's first comparison)."""
-    run = _scored_run(session, run_id)
+    run = scored_run(session, run_id)
     pair = session.get(Pair, pair_id)
     if pair is None:
         raise NotFoundError(f"no pair with id {pair_id}")
@@ -313,7 +312,7 @@ def get_case(
             "truncated_rejected": ps.truncated_rejected,
         }
         return out
-    a, b, _ = _comparison(session, run, a, b)
+    a, b, _ = comparison(session, run, a, b)
     rows = session.execute(
         select(Generation, GenerationScore)
         .join(GenerationScore, GenerationScore.generation_id == Generation.id)

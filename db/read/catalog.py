@@ -7,15 +7,16 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.models import (
+from db.lookup import dataset_record, run_record
+from db.read.common import iso, public
+from db.read.inputs import dataset_counts
+from db.schema import (
     Checkpoint,
     Dataset,
     Pair,
     RejectedRow,
     Run,
 )
-from db.read.common import _iso, public
 
 
 def _dataset_dict(ds: Dataset, splits: dict, categories: dict, reasons: dict) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _dataset_dict(ds: Dataset, splits: dict, categories: dict, reasons: dict) ->
         "name": ds.name,
         "format": ds.format,
         "source": public(ds.source),
-        "created_at": _iso(ds.created_at),
+        "created_at": iso(ds.created_at),
         "pairs": sum(splits.values()),
         "splits": splits,
         "categories": categories,
@@ -66,7 +67,7 @@ def list_datasets(session: Session) -> list[dict[str, Any]]:
 
 def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> dict[str, Any]:
     """One dataset as in ``list_datasets`` plus its first ``examples`` rejected rows."""
-    ds = queries.get_dataset(session, name_or_id)
+    ds = dataset_record(session, name_or_id)
     where = Pair.dataset_id == ds.id
     splits = dict(
         session.execute(select(Pair.split, func.count()).where(where).group_by(Pair.split)).all()
@@ -77,7 +78,7 @@ def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> 
             select(Pair.category, func.count()).where(where).group_by(Pair.category)
         )
     }
-    counts = queries.dataset_counts(session, ds.id)
+    counts = dataset_counts(session, ds.id)
     out = _dataset_dict(ds, splits, cats, counts["reasons"])
     rows = session.execute(
         select(RejectedRow.source_row, RejectedRow.reason, func.substr(RejectedRow.raw, 1, 300))
@@ -108,9 +109,9 @@ def run_dict(run: Run) -> dict[str, Any]:
         "config": config,
         "summary": public(run.summary),
         "error": run.error,
-        "created_at": _iso(run.created_at),
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
     }
 
 
@@ -127,13 +128,13 @@ def list_runs(
     if status:
         stmt = stmt.where(Run.status == status)
     if dataset is not None:
-        stmt = stmt.where(Run.dataset_id == queries.get_dataset(session, dataset).id)
+        stmt = stmt.where(Run.dataset_id == dataset_record(session, dataset).id)
     return [run_dict(r) for r in session.scalars(stmt)]
 
 
 def get_run(session: Session, run_id: int) -> dict[str, Any]:
     """One run (``NotFoundError`` when there is none)."""
-    return run_dict(queries.get_run(session, run_id))
+    return run_dict(run_record(session, run_id))
 
 
 def list_checkpoints(session: Session) -> list[dict[str, Any]]:
@@ -151,7 +152,7 @@ def list_checkpoints(session: Session) -> list[dict[str, Any]]:
             "kind": c.kind,
             "path": public(c.path),
             "base": public(c.base),
-            "created_at": _iso(c.created_at),
+            "created_at": iso(c.created_at),
             "runs": used.get(c.id, []),
         }
         for c in session.scalars(select(Checkpoint).order_by(Checkpoint.id))

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db import queries
-from db.models import (
+from db.lookup import run_record
+from db.schema import (
     Generation,
     GenerationScore,
     PairScore,
     Run,
 )
-from preflens.errors import PrefLensError
+from preflens.errors import QueryError
 
 PAIR_SIDES = ("chosen", "rejected", "gap")
 GENERATION_SIDES = ("score", "gap")
@@ -25,10 +25,6 @@ CASE_SORTS = ("gap_desc", "gap_asc", "abs_gap")
 PREVIEW_CHARS = 200
 MAX_SEARCH_TERMS = 8
 SCAN_MIN_ROWS = 10_000  # runs larger than this (and most of the table) are read by a scan
-
-
-class QueryError(PrefLensError):
-    """The parameters of a read query do not fit the data (HTTP 422)."""
 
 
 def public(value: Any) -> Any:
@@ -43,12 +39,12 @@ def public(value: Any) -> Any:
     return value
 
 
-def _iso(value: Any) -> str | None:
+def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _scored_run(session: Session, run_id: int) -> Run:
-    run = queries.get_run(session, run_id)
+def scored_run(session: Session, run_id: int) -> Run:
+    run = run_record(session, run_id)
     if run.kind not in ("score", "score_generations"):
         raise QueryError(
             f"run {run_id} is a {run.kind} run; scores live in score and score_generations runs"
@@ -81,7 +77,7 @@ def default_comparison(session: Session, run: Run) -> tuple[str, str]:
     return names[1], names[0]
 
 
-def _comparison(
+def comparison(
     session: Session, run: Run, a: str | None, b: str | None
 ) -> tuple[str, str, dict[str, Any]]:
     """Resolve (a, b) and build the A-vs-B join: one row per prompt both policies answered."""
@@ -113,7 +109,7 @@ def _comparison(
     return a, b, parts
 
 
-def _pair_score_rows(session: Session, run_id: int) -> Any:
+def pair_score_where(session: Session, run_id: int) -> Any:
     """The WHERE clause for one run's pair_score rows when reading columns no index
     covers (the scores of one side). For a run that holds most of the table it reads
     ``run_id + 0 = ?``: SQLite then scans the table in storage order instead of visiting
@@ -126,7 +122,7 @@ def _pair_score_rows(session: Session, run_id: int) -> Any:
     return PairScore.run_id == run_id
 
 
-def _series(
+def value_series(
     session: Session,
     run: Run,
     side: str,
@@ -143,7 +139,7 @@ def _series(
                 "side": side
             }
         col = PairScore.score_chosen if side == "chosen" else PairScore.score_rejected
-        return select(col.label("x")).where(_pair_score_rows(session, run.id)), {"side": side}
+        return select(col.label("x")).where(pair_score_where(session, run.id)), {"side": side}
     if side not in GENERATION_SIDES:
         raise QueryError(
             f"side {side!r}: a score_generations run has sides {', '.join(GENERATION_SIDES)}"
@@ -158,5 +154,5 @@ def _series(
             .where(GenerationScore.run_id == run.id, Generation.policy == policy)
         )
         return stmt, {"side": side, "policy": policy}
-    a, b, parts = _comparison(session, run, a, b)
+    a, b, parts = comparison(session, run, a, b)
     return parts["select"](parts["gap"].label("x")), {"side": side, "a": a, "b": b}

@@ -11,13 +11,14 @@ import numpy as np
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from db.models import (
+from db.read.common import comparison, pair_score_where, scored_run, value_series
+from db.schema import (
     Generation,
     GenerationScore,
     Pair,
     PairScore,
 )
-from db.read.common import QueryError, _comparison, _pair_score_rows, _scored_run, _series
+from preflens.errors import QueryError
 
 
 def histogram(
@@ -39,8 +40,8 @@ def histogram(
     """
     if bins < 1:
         raise QueryError("bins must be at least 1")
-    run = _scored_run(session, run_id)
-    series, described = _series(session, run, side, policy, a, b)
+    run = scored_run(session, run_id)
+    series, described = value_series(session, run, side, policy, a, b)
     x = series.subquery().c.x
     if lo is None or hi is None:
         vmin, vmax = session.execute(select(func.min(x), func.max(x))).one()
@@ -90,8 +91,8 @@ def cdf(
 ) -> dict[str, Any]:
     """Points (x, p) of the empirical CDF: p = share of values <= x, at up to ``points``
     ranks spread evenly from the smallest to the largest value (exact when n <= points)."""
-    run = _scored_run(session, run_id)
-    series, described = _series(session, run, side, policy, a, b)
+    run = scored_run(session, run_id)
+    series, described = value_series(session, run, side, policy, a, b)
     sub = series.subquery()
     n = session.scalar(select(func.count()).select_from(sub)) or 0
     if n == 0:
@@ -115,7 +116,7 @@ def score_percentile(
 ) -> float | None:
     """Percentile (0-100) of ``score`` among a run's scores, ties counting half: both sides
     of a score run; every answer (or one ``policy``'s) of a score_generations run."""
-    run = _scored_run(session, run_id)
+    run = scored_run(session, run_id)
     if run.kind == "score":
         s = PairScore
         below, equal, n = session.execute(
@@ -125,7 +126,7 @@ def score_percentile(
                 func.sum(case((s.score_chosen == score, 1), else_=0))
                 + func.sum(case((s.score_rejected == score, 1), else_=0)),
                 2 * func.count(),
-            ).where(_pair_score_rows(session, run_id))
+            ).where(pair_score_where(session, run_id))
         ).one()
     else:
         g = GenerationScore
@@ -149,10 +150,10 @@ def generation_scatter(
 ) -> dict[str, Any]:
     """Per prompt both policies answered: score_A, score_B, tokens, characters and finish
     reasons of both answers, and the pair's category (texts are not loaded)."""
-    run = _scored_run(session, run_id)
+    run = scored_run(session, run_id)
     if run.kind != "score_generations":
         raise QueryError(f"run {run_id} is a {run.kind} run; the scatter needs score_generations")
-    a, b, p = _comparison(session, run, a, b)
+    a, b, p = comparison(session, run, a, b)
     ga, gb, sa, sb = p["ga"], p["gb"], p["sa"], p["sb"]
     stmt = (
         p["select"](
@@ -198,8 +199,8 @@ def box_stats(
     quartiles (linear interpolation between ranks, as ``numpy.quantile``), the whiskers
     (the most extreme values within 1.5 IQR of the box, Tukey's rule) and how many values
     lie beyond them. Sides as in ``histogram``."""
-    run = _scored_run(session, run_id)
-    series, described = _series(session, run, side, policy, a, b)
+    run = scored_run(session, run_id)
+    series, described = value_series(session, run, side, policy, a, b)
     sub = series.subquery()
     x = sub.c.x
     n, mean, vmin, vmax = session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,14 +11,15 @@ import numpy as np
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.models import (
+from db.lookup import run_record
+from db.read.common import public
+from db.schema import (
     Generation,
     GenerationScore,
     Metric,
     PairScore,
 )
-from db.read.common import QueryError, public
+from preflens.errors import QueryError
 from preflens.stats import compare_diffs, policy_stats
 
 
@@ -30,7 +32,7 @@ def generation_summary(
     (the later-listed) against B on the prompts both answered: mean and std of A - B,
     wins (A - B > tie_margin), ties, losses and win rate (wins / n). Computed live, so
     it also describes a run still in progress; a finished run stores the same numbers."""
-    run = queries.get_run(session, run_id)
+    run = run_record(session, run_id)
     if run.kind != "score_generations":
         raise QueryError(f"run {run_id} is a {run.kind} run, not a score_generations run")
     if tie_margin is None:
@@ -65,17 +67,52 @@ def generation_summary(
     return {"policies": stats, "comparisons": comparisons}
 
 
+def score_summary(session: Session, run_id: int) -> dict[str, Any]:
+    """Accuracy (share of pairs with chosen > rejected), reward mean/std over both sides,
+    number of pairs and of truncated responses, computed in SQL."""
+    s = PairScore
+    row = session.execute(
+        select(
+            func.count(),
+            func.sum(case((s.gap > 0, 1), else_=0)),
+            func.sum(s.score_chosen + s.score_rejected),
+            func.sum(s.score_chosen * s.score_chosen + s.score_rejected * s.score_rejected),
+            func.sum(
+                case((s.truncated_chosen, 1), else_=0) + case((s.truncated_rejected, 1), else_=0)
+            ),
+            func.avg(s.gap),
+            func.avg(s.score_chosen),
+            func.avg(s.score_rejected),
+        ).where(s.run_id == run_id)
+    ).one()
+    n, correct, total, total_sq, truncated, gap_mean, chosen_mean, rejected_mean = row
+    if not n:
+        return {"pairs": 0}
+    mean = total / (2 * n)
+    var = max(total_sq / (2 * n) - mean * mean, 0.0)
+    return {
+        "pairs": int(n),
+        "accuracy": (correct or 0) / n,
+        "reward_mean": mean,
+        "reward_std": math.sqrt(var),
+        "chosen_mean": chosen_mean,
+        "rejected_mean": rejected_mean,
+        "gap_mean": gap_mean,
+        "truncated_responses": int(truncated or 0),
+    }
+
+
 def score_run_summary(session: Session, run_id: int) -> dict[str, Any]:
     """A score run: accuracy, reward mean and std over both sides, chosen / rejected / gap
-    means and truncated responses (``db.queries.score_summary``: what the job stores when
+    means and truncated responses (``score_summary``: what the job stores when
     it finishes, so a finished run's stored summary is used as is), and per category the
     pairs, accuracy and mean gap."""
-    run = queries.get_run(session, run_id)
+    run = run_record(session, run_id)
     stored = run.summary or {}
     if run.status == "done" and {"pairs", "accuracy", "reward_std"} <= stored.keys():
         out = dict(stored)
     else:
-        out = queries.score_summary(session, run_id)
+        out = score_summary(session, run_id)
     s = PairScore
     rows = session.execute(  # the (run, category, gap) index covers this
         select(s.category, func.count(), func.sum(case((s.gap > 0, 1), else_=0)), func.avg(s.gap))
@@ -99,7 +136,7 @@ def run_summary(session: Session, run_id: int, tie_margin: float | None = None) 
     - ``train_rm`` / ``train_dpo`` and others: per metric name n, last step and value,
       min and max.
     """
-    run = queries.get_run(session, run_id)
+    run = run_record(session, run_id)
     head = {"run_id": run.id, "kind": run.kind, "status": run.status, "progress": run.progress}
     if run.kind == "score":
         return {**head, **score_run_summary(session, run_id)}
@@ -170,7 +207,7 @@ def metrics(
 ) -> dict[str, Any]:
     """Training metrics per step for several runs: ``{"runs": [{"run_id", "kind",
     "series": {name: {"steps": [...], "values": [...]}}}]}``, steps ascending."""
-    runs = [queries.get_run(session, rid) for rid in dict.fromkeys(run_ids)]
+    runs = [run_record(session, rid) for rid in dict.fromkeys(run_ids)]
     stmt = select(Metric.run_id, Metric.name, Metric.step, Metric.value).where(
         Metric.run_id.in_([r.id for r in runs])
     )

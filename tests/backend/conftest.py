@@ -10,14 +10,14 @@ from tests.backend.seed import seed_store
 @pytest.fixture(scope="session")
 def tiny_rm(tiny_lm):
     """The tiny random LM as a reward model (a head from seed 0), loaded once."""
-    from training.models import load_reward_model
+    from training.loading import load_reward_model
 
     return load_reward_model(str(tiny_lm), device="cpu")
 
 
 @pytest.fixture(scope="session")
 def tiny_policies(tiny_lm):
-    from training.generate import load_policy
+    from training.loading import load_policy
 
     return {
         "base": load_policy(str(tiny_lm), "base", device="cpu"),

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
-from db.models import Checkpoint, Dataset, Generation, GenerationScore, Metric, Pair, PairScore, Run
+from db import read
+from db.schema import Checkpoint, Dataset, Generation, GenerationScore, Metric, Pair, PairScore, Run
 
 CATEGORIES = ("safety", "helpfulness", "factuality")
 WORDS = ("apple", "banana", "cherry", "dragonfruit", "elderberry")
@@ -95,7 +95,7 @@ def seed_store(make_session: sessionmaker[Session], n: int = 40) -> Seeded:
             gaps[p.id] = gap_of(i)
             add_pair_score(s, score.id, p, gaps[p.id])
         s.flush()
-        score.summary = queries.score_summary(s, score.id)
+        score.summary = read.score_summary(s, score.id)
         score.status, score.progress = "done", 1.0
 
         ckpt = Checkpoint(

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from training.generate import generate_answers
-from training.score import score_texts
+from training.generation import generate_answers
+from training.scoring import score_texts
 
 PAIR = {"prompt": "What is the capital of France?", "response": "The capital of France is Paris."}
 

@@ -11,7 +11,7 @@ import pytest
 
 from backend.batching import ScoreBatcher
 from backend.services import RewardService
-from training.score import encode, score_encoded
+from training.scoring import encode, score_encoded
 
 PROMPTS = [f"Question {i}: what is {i} plus {i}?" + " Please explain." * (i % 3) for i in range(16)]
 RESPONSES = [f"{i} plus {i} is {2 * i}." + " That is the answer." * (i % 4) for i in range(16)]

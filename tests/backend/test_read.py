@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from db import read
-from db.read import QueryError
-from preflens.errors import NotFoundError
+from preflens.errors import NotFoundError, QueryError
 from tests.backend.seed import add_pair, add_pair_score
 from tests.conftest import REPO
 
@@ -123,7 +122,7 @@ def test_percentile_counts_both_sides_ties_half(store, seeded, score):
 
 
 def test_score_run_summary(store, seeded):
-    from db.queries import score_summary
+    from db.read import score_summary
 
     with store() as s:
         summary = read.run_summary(s, seeded.score_run)
@@ -322,7 +321,7 @@ def test_large_runs_read_by_a_table_scan_give_the_same_numbers(store, seeded, mo
             read.score_percentile(s, seeded.score_run, 0.4),
         )
         monkeypatch.setattr(read.common, "SCAN_MIN_ROWS", 0)  # the seeded run now counts as large
-        assert "+" in str(read.common._pair_score_rows(s, seeded.score_run))
+        assert "+" in str(read.common.pair_score_where(s, seeded.score_run))
         after = (
             read.histogram(s, seeded.score_run, "chosen", 6),
             read.cdf(s, seeded.score_run, "rejected", 7),

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from backend.cli import parse_policies
-from db.models import Pair, PairScore
+from db.schema import Pair, PairScore
+from preflens.cli.options import parse_policies
 from preflens.errors import PrefLensError
 from tests.conftest import REPO
 from tests.factories import trl_rows, write_jsonl
@@ -88,7 +88,7 @@ def served(tiny_lm, tmp_path):
 
 
 def test_real_uvicorn_serves_http(served, tiny_rm):
-    from training.score import score_texts
+    from training.scoring import score_texts
 
     auth = {"Authorization": "Bearer k3y"}
     with httpx.Client(base_url=served, timeout=60) as http:
@@ -129,8 +129,8 @@ def test_real_uvicorn_serves_http(served, tiny_rm):
 
 
 def api_equals_job(store, db_url, model, tmp_path, make_app_client, rows):
-    from training.ingest import ingest
-    from training.score_run import run_score_job
+    from training.jobs.ingest import ingest
+    from training.jobs.score import run_score_job
 
     ingest(store, write_jsonl(tmp_path / "p.jsonl", rows), name="p", split="test", progress=False)
     run = run_score_job(store, model, "p", "test", progress=False).run

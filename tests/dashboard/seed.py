@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
-from db.models import Checkpoint, Metric, Pair, RejectedRow, Run
+from db import read
+from db.schema import Checkpoint, Metric, Pair, RejectedRow, Run
 from tests.backend.seed import Seeded, add_pair_score, gap_of, seed_store
 
 XSS_SCRIPT = "<script>window.__xss=1</script>"
@@ -50,7 +50,7 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
         first = s.get(Run, base.score_run)
         add_pair_score(s, first.id, xss, XSS_GAP)
         s.flush()
-        first.summary = queries.score_summary(s, first.id)
+        first.summary = read.score_summary(s, first.id)
         first.total = len(base.pair_ids) + 1
 
         s.add_all(
@@ -108,7 +108,7 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
         for i, p in enumerate(pairs):
             add_pair_score(s, after.id, p, gap_of(i) + 1.0)
         s.flush()
-        after.summary = queries.score_summary(s, after.id)
+        after.summary = read.score_summary(s, after.id)
         train.summary = {
             "steps": 5,
             "train_loss": 0.4,

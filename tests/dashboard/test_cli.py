@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dashboard.cli import APP, dashboard_env, streamlit_command
-from preflens.cli import build_parser
+from dashboard.launch import APP, dashboard_env, streamlit_command
+from preflens.cli.main import build_parser
 from tests.conftest import REPO
 
 
@@ -48,7 +48,7 @@ def test_streamlit_command_and_environment():
 
 def test_the_command_line_does_not_import_streamlit():
     code = (
-        "import sys; from preflens.cli import build_parser; build_parser(); "
+        "import sys; from preflens.cli.main import build_parser; build_parser(); "
         "sys.exit(1 if 'streamlit' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -10,7 +10,7 @@ import shlex
 import pytest
 import yaml
 
-from preflens.cli import build_parser
+from preflens.cli.main import build_parser
 from tests.conftest import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())

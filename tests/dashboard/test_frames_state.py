@@ -13,6 +13,7 @@ import pytest
 from dashboard import frames
 from dashboard.state import CaseQuery, parse_float
 from db import read
+from preflens.errors import QueryError
 from tests.conftest import REPO
 from tests.dashboard.seed import seed_dashboard_store
 
@@ -20,7 +21,7 @@ from tests.dashboard.seed import seed_dashboard_store
 def test_dashboard_modules_do_not_import_torch():
     code = (
         "import sys, dashboard.data, dashboard.charts, dashboard.frames, dashboard.state, "
-        "dashboard.api_client, dashboard.cli, dashboard.ui; "
+        "dashboard.api_client, dashboard.launch, dashboard.ui; "
         "sys.exit(1 if 'torch' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env=os.environ).returncode == 0
@@ -154,7 +155,7 @@ def seeded(store):
 def score_sides(store, run_id):
     from sqlalchemy import select
 
-    from db.models import PairScore
+    from db.schema import PairScore
 
     with store() as s:
         rows = s.execute(
@@ -188,7 +189,7 @@ def test_box_stats_of_a_generation_comparison(store, seeded):
     with store() as s:
         gap = read.box_stats(s, gr, "gap")
         dpo = read.box_stats(s, gr, "score", policy="dpo")
-        with pytest.raises(read.QueryError):
+        with pytest.raises(QueryError):
             read.box_stats(s, gr, "chosen")
     gaps = np.array(list(seeded.base.gen_gaps.values()))
     assert gap["n"] == len(gaps) and gap["median"] == pytest.approx(np.median(gaps))
@@ -196,7 +197,7 @@ def test_box_stats_of_a_generation_comparison(store, seeded):
 
 
 def test_box_stats_of_an_empty_run(store, seeded):
-    from db.models import Run
+    from db.schema import Run
 
     with store() as s:
         run = Run(kind="score", key="empty", status="pending", config={})

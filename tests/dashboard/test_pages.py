@@ -148,7 +148,7 @@ def test_reward_model_and_cases_numbers_equal_the_api_json(db_url, dash, open_pa
 
 
 def test_progress_of_a_running_job_updates_on_refresh(store, dash, open_page):
-    from db.models import Run
+    from db.schema import Run
 
     at = open_page("overview")
     table = frame_with(at, "kind", "status", "progress").set_index("id")

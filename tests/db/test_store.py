@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from db.base import Base
 from db.migrate import alembic_config, current_revision, upgrade
-from db.models import Dataset, Pair, PairScore, Run
+from db.schema import Dataset, Pair, PairScore, Run
 from db.session import make_engine
 
 

@@ -91,7 +91,7 @@ def servers(store, db_url, tiny_lm, tmp_path) -> Iterator[dict]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    from dashboard.cli import start_dashboard
+    from dashboard.launch import start_dashboard
 
     with dash_log.open("w") as out:
         dash = start_dashboard(

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Generation, GenerationScore, Run
+from db.schema import Generation, GenerationScore, Run
 from preflens.stats import compare
 from tests.factories import Boom, ingest_test_split
-from training.generate import generate_answers, load_policy
-from training.generate_run import run_generate_job, run_score_generations_job
+from training.generation import generate_answers
+from training.jobs.generate import run_generate_job
+from training.jobs.score_generations import run_score_generations_job
+from training.loading import load_policy
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Pair, RejectedRow
-from preflens.cli import main
+from db.schema import Pair, RejectedRow
+from preflens.cli.main import main
 from tests.conftest import HH_FILE
 from tests.factories import trl_rows, write_jsonl
-from training.ingest import ingest
+from training.jobs.ingest import ingest
 
 
 def test_ingest_stores_pairs_and_bad_rows_and_reingest_adds_nothing(store, tmp_path):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Pair, PairScore, Run
+from db.schema import Pair, PairScore, Run
 from tests.factories import Boom, ingest_test_split
-from training.models import load_reward_model
-from training.score import score_texts
-from training.score_run import run_score_job
+from training.jobs.score import run_score_job
+from training.loading import load_reward_model
+from training.scoring import score_texts
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from preflens.errors import ModelError
-from training.models import load_reward_model, load_tokenizer, resolve_model
-from training.score import encode, score_encoded, score_texts
+from training.fetch import resolve_model
+from training.loading import load_reward_model, load_tokenizer
+from training.scoring import encode, score_encoded, score_texts
 
 PROMPTS = [
     [{"role": "user", "content": "What is the capital of France?" + " Please." * i}]

@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from db.models import Checkpoint, Metric
+from db.schema import Checkpoint, Metric
 from tests.factories import write_jsonl
 from tests.training.test_train_rm import easy_rows
-from training.ingest import ingest
-from training.train_dpo import DPOTrainConfig, train_dpo
+from training.jobs.ingest import ingest
+from training.jobs.train_dpo import DPOTrainConfig, train_dpo
 
 
 @pytest.fixture

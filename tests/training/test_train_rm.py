@@ -9,11 +9,11 @@ import torch
 from safetensors.torch import load_file
 from sqlalchemy import select
 
-from db.models import Checkpoint, Metric, Run
+from db.schema import Checkpoint, Metric, Run
 from tests.factories import write_jsonl
-from training.ingest import ingest
-from training.models import freeze_all_but_last
-from training.train_rm import RMTrainConfig, pairwise_loss, train_rm
+from training.jobs.ingest import ingest
+from training.jobs.train_rm import RMTrainConfig, pairwise_loss, train_rm
+from training.loading import freeze_all_but_last
 
 WORDS = ["apple", "river", "stone", "cloud", "window", "garden", "paper", "music"]
 
@@ -119,7 +119,7 @@ def test_over_long_pairs_are_truncated_and_counted(store, easy, tiny_lm, tmp_pat
 
 
 def test_freeze_all_but_last(tiny_lm):
-    from training.models import load_reward_model
+    from training.loading import load_reward_model
 
     model = load_reward_model(str(tiny_lm), device="cpu").model
     freeze_all_but_last(model, 1)

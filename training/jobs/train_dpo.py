@@ -9,60 +9,30 @@ margins, accuracies and log-probs go into the store.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
-from preflens.config import EMBEDDED_MODEL_ALIAS
+from db import runs
+from db.lookup import run_record
+from db.session import writing
 from preflens.errors import PrefLensError
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback
-from training.jobs import JobResult, failing_marks_run
-from training.models import freeze_all_but_last, resolve_model
-from training.score import encode
-from training.training_job import (
+from training.configs import LOSSES, DPOTrainConfig
+from training.fetch import resolve_model
+from training.jobs import JobResult
+from training.jobs.training import (
     common_trainer_args,
     finish_training,
     open_training_job,
     trainer_output_dir,
 )
+from training.loading import freeze_all_but_last
+from training.scoring import encode
 
 log = logging.getLogger(__name__)
-LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo")
-REFERENCE_FREE = ("simpo", "orpo")
-
-
-@dataclass
-class DPOTrainConfig:
-    """Hyper-parameters of a preference-optimisation run (saved in ``run.json``)."""
-
-    dataset: str
-    model: str = EMBEDDED_MODEL_ALIAS
-    train_split: str = "train"
-    eval_split: str = "test"
-    output: str | None = None
-    loss: str = "sigmoid"
-    beta: float = 0.1
-    simpo_gamma: float = 0.5
-    epochs: float = 1.0
-    lr: float = 1e-6
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_length: int = 512
-    max_steps: int = -1
-    logging_steps: int = 10
-    eval_steps: int | None = None
-    warmup_ratio: float = 0.03
-    scheduler: str = "cosine"
-    precompute_ref: bool = False
-    gradient_checkpointing: bool = False
-    seed: int = 0
-    train_layers: int | None = None
-    limit: int | None = None
-    eval_limit: int | None = None
 
 
 def preference_rows(pairs: list[Any]) -> list[dict[str, Any]]:
@@ -156,15 +126,15 @@ def train_dpo(
     make_session: sessionmaker[Session], cfg: DPOTrainConfig, progress: bool = True
 ) -> JobResult:
     """Train a policy with a DPO-family loss; save it with ``run.json``."""
-    from training.generate import load_policy
+    from training.loading import load_policy
 
     dist.init()
     job = open_training_job(make_session, cfg, "train_dpo", resolve_model(cfg.model), cfg.loss)
     if job.reuse:
         with make_session() as session:
-            return JobResult(queries.get_run(session, job.run_id), reused=True, done_now=0)
+            return JobResult(run_record(session, job.run_id), reused=True, done_now=0)
 
-    with failing_marks_run(make_session, job.run_id):
+    with runs.failing_marks_run(make_session, job.run_id):
         torch.manual_seed(cfg.seed)
         policy = load_policy(job.base_path, "policy", device="cpu")
         if cfg.train_layers:
@@ -180,9 +150,8 @@ def train_dpo(
                 lengths["dropped_pairs"],
             )
         if dist.is_main():
-            with make_session() as session:
-                queries.clear_metrics(session, job.run_id)
-                session.commit()
+            with writing(make_session) as session:
+                runs.clear_metrics(session, job.run_id)
         callbacks = [StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else []
         trainer = build_trainer(
             cfg,
@@ -220,5 +189,5 @@ def train_dpo(
             )
     dist.barrier()
     with make_session() as session:
-        run = queries.get_run(session, job.run_id)
+        run = run_record(session, job.run_id)
     return JobResult(run, reused=False, done_now=len(job.train_pairs))

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from training.models import RewardModel
+from training.loading import RewardModel
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
-from preflens.errors import ModelError
-from training.models import default_device, load_tokenizer, quiet_transformers, resolve_model
+from training.loading import Policy
 
 log = logging.getLogger(__name__)
 Messages = list[dict[str, str]]
@@ -29,36 +27,6 @@ class Answer:
     n_tokens: int  # generated tokens, without the stop token
     finish_reason: str  # "stop" | "length"
     seconds: float  # the batch's wall time divided among its answers
-
-
-@dataclass
-class Policy:
-    name: str
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    spec: str
-    path: str
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-
-def load_policy(spec: str, name: str | None = None, device: str | None = None) -> Policy:
-    """Load a causal LM for generation (float32 on CPU; bfloat16 on a GPU that has it)."""
-    path = resolve_model(spec)
-    dev = torch.device(device) if device else default_device()
-    dtype = (
-        torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    )
-    try:
-        with quiet_transformers():
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load {spec} as a policy: {exc}") from exc
-    tokenizer = load_tokenizer(path)
-    model.to(dev).eval()
-    return Policy(name or str(spec), model, tokenizer, str(spec), path)
 
 
 def stop_token_ids(policy: Policy) -> list[int]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db.base import Base
 
 RUN_STATUSES = ("pending", "running", "done", "failed")
+# Shown, never stored: a running run whose owner process is gone.
+DERIVED_STATUSES = ("interrupted",)
 
 
 def utcnow() -> datetime:
@@ -54,6 +57,7 @@ class Pair(Base):
         UniqueConstraint("dataset_id", "content_hash"),
         Index("ix_pair_dataset_split", "dataset_id", "split"),
         Index("ix_pair_dataset_category", "dataset_id", "category"),
+        Index("ix_pair_dataset_prompt", "dataset_id", "prompt_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +71,9 @@ class Pair(Base):
     rejected: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(100))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Hash of the prompt messages alone: splits are assigned per prompt, so pairs that
+    # share a prompt never land on both sides of a train/test split.
+    prompt_hash: Mapped[str | None] = mapped_column(String(64))
 
     dataset: Mapped[Dataset] = relationship(back_populates="pairs")
 
@@ -85,11 +92,17 @@ class RejectedRow(Base):
 
 
 class Checkpoint(Base):
+    """A model's weights as they were when a run used or made them: one row per (path,
+    fingerprint), so retraining into the same folder adds a version and old runs keep
+    pointing at the weights that made their numbers."""
+
     __tablename__ = "checkpoint"
+    __table_args__ = (UniqueConstraint("path", "fingerprint"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
     base: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20))  # base | rm | policy
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -118,7 +131,15 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moved by every write to the run or its rows (cache keys follow it).
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+    # What the run measured: fingerprints of the model's weights and of the data items.
+    model_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    data_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The process working on a running run ("host:pid") and its last sign of life.
+    owner: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     checkpoint: Mapped[Checkpoint | None] = relationship()
     dataset: Mapped[Dataset | None] = relationship()
@@ -130,18 +151,26 @@ class PairScore(Base):
         UniqueConstraint("run_id", "pair_id"),
         Index("ix_pair_score_run_gap", "run_id", "gap"),
         Index("ix_pair_score_run_category", "run_id", "category", "gap"),
+        Index("ix_pair_score_run_split", "run_id", "split", "category", "gap"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
-    # Copied from the pair so per-category views of a run need no join.
+    # Copied from the pair so per-category and per-split views of a run need no join.
     category: Mapped[str | None] = mapped_column(String(100))
+    split: Mapped[str | None] = mapped_column(String(50))
     score_chosen: Mapped[float] = mapped_column(Float)
     score_rejected: Mapped[float] = mapped_column(Float)
     gap: Mapped[float] = mapped_column(Float)  # score_chosen - score_rejected
+    # Tokens of the templated conversation as scored (system + prompt + response, capped).
     tokens_chosen: Mapped[int] = mapped_column(Integer)
     tokens_rejected: Mapped[int] = mapped_column(Integer)
+    # The response alone: characters and tokens (without template or prompt).
+    chars_chosen: Mapped[int | None] = mapped_column(Integer)
+    chars_rejected: Mapped[int | None] = mapped_column(Integer)
+    response_tokens_chosen: Mapped[int | None] = mapped_column(Integer)
+    response_tokens_rejected: Mapped[int | None] = mapped_column(Integer)
     truncated_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     truncated_rejected: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -194,3 +223,63 @@ class GenerationScore(Base):
     score: Mapped[float] = mapped_column(Float)
     n_tokens: Mapped[int] = mapped_column(Integer)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProbeScore(Base):
+    """A reward model's score of one counterfactual edit of one side of a pair, within a
+    probe run (edit ``original`` is the unedited response)."""
+
+    __tablename__ = "probe_score"
+    __table_args__ = (
+        UniqueConstraint("run_id", "pair_id", "edit", "side"),
+        Index("ix_probe_score_run_edit", "run_id", "edit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
+    edit: Mapped[str] = mapped_column(String(100))
+    side: Mapped[str] = mapped_column(String(10))  # chosen | rejected
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DpoScore(Base):
+    """Per pair of a score-dpo run: summed log-probs of each response under the policy and
+    the reference (null when the run is reference-free), response tokens, and the
+    implicit rewards beta x (log pi - log ref)."""
+
+    __tablename__ = "dpo_score"
+    __table_args__ = (
+        UniqueConstraint("run_id", "pair_id"),
+        Index("ix_dpo_score_run_gap", "run_id", "gap"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
+    category: Mapped[str | None] = mapped_column(String(100))
+    logp_policy_chosen: Mapped[float] = mapped_column(Float)
+    logp_policy_rejected: Mapped[float] = mapped_column(Float)
+    logp_ref_chosen: Mapped[float | None] = mapped_column(Float)
+    logp_ref_rejected: Mapped[float | None] = mapped_column(Float)
+    tokens_chosen: Mapped[int] = mapped_column(Integer)
+    tokens_rejected: Mapped[int] = mapped_column(Integer)
+    reward_chosen: Mapped[float] = mapped_column(Float)
+    reward_rejected: Mapped[float] = mapped_column(Float)
+    gap: Mapped[float] = mapped_column(Float)  # reward_chosen - reward_rejected
+
+
+class RunValues(Base):
+    """One series of a finished run's values, sorted ascending and stored as packed
+    little-endian float64 (quantiles, CDF, histogram and percentile then need one read
+    and a binary search instead of a scan of the run's rows)."""
+
+    __tablename__ = "run_values"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    series: Mapped[str] = mapped_column(String(300), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

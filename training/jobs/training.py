@@ -13,11 +13,13 @@ from typing import Any
 import torch
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
+from db import read, runs
+from db.lookup import dataset_record
+from db.session import writing
 from preflens.config import get_settings
+from preflens.errors import NotFoundError
 from training import distributed as dist
-from training.checkpoints import dataset_hash, save_checkpoint
-from training.jobs import finish_run, job_key, open_run
+from training.checkpoints import save_checkpoint
 
 
 @dataclass
@@ -45,33 +47,30 @@ def open_training_job(
     agree on it across processes. The checkpoint goes to ``cfg.output`` or, by default,
     ``<data_dir>/checkpoints/<output_prefix>-<dataset>-<key[:8]>``."""
     with make_session() as session:
-        ds = queries.get_dataset(session, cfg.dataset)
-        train_pairs = list(session.scalars(queries.pairs_query(ds.id, cfg.train_split, cfg.limit)))
-        eval_pairs = list(
-            session.scalars(queries.pairs_query(ds.id, cfg.eval_split, cfg.eval_limit))
-        )
-        data_hash = dataset_hash(session, ds.id, cfg.train_split)
+        ds = dataset_record(session, cfg.dataset)
+        train_pairs = read.pairs_of(session, ds.id, cfg.train_split, cfg.limit)
+        eval_pairs = read.pairs_of(session, ds.id, cfg.eval_split, cfg.eval_limit)
+        data_hash = read.dataset_hash(session, ds.id, cfg.train_split)
         dataset_id = ds.id
     if not train_pairs:
-        raise queries.NotFoundError(
-            f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}"
-        )
+        raise NotFoundError(f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}")
     hparams = {k: v for k, v in asdict(cfg).items() if k not in set(not_in_key)}
-    key = job_key(kind=kind, base=base_path, data=data_hash, **hparams)
+    key = runs.job_key(kind=kind, base=base_path, data=data_hash, **hparams)
     checkpoints = get_settings().data_dir.resolve() / "checkpoints"
     output = (
         Path(cfg.output) if cfg.output else checkpoints / f"{output_prefix}-{cfg.dataset}-{key[:8]}"
     )
     state = None
     if dist.is_main():
-        run, done = open_run(
-            make_session,
-            kind,
-            key,
-            dataset_id=dataset_id,
-            split=cfg.train_split,
-            config={**asdict(cfg), "output": str(output)},
-        )
+        with writing(make_session) as session:
+            run, done = runs.open_run(
+                session,
+                kind,
+                key,
+                dataset_id=dataset_id,
+                split=cfg.train_split,
+                config={**asdict(cfg), "output": str(output)},
+            )
         state = (run.id, done and (output / "run.json").is_file())
     run_id, reuse = dist.broadcast(state)
     return TrainingJob(
@@ -110,13 +109,10 @@ def finish_training(
         **record,
     )
     summary = {**summary, "steps": trainer.state.global_step, "output": str(job.output)}
-    finish_run(
-        make_session,
-        job.run_id,
-        lambda _: summary,
-        checkpoint_id=ckpt_id,
-        total=trainer.state.global_step,
-    )
+    with writing(make_session) as session:
+        runs.finish_run(
+            session, job.run_id, summary, checkpoint_id=ckpt_id, total=trainer.state.global_step
+        )
 
 
 def common_trainer_args(cfg: Any, output_dir: str, has_eval: bool, progress: bool) -> dict:

@@ -20,7 +20,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
-from db.models import Dataset, Pair, RejectedRow
+from db.schema import Dataset, Pair, RejectedRow
+from db.session import writing
 from preflens.errors import DataFormatError, RowError
 from training.formats import PairRecord, choose_reader
 from training.sources import SourceRow, iter_rows
@@ -98,7 +99,7 @@ def ingest(
     name = name or Path(str(source).rstrip("/")).stem
     report = IngestReport(dataset=name, format=reader.name)
 
-    with make_session() as session:
+    with writing(make_session) as session:
         dataset = session.scalars(select(Dataset).where(Dataset.name == name)).first()
         if dataset is None:
             dataset = Dataset(
@@ -108,7 +109,7 @@ def ingest(
                 options={"prefer": prefer, "mapping": dict(mapping or {})},
             )
             session.add(dataset)
-            session.commit()
+            session.flush()
         dataset_id = dataset.id
         seen = set(session.scalars(select(Pair.content_hash).where(Pair.dataset_id == dataset_id)))
         seen_bad = set(
@@ -121,12 +122,11 @@ def ingest(
     bad: list[dict] = []
 
     def flush() -> None:
-        with make_session() as session:
+        with writing(make_session) as session:
             if pairs:
                 session.execute(insert(Pair), pairs)
             if bad:
                 session.execute(insert(RejectedRow), bad)
-            session.commit()
         pairs.clear()
         bad.clear()
 

@@ -1,7 +1,7 @@
 """Reward-model training (Bradley-Terry) behind ``preflens train-rm``.
 
 loss = -log sigmoid(r_chosen - r_rejected), with r read by the scalar head at the last
-non-padding token, exactly as ``training.score`` scores (so a trained RM is scored the
+non-padding token, exactly as ``training.scoring`` scores (so a trained RM is scored the
 way it was trained). Training runs on the transformers ``Trainer`` (optimizer, cosine
 schedule with linear warm-up, gradient accumulation, data-parallel under
 ``accelerate launch``); this module adds the pairwise loss, accuracy and margin logging,
@@ -19,50 +19,25 @@ import torch.nn.functional as F
 from sqlalchemy.orm import Session, sessionmaker
 from transformers import Trainer, TrainingArguments
 
-from db import queries
-from preflens.config import EMBEDDED_MODEL_ALIAS
+from db import read, runs
+from db.lookup import run_record
+from db.session import writing
 from training import distributed as dist
-from training.callbacks import StoreMetricsCallback, metric_name, write_metrics
-from training.jobs import JobResult, failing_marks_run
-from training.models import RewardModel, freeze_all_but_last, load_reward_model, resolve_model
-from training.score import encode, pad_batch, reward_forward
-from training.training_job import (
+from training.callbacks import StoreMetricsCallback, metric_name
+from training.configs import RMTrainConfig
+from training.fetch import resolve_model
+from training.jobs import JobResult
+from training.jobs.training import (
     TrainingJob,
     common_trainer_args,
     finish_training,
     open_training_job,
     trainer_output_dir,
 )
+from training.loading import RewardModel, freeze_all_but_last, load_reward_model
+from training.scoring import encode, pad_batch, reward_forward
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class RMTrainConfig:
-    """Hyper-parameters of a reward-model run (saved in ``run.json``)."""
-
-    dataset: str
-    model: str = EMBEDDED_MODEL_ALIAS
-    train_split: str = "train"
-    eval_split: str = "test"
-    output: str | None = None
-    epochs: float = 1.0
-    lr: float = 2e-5
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_length: int = 512
-    max_steps: int = -1
-    logging_steps: int = 10
-    eval_steps: int | None = None
-    warmup_ratio: float = 0.03
-    scheduler: str = "cosine"
-    weight_decay: float = 0.0
-    seed: int = 0
-    train_layers: int | None = None
-    limit: int | None = None
-    eval_limit: int | None = None
-    score_before: bool = True
-    score_after: bool = True
 
 
 @dataclass
@@ -163,13 +138,13 @@ def train_rm(
         not_in_key=("score_before", "score_after"),
     )
     if not job.reuse:
-        with failing_marks_run(make_session, job.run_id):
+        with runs.failing_marks_run(make_session, job.run_id):
             _train(make_session, cfg, job, progress)
     dist.barrier()
     if cfg.score_before or cfg.score_after:
         _score_before_after(make_session, cfg, job.run_id, job.output, progress)
     with make_session() as session:
-        run = queries.get_run(session, job.run_id)
+        run = run_record(session, job.run_id)
     return JobResult(run, reused=job.reuse, done_now=0 if job.reuse else len(job.train_pairs))
 
 
@@ -203,10 +178,9 @@ def _train(
         data_collator=collate(rm.tokenizer.pad_token_id),
         callbacks=[StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else [],
     )
-    with make_session() as session:
-        if dist.is_main():
-            queries.clear_metrics(session, job.run_id)  # a restarted run logs from step 0 again
-            session.commit()
+    if dist.is_main():
+        with writing(make_session) as session:
+            runs.clear_metrics(session, job.run_id)  # a restarted run logs from step 0 again
     result = trainer.train()
     # With score_after the eval split is scored as a normal run right after training; its
     # numbers become the final eval point (see _score_before_after), not a second pass here.
@@ -235,7 +209,7 @@ def _train(
 
 
 def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  # noqa: ANN001
-    from training.score_run import run_score_job
+    from training.jobs.score import run_score_job
 
     common = {"batch_size": cfg.batch_size, "max_length": cfg.max_length, "progress": progress}
     summaries = {}
@@ -263,18 +237,17 @@ def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  #
         )
         summaries["after"] = {"run": after.run.id, **(after.run.summary or {})}
         with make_session() as session:
-            gaps = torch.tensor(queries.run_gaps(session, after.run.id))
+            gaps = torch.tensor(read.run_gaps(session, after.run.id))
         if len(gaps):
             final_eval = {
                 "eval_loss": float(-F.logsigmoid(gaps).mean()),
                 "eval_accuracy": float((gaps > 0).float().mean()),
             }
     if dist.is_main():
-        with make_session() as session:
-            run = queries.get_run(session, run_id)
+        with writing(make_session) as session:
+            run = run_record(session, run_id)
             if final_eval and run.total:
-                write_metrics(
+                runs.write_metrics(
                     session, run_id, run.total, {metric_name(k): v for k, v in final_eval.items()}
                 )
-            run.summary = {**(run.summary or {}), **final_eval, "scores": summaries}
-            session.commit()
+            runs.update_summary(session, run_id, **final_eval, scores=summaries)

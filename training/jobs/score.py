@@ -15,12 +15,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
-from db import queries
-from db.models import PairScore, Run
+from db import read, runs
+from db.lookup import dataset_record, run_record
+from db.schema import PairScore, Run
+from db.session import writing
 from training import distributed as dist
-from training.jobs import JobResult, failing_marks_run, finish_run, job_key, open_run, set_progress
-from training.models import RewardModel, load_reward_model, resolve_model
-from training.score import encode, score_encoded
+from training.fetch import resolve_model
+from training.jobs import JobResult
+from training.loading import RewardModel, load_reward_model
+from training.scoring import encode, score_encoded
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +53,9 @@ def run_score_job(
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
     spec = model.spec if isinstance(model, RewardModel) else str(model)
     with make_session() as session:
-        ds = queries.get_dataset(session, dataset)
-        dataset_id, total = ds.id, queries.count_pairs(session, ds.id, split, limit)
-    key = job_key(
+        ds = dataset_record(session, dataset)
+        dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
+    key = runs.job_key(
         model=path,
         dataset=dataset_id,
         split=split,
@@ -70,27 +73,28 @@ def run_score_job(
     }
     state = None
     if dist.is_main():
-        run, done = open_run(
-            make_session,
-            "score",
-            key,
-            dataset_id=dataset_id,
-            split=split,
-            total=total,
-            config=config,
-            parent_run_id=parent_run_id,
-        )
-        state = (run.id, done)
+        with writing(make_session) as session:
+            run, done = runs.open_run(
+                session,
+                "score",
+                key,
+                dataset_id=dataset_id,
+                split=split,
+                total=total,
+                config=config,
+                parent_run_id=parent_run_id,
+            )
+            state = (run.id, done)
     run_id, done = dist.broadcast(state)
     if done:
         return JobResult(_load_run(make_session, run_id), reused=True, done_now=0)
     with make_session() as session:
         pending = [
             (p.id, p.prompt, p.chosen, p.rejected, p.category)
-            for p in queries.unscored_pairs(session, run_id, dataset_id, split, limit)
+            for p in read.unscored_pairs(session, run_id, dataset_id, split, limit)
         ]
     dist.barrier()  # every process has read the same pending list before anyone writes
-    with failing_marks_run(make_session, run_id):
+    with runs.failing_marks_run(make_session, run_id):
         scored = _score_pairs(
             make_session,
             run_id,
@@ -105,14 +109,14 @@ def run_score_job(
         )
     dist.barrier()
     if dist.is_main():
-        finish_run(make_session, run_id, lambda s: queries.score_summary(s, run_id))
+        runs.finish(make_session, run_id, lambda s: read.score_summary(s, run_id))
     dist.barrier()
     return JobResult(_load_run(make_session, run_id), reused=False, done_now=scored)
 
 
 def _load_run(make_session: sessionmaker[Session], run_id: int) -> Run:
     with make_session() as session:
-        return queries.get_run(session, run_id)
+        return run_record(session, run_id)
 
 
 def _score_pairs(
@@ -131,12 +135,11 @@ def _score_pairs(
         return 0
     rm = model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
     if dist.is_main():
-        with make_session() as session:
-            ckpt = queries.get_or_create_checkpoint(
+        with writing(make_session) as session:
+            ckpt = runs.checkpoint_for(
                 session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
             )
             session.get(Run, run_id).checkpoint_id = ckpt.id
-            session.commit()
 
     tok = rm.tokenizer
     enc = [
@@ -177,13 +180,12 @@ def _score_pairs(
                 }
             )
         scored += len(batch)
-        with make_session() as session:
+        with writing(make_session) as session:
             session.execute(insert(PairScore), rows)
             done = session.scalar(
                 select(func.count()).select_from(PairScore).where(PairScore.run_id == run_id)
             )
-            set_progress(session, run_id, done, total)
-            session.commit()
+            runs.set_progress(session, run_id, done, total)
         bar.update(len(batch) * dist.world_size())
         if on_batch is not None:
             on_batch(k)

@@ -1,0 +1,47 @@
+"""Serve ``backend.app.create_app`` in one uvicorn process (``preflens serve`` and the
+demo call ``serve``). fastapi, uvicorn and torch load inside it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from preflens.config import get_settings
+
+log = logging.getLogger("preflens")
+
+
+def serve(
+    *,
+    rm: str | None,
+    policies: Mapping[str, str] | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    head_seed: int | None = None,
+) -> int:
+    """Migrate the store, then serve until interrupted (also for ``preflens demo``)."""
+    import uvicorn
+
+    from backend.app import create_app
+    from db.migrate import upgrade
+
+    settings = get_settings()
+    update: dict = {"api_rm": rm or "none", "api_policies": dict(policies or {})}
+    if host is not None:
+        update["api_host"] = host
+    if port is not None:
+        update["api_port"] = port
+    if head_seed is not None:
+        update["api_head_seed"] = head_seed
+    settings = settings.model_copy(update=update)
+    upgrade(settings.resolved_database_url)  # the API reads read-only: the schema must exist
+    if settings.num_threads:
+        import torch
+
+        torch.set_num_threads(settings.num_threads)
+    if settings.api_host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
+        log.warning("serving on %s without an API key (set PREFLENS_API_KEY)", settings.api_host)
+    app = create_app(settings)
+    # One process, one worker: the models live in this process (one per GPU).
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, workers=1)
+    return 0

@@ -1,0 +1,91 @@
+"""What jobs read before they work: a dataset's pairs (a split, the first N), the pairs a
+run has not scored yet, counts, and a hash of the data a job uses."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from db.schema import Pair, PairScore, RejectedRow
+
+
+def pairs_query(dataset_id: int, split: str | None, limit: int | None = None) -> Select:
+    """Pairs of a dataset split (None: all splits) by id; ``limit``: the first N only."""
+    stmt = select(Pair).where(Pair.dataset_id == dataset_id)
+    if split is not None:
+        stmt = stmt.where(Pair.split == split)
+    return stmt.order_by(Pair.id).limit(limit)
+
+
+def pairs_of(
+    session: Session, dataset_id: int, split: str | None, limit: int | None = None
+) -> list[Pair]:
+    """The pairs of ``pairs_query``, loaded."""
+    return list(session.scalars(pairs_query(dataset_id, split, limit)))
+
+
+def count_pairs(
+    session: Session, dataset_id: int, split: str | None, limit: int | None = None
+) -> int:
+    stmt = select(func.count()).select_from(pairs_query(dataset_id, split, limit).subquery())
+    return session.scalar(stmt) or 0
+
+
+def unscored_pairs(
+    session: Session, run_id: int, dataset_id: int, split: str | None, limit: int | None = None
+) -> Sequence[Pair]:
+    """Pairs of the run's dataset split (the first ``limit``) with no score row in the run."""
+    chosen = pairs_query(dataset_id, split, limit).subquery()
+    scored = select(PairScore.pair_id).where(PairScore.run_id == run_id)
+    stmt = (
+        select(Pair)
+        .join(chosen, chosen.c.id == Pair.id)
+        .where(Pair.id.not_in(scored))
+        .order_by(Pair.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def run_gaps(session: Session, run_id: int) -> list[float]:
+    """The score gaps (chosen - rejected) of a score run, by pair id."""
+    stmt = select(PairScore.gap).where(PairScore.run_id == run_id).order_by(PairScore.pair_id)
+    return list(session.scalars(stmt))
+
+
+def dataset_hash(session: Session, dataset_id: int, split: str | None) -> str:
+    """A hash over the content hashes of the pairs used, in a stable order."""
+    stmt = select(Pair.content_hash).where(Pair.dataset_id == dataset_id)
+    if split is not None:
+        stmt = stmt.where(Pair.split == split)
+    digest = hashlib.sha256()
+    for h in sorted(session.scalars(stmt)):
+        digest.update(h.encode())
+    return digest.hexdigest()
+
+
+def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:
+    """Pairs per split, rejected rows and their reasons for one dataset."""
+    splits = dict(
+        session.execute(
+            select(Pair.split, func.count())
+            .where(Pair.dataset_id == dataset_id)
+            .group_by(Pair.split)
+        ).all()
+    )
+    reasons = dict(
+        session.execute(
+            select(RejectedRow.reason, func.count())
+            .where(RejectedRow.dataset_id == dataset_id)
+            .group_by(RejectedRow.reason)
+        ).all()
+    )
+    return {
+        "pairs": sum(splits.values()),
+        "splits": splits,
+        "rejected": sum(reasons.values()),
+        "reasons": reasons,
+    }

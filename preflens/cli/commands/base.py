@@ -1,0 +1,52 @@
+"""The command interface: each command registers its parser and runs from parsed
+arguments. Commands import their heavy dependencies inside ``run`` (so ``preflens
+--help`` stays instant) and never import the entry module."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from preflens.config import get_settings
+
+
+class Command:
+    """A subcommand: ``name`` and ``help`` for the listing, ``add_arguments`` for its
+    options, ``run`` to do it (returns the exit code)."""
+
+    name: str = ""
+    help: str = ""
+    description: str | None = None
+
+    def register(self, subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        parser = subparsers.add_parser(
+            self.name, help=self.help, description=self.description or self.help
+        )
+        self.add_arguments(parser)
+        parser.set_defaults(func=self.run)
+        return parser
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Options of the command (none by default)."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        raise NotImplementedError
+
+
+def open_store() -> Any:
+    """Migrate the configured database to the newest schema and return a sessionmaker."""
+    from db.migrate import upgrade
+    from db.session import get_sessionmaker
+
+    url = get_settings().resolved_database_url
+    upgrade(url)
+    return get_sessionmaker(url)
+
+
+def set_threads() -> None:
+    """Apply ``PREFLENS_NUM_THREADS`` to torch (only commands that run models call it)."""
+    threads = get_settings().num_threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)

@@ -1,0 +1,195 @@
+"""Everything the command line prints about results: one function per kind of result.
+
+Jobs return results and never print; commands call these. Numbers say what they are:
+a ``std`` is the population standard deviation of the values, not an uncertainty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def out(text: str = "") -> None:
+    """Command output (results for the user; diagnostics go through logging)."""
+    print(text, flush=True)
+
+
+def print_ingest_report(report: Any) -> None:
+    """A ``training.jobs.ingest.IngestReport``."""
+    out(f"dataset {report.dataset!r} (layout: {report.format})")
+    out(f"  rows read:     {report.rows}")
+    splits = ", ".join(f"{k}: {v}" for k, v in sorted(report.splits.items()))
+    out(f"  pairs added:   {report.added}" + (f"  ({splits})" if report.splits else ""))
+    out(f"  already there: {report.duplicates}")
+    out(f"  rejected rows: {report.rejected}")
+    for reason, count in report.reasons.most_common():
+        out(f"    {count:>6}  {reason}")
+    for _, example in report.examples[:10]:
+        out(f"    e.g. {example}")
+
+
+def print_score_summary(summary: dict, label: str = "") -> None:
+    if not summary or not summary.get("pairs"):
+        out(f"{label}no pairs scored")
+        return
+    out(
+        f"{label}pairs {summary['pairs']}  accuracy {summary['accuracy']:.3f}  "
+        f"reward mean {summary['reward_mean']:.3f}  std {summary['reward_std']:.3f}  "
+        f"truncated responses {summary['truncated_responses']}"
+    )
+
+
+def run_line_summary(kind: str, summary: dict | None) -> str:
+    """One line of headline numbers for a run, by kind (``preflens runs``)."""
+    s = summary or {}
+    if not s:
+        return ""
+    if kind == "score" and "accuracy" in s:
+        return (
+            f"acc {s['accuracy']:.3f} mean {s['reward_mean']:.2f} "
+            f"std {s['reward_std']:.2f} n {s['pairs']}"
+        )
+    if kind in ("train_rm", "train_dpo"):
+        parts = [f"{s.get('steps', '?')} steps", f"loss {s.get('train_loss', float('nan')):.3f}"]
+        if "eval_accuracy" in s:
+            parts.append(f"eval acc {s['eval_accuracy']:.3f}")
+        margin = (s.get("last") or {}).get("rewards/margins")
+        if margin is not None:
+            parts.append(f"margin {margin:.3f}")
+        return ", ".join(parts)
+    if kind == "generate":
+        return ", ".join(
+            f"{name} {p['n']} ({p['cut_at_limit']} cut)"
+            for name, p in (s.get("policies") or {}).items()
+        )
+    if kind == "score_generations":
+        return ", ".join(
+            f"{c['a']} vs {c['b']} {c['mean_diff']:+.3f} win {c['win_rate']:.1%}"
+            for c in s.get("comparisons") or []
+            if c.get("n")
+        )
+    return ""
+
+
+def print_runs(runs: list) -> None:
+    """Runs (ORM rows) as a table."""
+    if not runs:
+        out("no runs yet")
+        return
+    out(
+        f"{'id':>4}  {'kind':<17} {'status':<8} {'progress':>8}  {'dataset/split':<22} "
+        f"{'model':<28} summary"
+    )
+    for r in runs:
+        where = f"{r.dataset.name if r.dataset else '-'}/{r.split or 'all'}"
+        model = (r.checkpoint.name if r.checkpoint else r.config.get("model", "-"))[-28:]
+        out(
+            f"{r.id:>4}  {r.kind:<17} {r.status:<8} {r.progress:>7.0%}  {where:<22} "
+            f"{model:<28} {run_line_summary(r.kind, r.summary)}"
+            + (f"  error: {r.error}" if r.error else "")
+        )
+
+
+def print_datasets(rows: list[tuple[Any, dict]]) -> None:
+    """(dataset, counts) pairs as a listing with rejected-row reasons."""
+    if not rows:
+        out("no datasets yet; `preflens ingest PATH` adds one")
+    for ds, c in rows:
+        splits = ", ".join(f"{k}: {v}" for k, v in sorted(c["splits"].items()))
+        out(
+            f"{ds.id:>3}  {ds.name:<24} {ds.format:<15} pairs {c['pairs']} ({splits})  "
+            f"rejected {c['rejected']}"
+        )
+        for reason, n in sorted(c["reasons"].items(), key=lambda kv: -kv[1]):
+            out(f"       {n:>6}  {reason}")
+
+
+def print_training_summary(run: Any) -> None:
+    """A finished ``train_rm`` / ``train_dpo`` run (ORM row)."""
+    s = run.summary or {}
+    out(
+        f"{run.kind} run {run.id}: {run.status}, {s.get('steps', '?')} steps on "
+        f"{s.get('train_pairs', '?')} pairs, train loss {s.get('train_loss', float('nan')):.4f}"
+    )
+    if "eval_rewards/margins" in s:
+        out(
+            f"  eval: loss {s['eval_loss']:.4f}  margin {s['eval_rewards/margins']:.4f}  "
+            f"accuracy {s.get('eval_rewards/accuracies', float('nan')):.3f}"
+        )
+    if "eval_accuracy" in s:
+        out(f"  eval accuracy {s['eval_accuracy']:.3f}  eval loss {s['eval_loss']:.4f}")
+    last = s.get("last") or {}
+    if "rewards/margins" in last:
+        keys = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins")
+        keys += ("rewards/accuracies",)
+        out("  last step: " + "  ".join(f"{k} {last[k]:.4f}" for k in keys if k in last))
+    if s.get("truncated_pairs"):
+        dropped = (
+            f"; {s['dropped_pairs']} with over-long prompts were left out)"
+            if s.get("dropped_pairs")
+            else ")"
+        )
+        out(
+            f"  {s['truncated_pairs']} training pairs were longer than --max-length (their ends "
+            "were cut" + dropped
+        )
+    if s.get("output"):
+        out(f"  checkpoint: {s['output']}")
+
+
+def print_rm_training(run: Any) -> None:
+    """A ``train_rm`` run with its before/after score runs."""
+    print_training_summary(run)
+    scores = (run.summary or {}).get("scores", {})
+    for label in ("before", "after"):
+        if label in scores:
+            print_score_summary(
+                scores[label], f"  {label} training (score run {scores[label]['run']}): "
+            )
+
+
+def print_generation_summary(summary: dict) -> None:
+    for name, s in (summary.get("policies") or {}).items():
+        out(
+            f"  {name:<12} answers {s['n']}  mean tokens {s['mean_tokens']:.1f}  "
+            f"cut at the length limit {s['cut_at_limit']}"
+        )
+
+
+def print_comparison(summary: dict) -> None:
+    for name, s in (summary.get("policies") or {}).items():
+        if not s.get("n"):
+            continue
+        corr = s.get("pearson_length_score")
+        out(
+            f"  {name:<12} score {s['mean']:.3f} +- {s['std']:.3f}  length {s['mean_chars']:.0f} "
+            f"chars / {s['mean_tokens']:.1f} tokens  cut {s['cut_at_limit']}  "
+            f"length-score r {'n/a' if corr is None else f'{corr:.2f}'}"
+        )
+    for c in summary.get("comparisons") or []:
+        out(
+            f"  {c['a']} vs {c['b']}: mean difference {c['mean_diff']:+.3f}  wins {c['wins']}  "
+            f"ties {c['ties']}  losses {c['losses']}  win rate {c['win_rate']:.1%}"
+        )
+
+
+def print_demo_step(step: Any) -> None:
+    """One ``training.jobs.demo.DemoStep`` as it finishes."""
+    out(f"== {step.number}/{step.total} {step.title}")
+    r = step.result
+    if step.kind == "model":
+        out(f"{'converted' if r['created'] else 'found'} {r['name']} at {r['path']}")
+    elif step.kind == "ingest":
+        print_ingest_report(r)
+    elif step.kind == "rm":
+        print_training_summary(r)
+        scores = r.summary["scores"]
+        print_score_summary(scores["before"], "  RM accuracy before training: ")
+        print_score_summary(scores["after"], "  RM accuracy after training:  ")
+    elif step.kind == "dpo":
+        print_training_summary(r)
+    elif step.kind == "generate":
+        print_generation_summary(r.summary or {})
+    elif step.kind == "compare":
+        print_comparison(r["run"].summary or {})
+        out("`preflens runs` lists every run of the demo.")

@@ -1,0 +1,130 @@
+"""Job configurations: one dataclass per job, the single source of every default.
+
+Each field carries its help text (and, where it matters, its choices) in its metadata;
+the command line builds its options from these classes (``preflens.cli.options``) and
+the demo states only what it changes. Training configs share ``TrainConfig``. Nothing
+heavy is imported here, so ``preflens --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
+
+LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo")
+REFERENCE_FREE = ("simpo", "orpo")
+
+
+def option(default: Any = None, help: str = "", **meta: Any) -> Any:
+    """A dataclass field with its command-line help (and ``choices``, ``flag``, ...)."""
+    return field(default=default, metadata={"help": help, **meta})
+
+
+def settings_option(name: str, help: str) -> Any:
+    """A field whose default is the ``PREFLENS_*`` setting ``name`` at the time of use."""
+    return field(
+        default_factory=lambda: getattr(get_settings(), name),
+        metadata={"help": f"{help} (PREFLENS_{name.upper()})"},
+    )
+
+
+MODEL_HELP = "checkpoint folder, .gguf file, hub id or alias"
+
+
+@dataclass
+class TrainConfig:
+    """What every training run shares (saved in ``run.json``)."""
+
+    dataset: str = field(metadata={"help": "dataset name or id", "required": True})
+    model: str = option(EMBEDDED_MODEL_ALIAS, f"starting checkpoint: {MODEL_HELP}")
+    train_split: str = option("train", "split to train on")
+    eval_split: str = option("test", "split to evaluate on")
+    output: str | None = option(None, "checkpoint folder (default: DATA_DIR/checkpoints/...)")
+    epochs: float = option(1.0, "passes over the training pairs")
+    lr: float = option(2e-5, "peak learning rate")
+    batch_size: int = option(8, "pairs per device step")
+    grad_accum: int = option(1, "gradient accumulation steps")
+    max_length: int = option(512, "tokens per conversation")
+    max_steps: int = option(-1, "stop after N steps (-1: run the epochs)")
+    logging_steps: int = option(10, "write metrics every N steps")
+    eval_steps: int | None = option(None, "evaluate every N steps (default: at the end)")
+    warmup_ratio: float = option(0.03, "linear warm-up share of the steps")
+    scheduler: str = option("cosine", "learning-rate schedule")
+    seed: int = option(0, "random seed (also of a new reward head)")
+    train_layers: int | None = option(
+        None, "train only the last N transformer blocks (and the RM head); default: all"
+    )
+    limit: int | None = option(None, "train on the first N pairs only")
+    eval_limit: int | None = option(None, "evaluate (and score) the first N pairs only")
+
+
+@dataclass
+class RMTrainConfig(TrainConfig):
+    """A reward-model run: Bradley-Terry loss on the last non-padding token."""
+
+    weight_decay: float = option(0.0, "AdamW weight decay")
+    score_before: bool = option(True, "score the eval split with the untrained head first")
+    score_after: bool = option(True, "score the eval split with the trained RM")
+
+
+@dataclass
+class DPOTrainConfig(TrainConfig):
+    """A preference-optimisation run (DPO, IPO, hinge, SimPO, ORPO)."""
+
+    lr: float = option(1e-6, "peak learning rate")
+    loss: str = option(
+        "sigmoid",
+        "sigmoid = DPO; simpo and orpo need no reference model",
+        choices=LOSSES,
+    )
+    beta: float = option(0.1, "strength of the pull towards the reference")
+    simpo_gamma: float = option(0.5, "SimPO target margin")
+    precompute_ref: bool = option(False, "compute the reference log-probs once before training")
+    gradient_checkpointing: bool = option(False, "recompute activations to save memory (slower)")
+
+
+@dataclass
+class ScoreConfig:
+    """A score run: both responses of every pair of a split, with one reward model."""
+
+    dataset: str = field(metadata={"help": "dataset name or id", "required": True})
+    model: str = option(EMBEDDED_MODEL_ALIAS, MODEL_HELP)
+    split: str | None = option(
+        None, "split to score, or 'all' (default: 'test' when the dataset has one, else all)"
+    )
+    batch_size: int = settings_option("score_batch_size", "pairs per forward pass")
+    max_length: int = settings_option(
+        "score_max_length", "tokens per conversation; a longer one keeps its end"
+    )
+    head_seed: int = option(0, "seed for the score head of a checkpoint that has none")
+    limit: int | None = option(None, "score the first N pairs only")
+
+
+@dataclass
+class GenerateConfig:
+    """A generation run: named policies answer the prompts of a split."""
+
+    dataset: str = field(metadata={"help": "dataset name or id", "required": True})
+    split: str = option("test", "split, or 'all'")
+    max_new_tokens: int = option(512, "answer tokens at most")
+    temperature: float = option(0.7, "0 for greedy decoding")
+    top_p: float = option(0.9, "nucleus sampling share")
+    seed: int = option(0, "sampling seed")
+    batch_size: int = option(8, "prompts per batch")
+    limit: int | None = option(None, "answer the first N prompts only")
+
+
+@dataclass
+class ScoreGenerationsConfig:
+    """A generation-scoring run: an RM scores every answer of a finished generation run."""
+
+    rm: str = field(metadata={"help": f"reward model: {MODEL_HELP}", "required": True})
+    run: int = field(metadata={"help": "id of the generation run", "required": True})
+    batch_size: int = settings_option("score_batch_size", "answers per forward pass")
+    max_length: int = settings_option(
+        "score_max_length", "tokens per conversation (prompt + answer); a longer one keeps its end"
+    )
+    head_seed: int = option(0, "seed for the score head of a checkpoint that has none")
+    tie_margin: float = option(0.0, "score differences within this margin count as ties")

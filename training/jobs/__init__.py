@@ -1,0 +1,17 @@
+"""One module per job: ingest, score, generate, score_generations, train_rm, train_dpo and
+the demo that chains them. A job reads its inputs through ``db.read``, changes its run
+only through ``db.runs`` and returns a ``JobResult``; it never prints (the command line
+does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db.schema import Run
+
+
+@dataclass
+class JobResult:
+    run: Run
+    reused: bool  # the run was already complete; nothing was done
+    done_now: int  # items (pairs, answers) processed by this call

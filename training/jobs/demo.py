@@ -1,0 +1,112 @@
+"""The demo pipeline behind ``preflens demo`` / ``make demo``.
+
+On the embedded model and the demo set: ingest, score the test split with the untrained
+reward model, train the RM and score again, train a DPO policy, let the base and DPO
+policies answer test prompts, score those answers with the trained RM. Every step is a
+normal job, so a second run reuses each finished step.
+
+``run_demo`` yields one ``DemoStep`` per finished step (the command line prints them as
+they come); it prints nothing itself. Sizes are chosen for a 2-core CPU (about a quarter
+of an hour): only the last transformer blocks are trained, on part of the training split,
+with short answers. Each ``*_DEMO`` mapping states only what differs from the job's
+defaults in ``training.configs``; the same commands with those defaults are what a GPU
+user runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
+
+DEMO_DATASET = "demo"
+MAX_LENGTH = 256  # every demo conversation fits
+RM_DEMO = {"lr": 1e-4, "limit": 240, "train_layers": 2, "logging_steps": 5}
+DPO_DEMO = {
+    "lr": 5e-5,
+    "limit": 160,
+    "train_layers": 2,
+    "precompute_ref": True,
+    "logging_steps": 2,
+}
+GEN_DEMO = {"limit": 32, "max_new_tokens": 64}
+STEPS = 6
+
+
+@dataclass
+class DemoStep:
+    """One finished step: its number, title and what it produced (``kind`` says how to
+    show ``result``: model, ingest, rm, dpo, generate, compare)."""
+
+    number: int
+    title: str
+    kind: str
+    result: Any
+    total: int = STEPS
+
+
+def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
+    """Run every step, yielding each as it finishes; the last step's result also carries
+    the paths of the trained RM and DPO policy (``paths``)."""
+    from training.configs import DPOTrainConfig, GenerateConfig, RMTrainConfig
+    from training.demo_data import write_demo_dataset
+    from training.fetch import pull_embedded_model
+    from training.jobs.generate import run_generate_job
+    from training.jobs.ingest import ingest
+    from training.jobs.score_generations import run_score_generations_job
+    from training.jobs.train_dpo import train_dpo
+    from training.jobs.train_rm import train_rm
+
+    path, created = pull_embedded_model()
+    yield DemoStep(
+        1,
+        "embedded model",
+        "model",
+        {"name": EMBEDDED_MODEL_ALIAS, "path": path, "created": created},
+    )
+
+    data_file = get_settings().data_dir.resolve() / "demo" / "demo_prefs.jsonl"
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    write_demo_dataset(data_file)
+    report = ingest(make_session, data_file, fmt="trl", name=DEMO_DATASET)
+    yield DemoStep(2, "demo preference data", "ingest", report)
+
+    common = {"dataset": DEMO_DATASET, "model": EMBEDDED_MODEL_ALIAS, "max_length": MAX_LENGTH}
+    rm_run = train_rm(make_session, RMTrainConfig(**common, **RM_DEMO)).run
+    yield DemoStep(3, "reward model: score the test split, train, score again", "rm", rm_run)
+    rm_path = rm_run.summary["output"]
+
+    dpo_run = train_dpo(make_session, DPOTrainConfig(**common, **DPO_DEMO)).run
+    title = "DPO policy (beta 0.1, reference log-probs precomputed)"
+    yield DemoStep(4, title, "dpo", dpo_run)
+    dpo_path = dpo_run.summary["output"]
+
+    gen_cfg = GenerateConfig(dataset=DEMO_DATASET, **GEN_DEMO)
+    policies = {"base": EMBEDDED_MODEL_ALIAS, "dpo": dpo_path}
+    gen = run_generate_job(
+        make_session,
+        policies,
+        DEMO_DATASET,
+        gen_cfg.split,
+        **{k: v for k, v in vars(gen_cfg).items() if k not in ("dataset", "split")},
+    ).run
+    yield DemoStep(5, f"base and DPO answer {gen_cfg.limit} test prompts", "generate", gen)
+
+    cmp_run = run_score_generations_job(
+        make_session, rm_path, gen.id, max_length=MAX_LENGTH + gen_cfg.max_new_tokens
+    ).run
+    result = {
+        "run": cmp_run,
+        "paths": {"rm": rm_path, "dpo": dpo_path},
+        "runs": {
+            "rm": rm_run.id,
+            "dpo": dpo_run.id,
+            "generation": gen.id,
+            "comparison": cmp_run.id,
+        },
+    }
+    yield DemoStep(6, "score the answers with the trained RM", "compare", result)

@@ -1,0 +1,130 @@
+"""The job behind ``preflens score-generations``: a reward model scores every stored answer
+of a finished generation run with the chat template it was trained with, and the run's
+summary compares every pair of policies (mean and std, differences, wins / ties /
+losses, lengths and length-score correlations)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm.auto import tqdm
+
+from db import read, runs
+from db.lookup import run_record
+from db.schema import Generation, GenerationScore, Pair, Run
+from db.session import writing
+from preflens.errors import PrefLensError
+from training.fetch import resolve_model
+from training.jobs import JobResult
+
+log = logging.getLogger(__name__)
+
+
+def run_score_generations_job(
+    make_session: sessionmaker[Session],
+    rm_spec: str,
+    generation_run: int,
+    *,
+    batch_size: int = 8,
+    max_length: int = 1024,
+    head_seed: int = 0,
+    tie_margin: float = 0.0,
+    progress: bool = True,
+) -> JobResult:
+    """Score every answer of a generation run with a reward model and compare policies."""
+    from training.loading import load_reward_model
+    from training.scoring import encode, score_encoded
+
+    path = resolve_model(rm_spec)
+    with make_session() as session:
+        gen_run = run_record(session, generation_run)
+        if gen_run.kind != "generate":
+            raise PrefLensError(
+                f"run {generation_run} is a {gen_run.kind} run, not a generation run"
+            )
+        policy_order = list(gen_run.config.get("policies", {}))
+        total = session.scalar(
+            select(func.count()).select_from(Generation).where(Generation.run_id == generation_run)
+        )
+        dataset_id, split = gen_run.dataset_id, gen_run.split
+    key = runs.job_key(
+        rm=path,
+        generation_run=generation_run,
+        max_length=max_length,
+        head_seed=head_seed,
+        tie_margin=tie_margin,
+    )
+    config = {
+        "rm": rm_spec,
+        "rm_path": path,
+        "max_length": max_length,
+        "head_seed": head_seed,
+        "tie_margin": tie_margin,
+        "policies": policy_order,
+    }
+    with writing(make_session) as session:
+        run, done = runs.open_run(
+            session,
+            "score_generations",
+            key,
+            dataset_id=dataset_id,
+            split=split,
+            total=total,
+            config=config,
+            parent_run_id=generation_run,
+        )
+    if done:
+        return JobResult(run, reused=True, done_now=0)
+
+    with runs.failing_marks_run(make_session, run.id):
+        with make_session() as session:
+            scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run.id)
+            todo = session.execute(
+                select(Generation.id, Pair.prompt, Generation.text)
+                .join(Pair, Pair.id == Generation.pair_id)
+                .where(Generation.run_id == generation_run, Generation.id.not_in(scored))
+                .order_by(Generation.id)
+            ).all()
+        if todo:
+            rm = load_reward_model(rm_spec, head_seed=head_seed)
+            with writing(make_session) as session:
+                ckpt = runs.checkpoint_for(
+                    session, rm.path, name=rm_spec, kind="base" if rm.head_initialized else "rm"
+                )
+                session.get(Run, run.id).checkpoint_id = ckpt.id
+            enc = [encode(rm.tokenizer, prompt, text, max_length) for _, prompt, text in todo]
+            order = sorted(range(len(todo)), key=lambda i: -enc[i].n_tokens)
+            bar = tqdm(
+                total=total,
+                initial=total - len(todo),
+                desc="scoring answers",
+                unit="answer",
+                disable=not progress,
+            )
+            step = 2 * batch_size
+            for start in range(0, len(order), step):
+                idx = order[start : start + step]
+                scores = score_encoded(
+                    rm, [enc[i] for i in idx], batch_size=len(idx), sort_by_length=False
+                )
+                rows = [
+                    {
+                        "run_id": run.id,
+                        "generation_id": todo[i][0],
+                        "score": float(s),
+                        "n_tokens": enc[i].n_tokens,
+                        "truncated": enc[i].truncated,
+                    }
+                    for i, s in zip(idx, scores, strict=True)
+                ]
+                with writing(make_session) as session:
+                    session.execute(insert(GenerationScore), rows)
+                    runs.set_progress(session, run.id, total - len(todo) + start + len(idx), total)
+                bar.update(len(idx))
+            bar.close()
+    run = runs.finish(
+        make_session, run.id, lambda s: read.generation_summary(s, run.id, tie_margin)
+    )
+    return JobResult(run, reused=False, done_now=len(todo))
