@@ -5,14 +5,16 @@ session per request, the reward and generation services. Tests swap any of them 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from backend.errors import ApiError
-from backend.services import GenerationService, RewardService
 from preflens.config import Settings
+
+if TYPE_CHECKING:  # the services load torch; the read routes must not
+    from backend.services import GenerationService, RewardService
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -46,6 +48,8 @@ def get_generation_service(request: Request) -> GenerationService:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
-RewardDep = Annotated[RewardService, Depends(get_reward_service)]
-OptionalRewardDep = Annotated[RewardService | None, Depends(get_optional_reward_service)]
-GenerationDep = Annotated[GenerationService, Depends(get_generation_service)]
+# The dependency decides; the annotated type is only documentation (FastAPI does not need
+# it, and naming the classes here would import torch into every route module).
+RewardDep = Annotated[Any, Depends(get_reward_service)]
+OptionalRewardDep = Annotated[Any, Depends(get_optional_reward_service)]
+GenerationDep = Annotated[Any, Depends(get_generation_service)]

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         default=512, ge=1, description="Largest max_new_tokens a generate request may ask (422)."
     )
     max_page_size: int = Field(default=200, ge=1, description="Largest `limit` of a case page.")
+    max_prompt_chars: int = Field(
+        default=40_000, ge=1, description="Characters of one prompt, all messages together (422)."
+    )
+    max_policies: int = Field(
+        default=16, ge=1, description="Policy names one generate request may list (422)."
+    )
+    max_query_chars: int = Field(
+        default=4096, ge=256, description="Characters of a request's raw query string (414)."
+    )
     batch_wait_ms: float = Field(
         default=5.0, ge=0, description="How long the score batcher waits to fill a batch."
     )

@@ -29,3 +29,7 @@ class NotFoundError(PrefLensError):
 
 class QueryError(PrefLensError):
     """The parameters of a read query do not fit the data (HTTP 422)."""
+
+
+class SettingsError(PrefLensError):
+    """A ``PREFLENS_*`` environment variable holds a value PrefLens cannot use."""

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from db import read
 from preflens.errors import NotFoundError, QueryError
 from tests.backend.seed import add_pair, add_pair_score
-from tests.conftest import REPO
 
 
 def sides(seeded):
     gaps = np.array([seeded.gaps[p] for p in seeded.pair_ids])
     chosen = 0.5 + gaps / 2
     return {"gap": gaps, "chosen": chosen, "rejected": chosen - gaps}
-
-
-def test_read_module_does_not_import_torch():
-    code = "import sys, db.read; sys.exit(1 if 'torch' in sys.modules else 0)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env=os.environ).returncode == 0
 
 
 def test_datasets_with_counts(store, seeded):

@@ -3,10 +3,6 @@ escaping, the Cases page's URL state; and the db.read functions added for it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -14,17 +10,7 @@ from dashboard import frames
 from dashboard.state import CaseQuery, parse_float
 from db import read
 from preflens.errors import QueryError
-from tests.conftest import REPO
 from tests.dashboard.seed import seed_dashboard_store
-
-
-def test_dashboard_modules_do_not_import_torch():
-    code = (
-        "import sys, dashboard.data, dashboard.charts, dashboard.frames, dashboard.state, "
-        "dashboard.api_client, dashboard.launch, dashboard.ui; "
-        "sys.exit(1 if 'torch' in sys.modules else 0)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env=os.environ).returncode == 0
 
 
 def test_formatting():

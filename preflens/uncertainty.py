@@ -1,0 +1,200 @@
+"""Uncertainty of headline numbers, in pure numpy/scipy (no torch, no database).
+
+Every function returns plain JSON-able values. An *interval* is a dict
+``{value, ci_low, ci_high, n, method}``: a 95% confidence interval for ``value``
+computed by ``method``. Conventions used throughout:
+
+- proportions (accuracy, win rates) get a Wilson score interval: it never leaves [0, 1]
+  and stays wide at small n (n = 3 right out of 3 is [0.44, 1.00], not "100%");
+- means, differences of means and AUC get a percentile bootstrap: ``B`` resamples
+  (default 2000, at least 1000) drawn from a seeded generator, so the same data give the
+  same interval; resampling is vectorised (a matrix of resample counts per chunk);
+- p-values are exact (binomial), two-sided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+Z95 = 1.959963984540054  # the 97.5% quantile of the standard normal
+DEFAULT_B = 2000
+DEFAULT_SEED = 0
+# Cap on the resample-count matrix held at once (B_chunk x n); bounds memory at 1M pairs.
+CHUNK_CELLS = 4_000_000
+
+
+def interval(
+    value: float | None, low: float | None, high: float | None, n: int, method: str
+) -> dict[str, Any]:
+    """The interval dict every diagnostic returns."""
+
+    def f(x: float | None) -> float | None:
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    return {"value": f(value), "ci_low": f(low), "ci_high": f(high), "n": int(n), "method": method}
+
+
+def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes in ``n`` trials (``k`` may be fractional,
+    e.g. wins plus half the ties). ``n = 0`` gives the uninformative (0, 1)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def proportion(k: float, n: int) -> dict[str, Any]:
+    """A share ``k / n`` with its Wilson 95% interval (value None when n = 0)."""
+    low, high = wilson(k, n)
+    return interval(k / n if n else None, low, high, n, "wilson")
+
+
+def _resample_counts(n: int, b: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Bootstrap resamples of ``n`` items as count matrices (rows: resamples, columns: how
+    often each item was drawn), ``b`` rows in all, yielded in memory-bounded chunks."""
+    rows = max(1, CHUNK_CELLS // max(n, 1))
+    done = 0
+    while done < b:
+        m = min(rows, b - done)
+        idx = rng.integers(0, n, size=(m, n))
+        flat = idx + (np.arange(m, dtype=np.int64) * n)[:, None]
+        yield np.bincount(flat.ravel(), minlength=m * n).reshape(m, n).astype(np.float64)
+        done += m
+
+
+def _percentile(replicates: np.ndarray) -> tuple[float, float]:
+    lo, hi = np.percentile(replicates, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def _check_b(b: int) -> None:
+    if b < 1000:
+        raise ValueError(f"bootstrap needs B >= 1000 resamples for a 95% interval, got {b}")
+
+
+def bootstrap_stat(
+    n: int,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    b: int = DEFAULT_B,
+    seed: int = DEFAULT_SEED,
+) -> np.ndarray:
+    """``b`` bootstrap replicates of a statistic of ``n`` items. ``statistic`` takes a
+    count matrix (resamples x items) and returns one value per row."""
+    _check_b(b)
+    rng = np.random.default_rng(seed)
+    return np.concatenate([statistic(w) for w in _resample_counts(n, b, rng)])
+
+
+def bootstrap_mean(x: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED) -> dict[str, Any]:
+    """Mean of ``x`` with a percentile-bootstrap 95% interval (resampling items)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        return interval(None, None, None, 0, "bootstrap-percentile")
+    reps = bootstrap_stat(n, lambda w: w @ x / n, b, seed)
+    return interval(x.mean(), *_percentile(reps), n, "bootstrap-percentile")
+
+
+def bootstrap_paired_difference(
+    a: Any, b_values: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """Mean of ``a - b_values`` over the same items (paired), with a bootstrap interval that
+    resamples items, so both members of a pair move together."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b_values, dtype=np.float64)
+    out = bootstrap_mean(d, b, seed)
+    out["method"] = "paired-bootstrap-percentile"
+    return out
+
+
+def bootstrap_mean_difference(
+    a: Any, b_values: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """mean(a) - mean(b_values) for two independent samples, each resampled on its own."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b_values, dtype=np.float64)
+    if len(x) == 0 or len(y) == 0:
+        return interval(None, None, None, len(x) + len(y), "bootstrap-percentile")
+    _check_b(b)
+    rng = np.random.default_rng(seed)
+    mx = np.concatenate([w @ x / len(x) for w in _resample_counts(len(x), b, rng)])
+    my = np.concatenate([w @ y / len(y) for w in _resample_counts(len(y), b, rng)])
+    value = x.mean() - y.mean()
+    return interval(value, *_percentile(mx - my), len(x) + len(y), "bootstrap-percentile")
+
+
+def auc(chosen: Any, rejected: Any) -> float | None:
+    """Mann-Whitney AUC: P(a chosen score > a rejected score) + P(equal) / 2, over all
+    (chosen, rejected) combinations, not only the pairs as matched."""
+    c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
+    if len(c) == 0 or len(r) == 0:
+        return None
+    r_sorted = np.sort(r)
+    less = np.searchsorted(r_sorted, c, side="left")
+    leq = np.searchsorted(r_sorted, c, side="right")
+    return float((less + 0.5 * (leq - less)).sum() / (len(c) * len(r)))
+
+
+def bootstrap_auc(
+    chosen: Any, rejected: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """AUC of chosen vs rejected scores with a bootstrap interval resampling *pairs*
+    (a pair's two scores stay together). Each resample's AUC comes from weighted
+    cumulative counts over the once-sorted rejected scores, so no resample is re-sorted."""
+    c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
+    n = len(c)
+    if n == 0:
+        return interval(None, None, None, 0, "bootstrap-percentile")
+    order = np.argsort(r, kind="mergesort")
+    r_sorted = r[order]
+    less = np.searchsorted(r_sorted, c, side="left")
+    leq = np.searchsorted(r_sorted, c, side="right")
+
+    def stat(w: np.ndarray) -> np.ndarray:
+        cum = np.zeros((w.shape[0], n + 1))
+        np.cumsum(w[:, order], axis=1, out=cum[:, 1:])
+        below = cum[:, less] + 0.5 * (cum[:, leq] - cum[:, less])
+        return (w * below).sum(axis=1) / (n * n)
+
+    reps = bootstrap_stat(n, stat, b, seed)
+    return interval(auc(c, r), *_percentile(reps), n, "bootstrap-percentile (pairs resampled)")
+
+
+def sign_test(wins: int, losses: int) -> float | None:
+    """Exact two-sided sign test of wins against losses (ties left out): the chance of a
+    split at least this uneven if wins and losses were equally likely. None if no
+    decisive comparison."""
+    n = wins + losses
+    if n == 0:
+        return None
+    return float(min(1.0, 2 * stats.binom.cdf(min(wins, losses), n, 0.5)))
+
+
+def mcnemar_exact(wrong_to_right: int, right_to_wrong: int) -> float | None:
+    """Exact McNemar p-value for paired right/wrong outcomes: a sign test on the
+    discordant pairs only (pairs both runs got right, or both wrong, carry no
+    information about which run is better)."""
+    return sign_test(wrong_to_right, right_to_wrong)
+
+
+def win_rates(wins: int, ties: int, losses: int) -> dict[str, Any]:
+    """``win_rate`` = (W + T/2) / n and ``decisive_win_rate`` = W / (W + L), each with a
+    Wilson 95% interval (for the first, ties count as half a win; Wilson's binomial
+    variance is then slightly conservative), and the sign-test p-value."""
+    n = wins + ties + losses
+    decisive = wins + losses
+    win_rate = proportion(wins + ties / 2, n)
+    win_rate["method"] = "wilson (ties count half)"
+    return {
+        "wins": int(wins),
+        "ties": int(ties),
+        "losses": int(losses),
+        "win_rate": win_rate,
+        "decisive_win_rate": proportion(wins, decisive),
+        "sign_test_p": sign_test(wins, losses),
+    }
