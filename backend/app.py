@@ -20,8 +20,14 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import sessionmaker
 
 from backend.errors import install_error_handlers
-from backend.middleware import OPEN_PATHS, ApiKeyMiddleware, BodySizeLimitMiddleware
-from backend.routes import cases, compute, data, health
+from backend.middleware import (
+    OPEN_PATHS,
+    ApiKeyMiddleware,
+    BodySizeLimitMiddleware,
+    QueryStringLimitMiddleware,
+    UnexpectedErrorMiddleware,
+)
+from backend.routes import cases, compute, data, diagnostics, health
 from backend.services import GenerationService, RewardService, load_policies, load_reward
 from db.session import is_sqlite, make_engine
 from preflens.config import Settings, get_settings
@@ -103,13 +109,16 @@ def create_app(
     app.state.sessionmaker = None
     app.state.models_loaded = False
     install_error_handlers(app)
-    for module in (health, compute, data, cases):
+    for module in (health, compute, data, cases, diagnostics):
         app.include_router(module.router)
 
-    # Added innermost first: CORS (when on) answers preflights before the key check.
+    # Added innermost first: CORS (when on) answers preflights before the key check;
+    # the unexpected-error catch wraps everything but CORS (so a 500 carries CORS headers).
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    app.add_middleware(QueryStringLimitMiddleware, max_chars=settings.max_query_chars)
+    app.add_middleware(UnexpectedErrorMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,11 +1,17 @@
 """Every error the API returns is JSON: ``{"status", "error", "detail"}`` (validation
 errors add ``errors``: one ``{"loc", "msg"}`` per problem). Domain exceptions map to
-HTTP in ``install_error_handlers``; anything unexpected is logged with its traceback
-and answered with a plain 500, never the traceback.
+HTTP in ``install_error_handlers``; anything unexpected is caught by
+``backend.middleware.UnexpectedErrorMiddleware``, logged once with its traceback and
+answered with a plain 500, never the traceback.
+
+Error bodies are written with ASCII escapes: a detail that quotes client text (a
+policy name, a dataset name) stays encodable even when that text holds a lone
+surrogate.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 
@@ -47,8 +53,15 @@ def error_body(status: int, message: str, error: str | None = None, **extra: obj
     return {"status": status, "error": error, "detail": message, **extra}
 
 
+class ErrorJSONResponse(JSONResponse):
+    """JSON with ASCII escapes (never fails to encode) and no NaN."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
 def error_response(status: int, message: str, error: str | None = None, **extra) -> JSONResponse:
-    return JSONResponse(error_body(status, message, error, **extra), status_code=status)
+    return ErrorJSONResponse(error_body(status, message, error, **extra), status_code=status)
 
 
 STATUS_OF = (
@@ -67,34 +80,42 @@ def _domain(request: Request, exc: PrefLensError) -> JSONResponse:
     return error_response(status, str(exc))
 
 
+MAX_ERRORS = 20  # validation problems listed in `errors` (the count is in `detail`)
+MAX_LOC_CHARS = 200  # a location can name a client's key: keep the echo short
+
+
 def _loc(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+    text = ".".join(str(part) for part in loc)
+    return text if len(text) <= MAX_LOC_CHARS else text[:MAX_LOC_CHARS] + "..."
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     # Only where and what: pydantic's echo of the input could be a 20k-character text.
-    errors = [{"loc": _loc(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+    problems = exc.errors()
+    errors = [{"loc": _loc(e.get("loc", ())), "msg": e.get("msg", "")} for e in problems]
     shown = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-    return error_response(422, f"invalid request: {shown}{more}", "validation_error", errors=errors)
+    return error_response(
+        422, f"invalid request: {shown}{more}", "validation_error", errors=errors[:MAX_ERRORS]
+    )
 
 
 def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no endpoint {request.url.path}; see /docs for the list"
-    return JSONResponse(
+    return ErrorJSONResponse(
         error_body(exc.status_code, detail), status_code=exc.status_code, headers=exc.headers
     )
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal error; the server log has the details")
+INTERNAL_ERROR = "internal error; the server log has the details"
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Map domain, validation and HTTP errors to the JSON body. Unexpected exceptions
+    are not handled here: Starlette would log them again when re-raising them (two log
+    records per 500); the middleware handles them instead."""
     app.add_exception_handler(PrefLensError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)

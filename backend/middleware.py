@@ -1,16 +1,19 @@
-"""ASGI middleware: API-key check and request body cap. Both answer with the API's JSON
-error shape before the request reaches a route (and before a large body is read)."""
+"""ASGI middleware: unexpected-error catcher, query-string cap, API-key check and
+request body cap. Each answers with the API's JSON error shape before the request
+reaches a route (and before a large body is read)."""
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import error_body
+from backend.errors import INTERNAL_ERROR, error_body
 
 OPEN_PATHS = frozenset({"/healthz"})
+log = logging.getLogger("backend.errors")
 
 
 async def send_json(send: Send, status: int, body: dict, headers: dict | None = None) -> None:
@@ -102,3 +105,50 @@ class BodySizeLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class UnexpectedErrorMiddleware:
+    """The outermost catch: an exception no handler mapped is logged once (with its
+    traceback) and answered with a plain JSON 500. It is not re-raised, so neither
+    Starlette nor the server logs it a second time."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), _path(scope))
+            if not started:  # otherwise the client already has a status; the body is cut
+                await send_json(send, 500, error_body(500, INTERNAL_ERROR))
+
+
+class QueryStringLimitMiddleware:
+    """Refuse a raw query string over ``max_chars`` with 414 and the JSON body (the
+    server, not the client, bounds how much a GET asks for)."""
+
+    def __init__(self, app: ASGIApp, max_chars: int):
+        self.app = app
+        self.max_chars = max_chars
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > self.max_chars:
+            message = (
+                f"query string is over {self.max_chars} characters (the limit max_query_chars, "
+                "PREFLENS_MAX_QUERY_CHARS)"
+            )
+            await send_json(send, 414, error_body(414, message, "limit_exceeded"))
+            return
+        await self.app(scope, receive, send)

@@ -43,5 +43,14 @@ def serve(
         log.warning("serving on %s without an API key (set PREFLENS_API_KEY)", settings.api_host)
     app = create_app(settings)
     # One process, one worker: the models live in this process (one per GPU).
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, workers=1)
+    # h11 refuses a request head over its limit (16 KiB) with a plain-text 400 before
+    # the app sees it; a larger head lets the app answer a long query string with 414 JSON.
+    head_limit = max(1024 * 1024, 2 * settings.max_query_chars + 64 * 1024)
+    uvicorn.run(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=1,
+        h11_max_incomplete_event_size=head_limit,
+    )
     return 0

@@ -2,7 +2,9 @@
 
 Run it with ``preflens dashboard`` (which runs ``streamlit run dashboard/app.py`` with
 the right settings). Streamlit executes this file on every rerun; it sets the page up,
-draws the sidebar (store, backend, reload) and runs the chosen page.
+checks the ``PREFLENS_*`` settings, draws the sidebar (store, backend, reload) and runs
+the chosen page. An error inside a page shows as one short message, never a stack trace
+(``ui.run_page``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,25 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data  # noqa: E402
+from dashboard.launch import ERROR_DETAILS  # noqa: E402
 from preflens.config import get_settings  # noqa: E402
+from preflens.errors import SettingsError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
 st.set_page_config(page_title="PrefLens", page_icon=":material/balance:", layout="wide")
+# Also set here (not only by `preflens dashboard`), so `streamlit run dashboard/app.py`
+# started by hand never shows a stack trace with server paths either.
+st.set_option("client.showErrorDetails", ERROR_DETAILS)
+
+try:
+    settings = get_settings()
+except SettingsError as exc:  # the same one line the command line prints
+    st.error(f"error: {exc}")
+    st.stop()
+
+# After the settings check: `dashboard.data` reads them when it is imported.
+from dashboard import data, ui  # noqa: E402
 
 pages = [
     st.Page(PAGES / "overview.py", title="Overview", url_path="overview", default=True),
@@ -38,10 +53,9 @@ page = st.navigation(pages)
 
 with st.sidebar:
     st.caption("PrefLens: preference data, reward models and DPO policies.")
-    settings = get_settings()
     st.text(f"store: {data.shown_url(data.database_url())}")
     st.text(f"backend: {settings.dashboard_api_url}")
     if st.button("Reload data", help="forget cached query results and read the store again"):
         data.clear()
 
-page.run()
+ui.run_page(page)

@@ -5,11 +5,69 @@ Vega-Lite dict alone.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+
 import altair as alt
 import pandas as pd
 
 HEIGHT = 300  # whole chart (title, legend and axes included), in pixels
 TIE_COLOR = "#555555"
+
+# ---- the one palette: chosen and rejected keep their colours on every chart; any other
+# series (a policy, a run) takes a colour picked from its name, so it keeps it too.
+CHOSEN_COLOR = "#1a9850"  # green
+REJECTED_COLOR = "#d73027"  # red
+FIXED_COLORS = {"chosen": CHOSEN_COLOR, "rejected": REJECTED_COLOR, "gap": "#4a6fa5"}
+FIXED_COLORS |= {"tie": TIE_COLOR}
+NAMED_COLORS = (  # for policies and runs (no green or red: those mean chosen / rejected)
+    "#1f77b4",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#ad494a",
+)
+# Train vs eval never by colour: solid line + circle for train, dashed + square for eval.
+SPLITS = ["train", "eval"]
+SPLIT_DASH = [[1, 0], [6, 4]]
+SPLIT_SHAPE = ["circle", "square"]
+
+
+def name_color(name: str) -> str:
+    """The colour a series name prefers (stable across charts, pages and processes)."""
+    if name in FIXED_COLORS:
+        return FIXED_COLORS[name]
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return NAMED_COLORS[digest[0] % len(NAMED_COLORS)]
+
+
+def series_colors(names: Iterable[str]) -> dict[str, str]:
+    """A colour per name: chosen / rejected fixed, others their preferred colour unless a
+    name before them (in sorted order) took it, then the next free one. The same set of
+    names gets the same colours on every chart of a page."""
+    taken: dict[str, str] = {}
+    used: set[str] = set()
+    for name in sorted({str(n) for n in names}, key=lambda n: (n not in FIXED_COLORS, n)):
+        color = name_color(name)
+        if name not in FIXED_COLORS and color in used:
+            start = NAMED_COLORS.index(color)
+            free = [NAMED_COLORS[(start + k) % len(NAMED_COLORS)] for k in range(1, 11)]
+            color = next((c for c in free if c not in used), color)
+        taken[name] = color
+        used.add(color)
+    return taken
+
+
+def color_scale(names: Iterable[str]) -> alt.Scale:
+    """An Altair colour scale over ``names`` from the palette (legend order: as given)."""
+    ordered = list(dict.fromkeys(str(n) for n in names))
+    colors = series_colors(ordered)
+    return alt.Scale(domain=ordered, range=[colors[n] for n in ordered])
 
 
 def _rules(rules: pd.DataFrame | None) -> list[alt.Chart]:
@@ -42,6 +100,7 @@ def histogram_chart(
     if rules is not None and not rules.empty:
         lo, hi = min(lo, float(rules["x"].min())), max(hi, float(rules["x"].max()))
     x_scale = alt.Scale(domain=[lo, hi], nice=False)
+    colors = color_scale(df["series"])
 
     def panel(data: pd.DataFrame, panel_title: str | None) -> alt.LayerChart:
         bars = (
@@ -51,7 +110,9 @@ def histogram_chart(
                 x=alt.X("bin_start:Q", bin="binned", title=x_title, scale=x_scale),
                 x2="bin_end:Q",
                 y=alt.Y("count:Q", stack=None, title="count"),
-                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+                color=alt.Color(
+                    "series:N", title=None, legend=alt.Legend(orient="top"), scale=colors
+                ),
                 tooltip=[
                     "series:N",
                     alt.Tooltip("bin_start:Q", format=".4f", title="from"),
@@ -83,7 +144,12 @@ def cdf_chart(
         .encode(
             x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
             y=alt.Y("p:Q", title="share of values <= x", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                legend=alt.Legend(orient="top"),
+                scale=color_scale(df["series"]),
+            ),
             tooltip=[
                 "series:N",
                 alt.Tooltip("x:Q", format=".4f"),
@@ -112,7 +178,10 @@ def box_chart(
         tooltip=tooltip,
     )
     box = base.mark_bar(size=22).encode(
-        x="q1:Q", x2="q3:Q", color=alt.Color("series:N", legend=None), tooltip=tooltip
+        x="q1:Q",
+        x2="q3:Q",
+        color=alt.Color("series:N", legend=None, scale=color_scale(df["series"])),
+        tooltip=tooltip,
     )
     median = base.mark_tick(color="white", size=22, thickness=2).encode(x="median:Q")
     mean = base.mark_point(shape="diamond", filled=True, color="black", size=40).encode(
@@ -134,7 +203,9 @@ def category_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerCh
             x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy"),
             y=alt.Y("category:N", title=None),
             yOffset="run:N",
-            color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "run:N", title=None, legend=alt.Legend(orient="top"), scale=color_scale(df["run"])
+            ),
             tooltip=["run:N", "category:N", "pairs:Q", alt.Tooltip("accuracy:Q", format=".3f")],
         )
     )
@@ -200,13 +271,14 @@ def length_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChar
     """Answer length (characters) against score (rows: policy, chars, score, finish), one
     colour per policy, answers cut at the limit drawn as crosses, with each policy's
     least-squares line."""
+    colors = color_scale(df["policy"])
     points = (
         alt.Chart(df)
         .mark_point(size=40, filled=True, opacity=0.7)
         .encode(
             x=alt.X("chars:Q", title="answer length (characters)"),
             y=alt.Y("score:Q", title="score", scale=alt.Scale(zero=False)),
-            color=alt.Color("policy:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color("policy:N", title=None, legend=alt.Legend(orient="top"), scale=colors),
             shape=alt.Shape(
                 "finish:N",
                 title=None,
@@ -225,7 +297,7 @@ def length_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChar
         alt.Chart(df)
         .transform_regression("chars", "score", groupby=["policy"])
         .mark_line(strokeWidth=2)
-        .encode(x="chars:Q", y="score:Q", color="policy:N")
+        .encode(x="chars:Q", y="score:Q", color=alt.Color("policy:N", scale=colors, legend=None))
     )
     chart = alt.layer(points, fit).properties(width="container", height=380)
     return chart.properties(title=title) if title else chart
@@ -234,12 +306,15 @@ def length_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerChar
 def wins_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
     """Wins / ties / losses (rows: outcome, count, order) as one stacked bar."""
     outcomes = list(df.sort_values("order")["outcome"])
+    # "A wins" in A's colour, "B wins" in B's, ties grey: the policies' colours elsewhere.
+    palette = series_colors(o.removesuffix(" wins") for o in outcomes)
+    colors = alt.Scale(domain=outcomes, range=[palette[o.removesuffix(" wins")] for o in outcomes])
     chart = (
         alt.Chart(df)
         .mark_bar()
         .encode(
             x=alt.X("count:Q", stack="zero", title="prompts"),
-            color=alt.Color("outcome:N", title=None, sort=outcomes),
+            color=alt.Color("outcome:N", title=None, sort=outcomes, scale=colors),
             order=alt.Order("order:Q"),
             tooltip=["outcome:N", "count:Q"],
         )

@@ -14,7 +14,10 @@ from typing import Any
 import pandas as pd
 
 NONE = "—"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+# Line breaks (and the other characters Python splits lines at): shown as a visible "\n",
+# so data text can never start a Markdown line of its own (a heading, a list, a rule).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 # ------------------------------------------------------------------ formatting
@@ -42,8 +45,9 @@ def md_escape(text: Any) -> str:
     """Data text (dataset, policy, category names) made inert for Streamlit's Markdown
     (headers, captions, metric labels): every character Markdown could read as syntax
     (links, images, emphasis, HTML) is backslash-escaped. Model text never goes through
-    Markdown at all: pages show it with ``st.text``."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    Markdown at all: pages show it with ``st.text``. Line breaks become a visible
+    ``\\n`` (a category ``"x\\n===\\n"`` would otherwise make the line above a heading)."""
+    return _LINE_BREAK.sub(r"\\\\n", _MD_SPECIAL.sub(r"\\\1", str(text)))
 
 
 def run_label(run: dict[str, Any]) -> str:

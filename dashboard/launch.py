@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
+ERROR_DETAILS = "none"  # client.showErrorDetails: full | stacktrace | type | none
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -35,6 +36,11 @@ def streamlit_command(host: str, port: int) -> list[str]:
         # No "Deploy" / developer menu: this is a tool's UI, not an app being developed.
         "--client.toolbarMode",
         "viewer",
+        # No stack traces (with server paths) in the browser: "none" shows Streamlit's
+        # generic line and logs the details. ("false" is a legacy value that still shows
+        # the trace; app.py also sets this and catches errors around every page.)
+        "--client.showErrorDetails",
+        ERROR_DETAILS,
     ]
 
 

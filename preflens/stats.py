@@ -3,6 +3,7 @@ stores when it finishes and what the API and dashboard compute live."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,25 +54,55 @@ def policy_stats(
     }
 
 
-def compare(a: Sequence[float], b: Sequence[float], tie_margin: float = 0.0) -> dict:
-    """Policy A against policy B on the same prompts: A wins where score_A - score_B is
-    above ``tie_margin``, loses where below -``tie_margin``, ties otherwise."""
+def sigmoid(x: float) -> float:
+    """The logistic function, computed without overflow for any finite or infinite x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+TIES_CONVENTION = (
+    "win_rate = (wins + ties/2) / n; decisive_win_rate = wins / (wins + losses); a tie is "
+    "|A - B| <= tie_margin or identical answer text"
+)
+
+
+def compare(
+    a: Sequence[float],
+    b: Sequence[float],
+    tie_margin: float = 0.0,
+    same: Sequence[bool] | None = None,
+) -> dict:
+    """Policy A against policy B on the same prompts (see ``compare_diffs``)."""
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    return compare_diffs(d, tie_margin)
+    return compare_diffs(d, tie_margin, same)
 
 
-def compare_diffs(d: np.ndarray, tie_margin: float = 0.0) -> dict:
-    """``compare`` from the differences score_A - score_B."""
+def compare_diffs(
+    d: np.ndarray, tie_margin: float = 0.0, same: Sequence[bool] | None = None
+) -> dict:
+    """Outcomes from the differences score_A - score_B: A wins where the difference is
+    above ``tie_margin``, loses where below -``tie_margin``, ties otherwise and wherever
+    ``same`` says the two answers are the same text (float noise then decides nothing).
+    ``win_rate`` counts a tie as half a win; ``decisive_win_rate`` leaves ties out;
+    ``std_diff`` is the population std of the differences (their spread)."""
     d = np.asarray(d, dtype=np.float64)
     n = len(d)
-    wins, losses = int(np.sum(d > tie_margin)), int(np.sum(d < -tie_margin))
+    tie = np.abs(d) <= tie_margin
+    if same is not None:
+        tie |= np.asarray(same, dtype=bool)
+    wins, losses = int(np.sum((d > tie_margin) & ~tie)), int(np.sum((d < -tie_margin) & ~tie))
+    ties = n - wins - losses
     return {
         "n": n,
         "mean_diff": float(d.mean()) if n else None,
         "std_diff": float(d.std()) if n else None,
         "wins": wins,
-        "ties": n - wins - losses,
+        "ties": ties,
         "losses": losses,
-        "win_rate": wins / n if n else None,
+        "win_rate": (wins + ties / 2) / n if n else None,
+        "decisive_win_rate": wins / (wins + losses) if wins + losses else None,
         "tie_margin": tie_margin,
+        "convention": TIES_CONVENTION,
     }

@@ -140,28 +140,33 @@ def auc(chosen: Any, rejected: Any) -> float | None:
     return float((less + 0.5 * (leq - less)).sum() / (len(c) * len(r)))
 
 
-def bootstrap_auc(
-    chosen: Any, rejected: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
-) -> dict[str, Any]:
-    """AUC of chosen vs rejected scores with a bootstrap interval resampling *pairs*
-    (a pair's two scores stay together). Each resample's AUC comes from weighted
-    cumulative counts over the once-sorted rejected scores, so no resample is re-sorted."""
+def weighted_auc(chosen: Any, rejected: Any, w: np.ndarray) -> np.ndarray:
+    """AUC of each row of pair weights ``w`` (rows x pairs; a pair's weight counts for both
+    its chosen and its rejected score), from weighted cumulative counts over the
+    once-sorted rejected scores, so no resample is re-sorted."""
     c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
-    n = len(c)
-    if n == 0:
-        return interval(None, None, None, 0, "bootstrap-percentile")
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
     order = np.argsort(r, kind="mergesort")
     r_sorted = r[order]
     less = np.searchsorted(r_sorted, c, side="left")
     leq = np.searchsorted(r_sorted, c, side="right")
+    cum = np.zeros((w.shape[0], len(r) + 1))
+    np.cumsum(w[:, order], axis=1, out=cum[:, 1:])
+    below = cum[:, less] + 0.5 * (cum[:, leq] - cum[:, less])
+    total = w.sum(axis=1)
+    return (w * below).sum(axis=1) / (total * total)
 
-    def stat(w: np.ndarray) -> np.ndarray:
-        cum = np.zeros((w.shape[0], n + 1))
-        np.cumsum(w[:, order], axis=1, out=cum[:, 1:])
-        below = cum[:, less] + 0.5 * (cum[:, leq] - cum[:, less])
-        return (w * below).sum(axis=1) / (n * n)
 
-    reps = bootstrap_stat(n, stat, b, seed)
+def bootstrap_auc(
+    chosen: Any, rejected: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """AUC of chosen vs rejected scores with a bootstrap interval resampling *pairs*
+    (a pair's two scores stay together)."""
+    c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
+    n = len(c)
+    if n == 0:
+        return interval(None, None, None, 0, "bootstrap-percentile")
+    reps = bootstrap_stat(n, lambda w: weighted_auc(c, r, w), b, seed)
     return interval(auc(c, r), *_percentile(reps), n, "bootstrap-percentile (pairs resampled)")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import runs
 from db.session import writing
 from preflens import __version__
+from preflens.fingerprint import model_fingerprint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,6 +64,7 @@ def save_checkpoint(
             str(Path(output).resolve()),
             name=Path(output).name,
             kind=kind,
+            fingerprint=model_fingerprint(str(output)),
             base=record.get("base_model_path"),
             config=written,
         )

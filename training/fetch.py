@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,12 @@ from preflens.errors import ModelError
 from preflens.model_cache import MARKER, embedded_model_path, is_converted
 
 log = logging.getLogger(__name__)
+
+# Files a tokenizer can be built from (tokenizer_config.json alone is not enough).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+MAX_HEADER = 100 * 1024 * 1024  # the safetensors format's own limit on its JSON header
 
 
 def convert_gguf(gguf_file: Path, target: Path, source: str | None = None) -> Path:
@@ -112,6 +119,81 @@ def pull_embedded_model(cache: Path | None = None, force: bool = False) -> tuple
     return target, True
 
 
+def _json_file(path: Path, what: str) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(
+            f"{path.parent}: {path.name} is not readable JSON ({what}): {exc}"
+        ) from exc
+    if not isinstance(value, dict):
+        raise ModelError(f"{path.parent}: {path.name} is not a JSON object ({what})")
+    return value
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a ``.safetensors`` file's framing, or None: the 8-byte header
+    length, the JSON header and the tensors' byte ranges must cover the file exactly. A
+    truncated download or random bytes fail this without reading the tensors."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                return f"{size} bytes: too short for a safetensors header"
+            (length,) = struct.unpack("<Q", head)
+            if length > MAX_HEADER or 8 + length > size:
+                return "its header length does not fit the file (truncated or not safetensors)"
+            header = json.loads(fh.read(length).decode("utf-8"))
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "its header is not JSON (not a safetensors file, or damaged)"
+    if not isinstance(header, dict):
+        return "its header is not a JSON object"
+    try:
+        end = max(
+            (int(t["data_offsets"][1]) for k, t in header.items() if k != "__metadata__"),
+            default=0,
+        )
+    except (TypeError, KeyError, IndexError, ValueError):
+        return "its header lists tensors without byte ranges"
+    if 8 + length + end != size:
+        return f"{size} bytes, but its header describes {8 + length + end} (truncated or damaged)"
+    return None
+
+
+def check_checkpoint(folder: Path) -> None:
+    """Raise a one-line ``ModelError`` naming ``folder`` and what is wrong when a local
+    checkpoint cannot load: config.json unreadable, no weights, a damaged safetensors file
+    (or shard) or no tokenizer files. Cheap: reads headers only."""
+    _json_file(folder / "config.json", "the model's configuration")
+    weights = [folder / n for n in WEIGHT_FILES if (folder / n).is_file()]
+    for name in WEIGHT_INDEXES:
+        if (folder / name).is_file():
+            shards = _json_file(folder / name, "the index of weight shards").get("weight_map", {})
+            for shard in sorted(set(shards.values()) if isinstance(shards, dict) else ()):
+                if not (folder / str(shard)).is_file():
+                    raise ModelError(
+                        f"{folder}: weight shard {shard} (listed in {name}) is missing"
+                    )
+                weights.append(folder / str(shard))
+    if not weights:
+        raise ModelError(
+            f"{folder}: no weights (model.safetensors, pytorch_model.bin or a shard index) "
+            "in the folder: not a complete checkpoint"
+        )
+    for file in weights:
+        problem = file.suffix == ".safetensors" and safetensors_problem(file)
+        if problem:
+            raise ModelError(f"{folder}: {file.name} is damaged: {problem}")
+    if not any((folder / n).is_file() for n in TOKENIZER_FILES):
+        raise ModelError(
+            f"{folder}: no tokenizer files ({', '.join(TOKENIZER_FILES[:3])}, ...): save the "
+            "tokenizer beside the model (tokenizer.save_pretrained(folder))"
+        )
+
+
 def resolve_model(spec: str | Path) -> str:
     """Turn a model argument into something ``from_pretrained`` can load.
 
@@ -126,6 +208,7 @@ def resolve_model(spec: str | Path) -> str:
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelError(f"{path} is a folder but holds no config.json: not a checkpoint")
+        check_checkpoint(path.resolve())
         return str(path.resolve())
     if path.suffix == ".gguf":
         if not path.is_file():

@@ -1,20 +1,41 @@
 """Dataset layouts: one small reader per layout, registered by name, auto-detected.
 
 Each reader turns one source row (a dict) into a ``PairRecord`` or raises ``RowError``
-with a reason a person can act on. Prompts are always chat messages.
+with a reason a person can act on. Prompts are always chat messages. Detection looks at
+the first rows and goes by the majority, so a few bad rows among them never change the
+layout: the layout whose columns most rows have wins; layouts with the same columns
+(HH-RLHF transcripts and TRL prompt/chosen/rejected) are told apart by how many rows
+each can actually read.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from preflens.errors import DataFormatError, RowError
+from training.readers.conversations import (
+    Messages,
+    completion,
+    messages_field,
+    parse_hh,
+    split_conversation,
+    split_hh,
+)
+from training.readers.fields import (
+    CATEGORY_MAX,
+    SPLIT_MAX,
+    flag_field,
+    is_blank,
+    label_field,
+    optional_text,
+    require,
+    storable,
+    text_field,
+)
 
-Messages = list[dict[str, str]]
-ROLES = {"system", "user", "assistant", "tool"}
+__all__ = ["FORMAT_NAMES", "PairRecord", "Reader", "choose_reader", "detect", "parse_hh"]
 
 
 @dataclass
@@ -26,83 +47,24 @@ class PairRecord:
     split: str | None = None
 
 
-# ---------------------------------------------------------------- field helpers
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def require(row: Mapping[str, Any], key: str) -> Any:
-    if key not in row:
-        raise RowError(f"missing field `{key}`")
-    if row[key] is None:
-        raise RowError(f"field `{key}` is null")
-    return row[key]
-
-
-def text_field(row: Mapping[str, Any], key: str) -> str:
-    value = require(row, key)
-    if not isinstance(value, str):
-        raise RowError(f"field `{key}` is {_type_name(value)}, expected text")
-    if not value.strip():
-        raise RowError(f"empty text in `{key}`")
-    return value
-
-
-def label_field(row: Mapping[str, Any], key: str, allowed: tuple[int, ...]) -> int:
-    """An integer label (also from CSV text such as "1"), checked against ``allowed``."""
-    value = require(row, key)
-    if isinstance(value, bool):
-        raise RowError(f"field `{key}` is bool, expected one of {allowed}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or value not in allowed:
-        shown = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
-        raise RowError(f"invalid label: `{key}` is {value!r}, expected {shown}")
-    return value
-
-
-def messages_field(row: Mapping[str, Any], key: str) -> Messages:
-    """A prompt given either as text or as a list of {role, content} messages."""
-    value = require(row, key)
-    if isinstance(value, str):
-        if not value.strip():
-            raise RowError(f"empty text in `{key}`")
-        return [{"role": "user", "content": value}]
-    return as_messages(value, key)
-
-
-def as_messages(value: Any, key: str) -> Messages:
-    if not isinstance(value, list) or not value:
-        raise RowError(f"field `{key}` is {_type_name(value)}, expected a list of messages")
-    out = []
-    for i, m in enumerate(value):
-        if not isinstance(m, Mapping) or not isinstance(m.get("content"), str):
-            raise RowError(f"`{key}`[{i}] is not a message with text `content`")
-        if m.get("role") not in ROLES:
-            raise RowError(
-                f"`{key}`[{i}] has role {m.get('role')!r}, expected one of {sorted(ROLES)}"
-            )
-        out.append({"role": str(m["role"]), "content": m["content"]})
-    return out
-
-
 def finish(prompt: Messages, chosen: str, rejected: str, **extra: Any) -> PairRecord:
-    """Checks every layout shares: non-empty prompt and responses that differ."""
-    if not prompt or not any(m["content"].strip() for m in prompt):
+    """Checks every layout shares: a prompt and two responses that show something and
+    differ. Responses are stored without surrounding whitespace."""
+    if not prompt or all(is_blank(m["content"]) for m in prompt):
         raise RowError("empty prompt")
     for side, text in (("chosen", chosen), ("rejected", rejected)):
-        if not text.strip():
+        if is_blank(text):
             raise RowError(f"empty response ({side})")
     if chosen.strip() == rejected.strip():
         raise RowError("identical responses")
     return PairRecord(prompt, chosen.strip(), rejected.strip(), **extra)
 
 
-def optional_str(row: Mapping[str, Any], key: str) -> str | None:
-    value = row.get(key)
-    return None if value is None or value == "" else str(value)
+def _extra(row: Mapping[str, Any], category: str = "category", split: str = "split") -> dict:
+    return {
+        "category": optional_text(row, category, CATEGORY_MAX),
+        "split": optional_text(row, split, SPLIT_MAX),
+    }
 
 
 # ---------------------------------------------------------------- readers
@@ -112,11 +74,18 @@ class Reader:
     description: str
     required: frozenset[str]
     read: Callable[[Mapping[str, Any]], PairRecord]
-    # Extra check on sample rows, for layouts that share column names.
-    accepts: Callable[[list[Mapping[str, Any]]], bool] = field(default=lambda rows: True)
+    # Whether one row looks like this layout, for layouts that share column names.
+    looks: Callable[[Mapping[str, Any]], bool] = field(default=lambda row: True)
 
-    def matches(self, columns: set[str], sample: list[Mapping[str, Any]]) -> bool:
-        return self.required <= columns and self.accepts(sample)
+    def fits(self, row: Mapping[str, Any]) -> bool:
+        return self.required <= row.keys()
+
+    def reads(self, row: Mapping[str, Any]) -> bool:
+        try:
+            self.read(row)
+        except RowError:
+            return False
+        return True
 
 
 def read_pku(row: Mapping[str, Any], prefer: str = "helpful") -> PairRecord:
@@ -124,10 +93,10 @@ def read_pku(row: Mapping[str, Any], prefer: str = "helpful") -> PairRecord:
     responses = (text_field(row, "response_0"), text_field(row, "response_1"))
     key = "better_response_id" if prefer == "helpful" else "safer_response_id"
     better = label_field(row, key, (0, 1))
-    safe = (row.get("is_response_0_safe"), row.get("is_response_1_safe"))
+    safe = (flag_field(row, "is_response_0_safe"), flag_field(row, "is_response_1_safe"))
     category = None
-    if all(isinstance(s, bool) for s in safe):
-        category = {2: "both-safe", 1: "one-safe", 0: "both-unsafe"}[sum(safe)]
+    if None not in safe:
+        category = {2: "both-safe", 1: "one-safe", 0: "both-unsafe"}[sum(map(bool, safe))]
     return finish(
         [{"role": "user", "content": prompt}],
         responses[better],
@@ -144,80 +113,39 @@ def read_align_anything(row: Mapping[str, Any]) -> PairRecord:
         [{"role": "user", "content": prompt}],
         responses[better],
         responses[3 - better],
-        category=optional_str(row, "category"),
+        category=optional_text(row, "category", CATEGORY_MAX),
     )
-
-
-_TURN = re.compile(r"\n\n(Human|Assistant):")
-
-
-def parse_hh(transcript: str, key: str) -> Messages:
-    """Split an HH-RLHF transcript into messages ("\\n\\nHuman:" / "\\n\\nAssistant:")."""
-    parts = _TURN.split(transcript)
-    if parts[0].strip() or len(parts) < 3:
-        raise RowError(f"`{key}` is not a Human/Assistant transcript")
-    roles = {"Human": "user", "Assistant": "assistant"}
-    return [
-        {"role": roles[parts[i]], "content": parts[i + 1].strip()} for i in range(1, len(parts), 2)
-    ]
 
 
 def read_hh(row: Mapping[str, Any]) -> PairRecord:
-    chosen = parse_hh(text_field(row, "chosen"), "chosen")
-    rejected = parse_hh(text_field(row, "rejected"), "rejected")
-    for side, conv in (("chosen", chosen), ("rejected", rejected)):
-        if conv[-1]["role"] != "assistant":
-            raise RowError(f"`{side}` does not end with an Assistant turn")
-    if chosen[:-1] != rejected[:-1]:
-        raise RowError("prompt prefixes differ between `chosen` and `rejected`")
-    return finish(
-        chosen[:-1],
-        chosen[-1]["content"],
-        rejected[-1]["content"],
-        category=optional_str(row, "category"),
-    )
-
-
-def _completion(value: Any, key: str) -> str:
-    if isinstance(value, str):
-        if not value.strip():
-            raise RowError(f"empty response ({key})")
-        return value
-    msgs = as_messages(value, key)
-    if msgs[-1]["role"] != "assistant":
-        raise RowError(f"`{key}` does not end with an assistant message")
-    return msgs[-1]["content"]
+    prompt, chosen, rejected = split_hh(text_field(row, "chosen"), text_field(row, "rejected"))
+    return finish(prompt, chosen, rejected, **_extra(row))
 
 
 def read_trl(row: Mapping[str, Any]) -> PairRecord:
-    extra = {"category": optional_str(row, "category"), "split": optional_str(row, "split")}
+    extra = _extra(row)
     chosen_raw, rejected_raw = require(row, "chosen"), require(row, "rejected")
     if row.get("prompt") is not None:  # explicit prompt
         prompt = messages_field(row, "prompt")
         return finish(
-            prompt,
-            _completion(chosen_raw, "chosen"),
-            _completion(rejected_raw, "rejected"),
-            **extra,
+            prompt, completion(chosen_raw, "chosen"), completion(rejected_raw, "rejected"), **extra
         )
-    # Implicit prompt: the shared prefix of two conversations.
-    chosen, rejected = as_messages(chosen_raw, "chosen"), as_messages(rejected_raw, "rejected")
-    if chosen[:-1] != rejected[:-1]:
+    if isinstance(chosen_raw, str) or isinstance(rejected_raw, str):
+        # Text answers need a prompt; only whole conversations carry their own.
+        if "prompt" in row:
+            raise RowError("field `prompt` is null")
+        raise RowError("missing field `prompt` (needed unless chosen/rejected are conversations)")
+    # Implicit prompt: what the two conversations share before their answers.
+    prompt, chosen = split_conversation(chosen_raw, "chosen")
+    rejected_prompt, rejected = split_conversation(rejected_raw, "rejected")
+    if prompt != rejected_prompt:
         raise RowError("prompt prefixes differ between `chosen` and `rejected`")
-    if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
-        raise RowError("conversations must end with an assistant message")
-    return finish(chosen[:-1], chosen[-1]["content"], rejected[-1]["content"], **extra)
+    return finish(prompt, chosen, rejected, **extra)
 
 
-def _hh_like(rows: list[Mapping[str, Any]]) -> bool:
-    return bool(rows) and all(
-        isinstance(r.get("chosen"), str) and "\n\nHuman:" in r["chosen"] and "prompt" not in r
-        for r in rows
-    )
-
-
-def _trl_like(rows: list[Mapping[str, Any]]) -> bool:
-    return not _hh_like(rows)
+def _hh_like(row: Mapping[str, Any]) -> bool:
+    chosen = row.get("chosen")
+    return isinstance(chosen, str) and "Human:" in chosen and row.get("prompt") is None
 
 
 def mapping_reader(mapping: Mapping[str, str]) -> Reader:
@@ -235,13 +163,13 @@ def mapping_reader(mapping: Mapping[str, str]) -> Reader:
     def read(row: Mapping[str, Any]) -> PairRecord:
         return finish(
             messages_field(row, mapping["prompt"]),
-            _completion(require(row, mapping["chosen"]), mapping["chosen"]),
-            _completion(require(row, mapping["rejected"]), mapping["rejected"]),
-            category=optional_str(row, mapping.get("category", "")),
-            split=optional_str(row, mapping.get("split", "")),
+            completion(require(row, mapping["chosen"]), mapping["chosen"]),
+            completion(require(row, mapping["rejected"]), mapping["rejected"]),
+            **_extra(row, mapping.get("category", ""), mapping.get("split", "")),
         )
 
-    return Reader("mapping", "any layout, through --map", frozenset(mapping.values()), read)
+    required = frozenset(mapping[k] for k in ("prompt", "chosen", "rejected"))
+    return Reader("mapping", "any layout, through --map", required, read)
 
 
 def make_readers(prefer: str = "helpful") -> dict[str, Reader]:
@@ -274,7 +202,7 @@ def make_readers(prefer: str = "helpful") -> dict[str, Reader]:
             "prompt/chosen/rejected as text or messages (prompt may be implicit)",
             frozenset({"chosen", "rejected"}),
             read_trl,
-            _trl_like,
+            lambda row: not _hh_like(row),
         ),
     }
 
@@ -282,23 +210,53 @@ def make_readers(prefer: str = "helpful") -> dict[str, Reader]:
 FORMAT_NAMES = ("pku-saferlhf", "align-anything", "hh-rlhf", "trl", "mapping")
 
 
-def detect(sample: list[Mapping[str, Any]], readers: Mapping[str, Reader]) -> Reader:
-    """Pick the one reader whose layout fits the sample rows; explain otherwise."""
-    columns: set[str] = set()
+def _columns(sample: list[Mapping[str, Any]]) -> str:
+    seen: dict[str, None] = {}
     for row in sample:
-        columns |= set(row)
-    found = [r for r in readers.values() if r.matches(columns, sample)]
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        names = ", ".join(r.name for r in found)
+        seen.update(dict.fromkeys(map(str, row)))
+    names = sorted(seen)
+    shown = ", ".join(storable(n)[:60] for n in names[:30])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
+
+
+def detect(sample: list[Mapping[str, Any]], readers: Mapping[str, Reader]) -> Reader:
+    """Pick the layout most sample rows fit (see the module docstring); explain otherwise."""
+    fits = {name: sum(r.fits(row) for row in sample) for name, r in readers.items()}
+    best = max(fits.values(), default=0)
+    if best == 0:
+        known = "; ".join(f"{r.name}: {r.description}" for r in readers.values())
+        raise DataFormatError(
+            f"no known layout fits the columns [{_columns(sample)}]. Known layouts: {known}. "
+            "For any other layout pass --format mapping --map prompt=COL --map chosen=COL "
+            "--map rejected=COL"
+        )
+    top = [r for r in readers.values() if fits[r.name] == best]
+    if len({r.required for r in top}) > 1:
+        names = ", ".join(r.name for r in top)
         raise DataFormatError(f"the layout is ambiguous (fits {names}); pass --format NAME")
-    known = "; ".join(f"{r.name}: {r.description}" for r in readers.values())
-    raise DataFormatError(
-        f"no known layout fits the columns {sorted(columns)}. Known layouts: {known}. "
-        "For any other layout pass --format mapping --map prompt=COL --map chosen=COL "
-        "--map rejected=COL"
+    if len(top) == 1:
+        return top[0]
+    ranked = sorted(
+        ((sum(map(r.reads, sample)), sum(map(r.looks, sample)), r.name) for r in top),
+        reverse=True,
     )
+    if ranked[0][:2] == ranked[1][:2]:
+        names = ", ".join(name for *_, name in ranked)
+        raise DataFormatError(f"the layout is ambiguous (fits {names}); pass --format NAME")
+    return readers[ranked[0][2]]
+
+
+def _check_columns(reader: Reader, sample: list[Mapping[str, Any]], option: str) -> None:
+    """A layout or mapping naming columns that no sample row has is an error for the source."""
+    if not sample:
+        return
+    present = set().union(*(row.keys() for row in sample))
+    missing = sorted(reader.required - present)
+    if missing:
+        raise DataFormatError(
+            f"{option}: no row among the first {len(sample)} has the column(s) "
+            f"{', '.join(map(storable, missing))}; columns seen: [{_columns(sample)}]"
+        )
 
 
 def choose_reader(
@@ -308,11 +266,18 @@ def choose_reader(
     mapping: Mapping[str, str] | None = None,
 ) -> Reader:
     """The reader named by ``fmt`` (or by a mapping), else the detected one."""
+    sample = list(sample)
     if mapping or fmt == "mapping":
-        return mapping_reader(mapping or {})
+        reader = mapping_reader(mapping or {})
+        extra = {v for k, v in (mapping or {}).items() if k in ("category", "split")}
+        _check_columns(
+            Reader(reader.name, "", reader.required | extra, reader.read), sample, "--map"
+        )
+        return reader
     readers = make_readers(prefer)
     if fmt is None:
-        return detect(list(sample), readers)
+        return detect(sample, readers)
     if fmt not in readers:
         raise DataFormatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
+    _check_columns(readers[fmt], sample, f"--format {fmt}")
     return readers[fmt]

@@ -34,12 +34,22 @@ FALLBACK_CHAT_TEMPLATE = (
 )
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception from transformers / safetensors as one short line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    if "ignore_mismatched_sizes" in text:  # transformers points at a report we silenced
+        text = "its weights do not fit config.json (tensor shapes differ)"
+    return text if len(text) <= 300 else text[:300] + " …"
+
+
 def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
     """Load a tokenizer, giving it a pad token and a chat template when it has none."""
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-    except OSError as exc:
-        raise ModelError(f"cannot load a tokenizer from {path}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever transformers raises for bad files
+        log.debug("tokenizer of %s failed to load", path, exc_info=True)
+        raise ModelError(f"{path}: cannot load its tokenizer: {_reason(exc)}") from exc
     if tokenizer.pad_token is None:
         fallback = tokenizer.eos_token or tokenizer.unk_token
         if fallback is None:
@@ -107,8 +117,9 @@ def load_reward_model(
             model, info = AutoModelForSequenceClassification.from_pretrained(
                 path, num_labels=1, dtype=torch.float32, output_loading_info=True
             )
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load {spec} as a reward model: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - a damaged checkpoint fails in many ways
+        log.debug("%s failed to load as a reward model", path, exc_info=True)
+        raise ModelError(f"{path}: cannot load it as a reward model: {_reason(exc)}") from exc
     missing = set(info.get("missing_keys", []))
     head_initialized = any(k.startswith("score.") for k in missing)
     if head_initialized:
@@ -171,8 +182,9 @@ def load_policy(spec: str, name: str | None = None, device: str | None = None) -
     try:
         with quiet_transformers():
             model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load {spec} as a policy: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - a damaged checkpoint fails in many ways
+        log.debug("%s failed to load as a policy", path, exc_info=True)
+        raise ModelError(f"{path}: cannot load it as a policy: {_reason(exc)}") from exc
     tokenizer = load_tokenizer(path)
     model.to(dev).eval()
     return Policy(name or str(spec), model, tokenizer, str(spec), path)

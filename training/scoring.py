@@ -52,6 +52,20 @@ def encode(
     return Encoded(ids, False)
 
 
+def response_tokens(tokenizer: PreTrainedTokenizerBase, response: str) -> int:
+    """Tokens of the response text alone (no template, no prompt, no special tokens)."""
+    return len(tokenizer(response, add_special_tokens=False)["input_ids"])
+
+
+def shuffled_length_chunks(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Index batches of similar lengths (sorted, so padding stays small) in a seeded random
+    order of batches: a run in progress has scored a sample of every length, not the
+    longest items first, so its partial numbers are not length-biased."""
+    batches = length_batches(lengths, batch_size)
+    order = np.random.default_rng(seed).permutation(len(batches))
+    return [batches[i] for i in order]
+
+
 def pad_batch(
     seqs: Sequence[Sequence[int]], pad_id: int, side: str = "right"
 ) -> tuple[torch.Tensor, torch.Tensor]:

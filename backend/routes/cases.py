@@ -9,18 +9,26 @@ from fastapi import APIRouter, Path, Query
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import LimitError
 from backend.examples import example
+from backend.schemas import Case, CasePage
 from db import read
+from db.lookup import MAX_ID
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 
-@router.get("/cases", summary="Search a run's cases", responses=example("cases"))
+@router.get(
+    "/cases",
+    summary="Search a run's cases",
+    response_model=CasePage,
+    response_model_exclude_unset=True,
+    responses=example("cases"),
+)
 def search(
     session: SessionDep,
     settings: SettingsDep,
-    run: Annotated[int, Query(description="a score or score_generations run")],
-    min_gap: Annotated[float | None, Query(description="gap >= this")] = None,
-    max_gap: Annotated[float | None, Query(description="gap <= this")] = None,
+    run: Annotated[int, Query(ge=0, le=MAX_ID, description="a score or score_generations run")],
+    min_gap: Annotated[float | None, Query(allow_inf_nan=False, description="gap >= this")] = None,
+    max_gap: Annotated[float | None, Query(allow_inf_nan=False, description="gap <= this")] = None,
     category: str | None = None,
     split: str | None = None,
     q: Annotated[
@@ -65,11 +73,17 @@ def search(
     )
 
 
-@router.get("/cases/{pair_id}", summary="One case in full", responses=example("case"))
+@router.get(
+    "/cases/{pair_id}",
+    summary="One case in full",
+    response_model=Case,
+    response_model_exclude_unset=True,
+    responses=example("case"),
+)
 def case(
     session: SessionDep,
-    pair_id: Annotated[int, Path(description="the pair id of a case")],
-    run: Annotated[int, Query(description="the run the scores come from")],
+    pair_id: Annotated[int, Path(ge=0, le=MAX_ID, description="the pair id of a case")],
+    run: Annotated[int, Query(ge=0, le=MAX_ID, description="the run the scores come from")],
     a: str | None = None,
     b: str | None = None,
 ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from backend.schemas import (
     GeneratedAnswer,
     GenerateRequest,
     GenerateResult,
+    Message,
     ScoreBatch,
     ScoreRequest,
     ScoreResult,
@@ -35,8 +36,14 @@ router = APIRouter(prefix="/v1", tags=["compute"])
 DEFAULT_NEW_TOKENS = 128
 
 
+SHOWN_NAMES = 5  # unknown policy names echoed in an error
+SHOWN_NAME_CHARS = 40
+
+
 def check_texts(settings: Settings, texts: Iterable[tuple[str, str]]) -> None:
-    """422 naming ``max_text_chars`` when any (where, text) is longer than the limit."""
+    """422 when any (where, text) is longer than ``max_text_chars`` (the error names
+    the setting) or is not valid Unicode (a lone surrogate such as "\\ud800", which
+    JSON can carry but no tokenizer or UTF-8 encoder takes)."""
     limit = settings.max_text_chars
     for where, value in texts:
         if len(value) > limit:
@@ -44,6 +51,37 @@ def check_texts(settings: Settings, texts: Iterable[tuple[str, str]]) -> None:
                 f"{where} has {len(value)} characters; the limit is max_text_chars={limit} "
                 "(PREFLENS_MAX_TEXT_CHARS)"
             )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ApiError(
+                422,
+                f"{where} is not valid Unicode: a lone surrogate at character {exc.start}",
+                "invalid_text",
+            ) from None
+
+
+def check_prompt(settings: Settings, where: str, prompt: str | list[Message]) -> None:
+    """Check each text of a prompt, then its size: all messages together at most
+    ``max_prompt_chars`` characters."""
+    texts = texts_of(prompt)
+    if isinstance(prompt, str):
+        check_texts(settings, [(where, prompt)])
+    else:
+        check_texts(settings, ((f"{where}[{i}].content", t) for i, t in enumerate(texts)))
+    total, limit = sum(map(len, texts)), settings.max_prompt_chars
+    if total > limit:
+        raise LimitError(
+            f"{where} has {total} characters in all; the limit is max_prompt_chars={limit} "
+            "(PREFLENS_MAX_PROMPT_CHARS)"
+        )
+
+
+def shown(names: list[str]) -> str:
+    """A short, bounded listing of names for an error message."""
+    cut = [n if len(n) <= SHOWN_NAME_CHARS else n[:SHOWN_NAME_CHARS] + "..." for n in names]
+    more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+    return "[" + ", ".join(repr(n) for n in cut[:SHOWN_NAMES]) + "]" + more
 
 
 def sigmoid(x: float) -> float:
@@ -70,15 +108,9 @@ async def score(
             f"{len(items)} items; the limit is max_batch_items={settings.max_batch_items} "
             "(PREFLENS_MAX_BATCH_ITEMS)"
         )
-    check_texts(
-        settings,
-        (
-            (f"items[{i}].{field}", text)
-            for i, item in enumerate(items)
-            for field, text in [("response", item.response)]
-            + [("prompt", t) for t in texts_of(item.prompt)]
-        ),
-    )
+    for i, item in enumerate(items):
+        check_prompt(settings, f"items[{i}].prompt", item.prompt)
+        check_texts(settings, [(f"items[{i}].response", item.response)])
     scored = await rm.score([(prompt_messages(i.prompt), i.response) for i in items])
     results = [
         ScoreResult(score=s.score, n_tokens=s.n_tokens, truncated=s.truncated, model=rm.name)
@@ -100,11 +132,8 @@ async def compare(
     Bradley-Terry model reward models are trained with). With `run` (a score or
     score_generations run), each score's percentile among that run's scores, ties
     counting half."""
-    check_texts(
-        settings,
-        [("response_a", body.response_a), ("response_b", body.response_b)]
-        + [("prompt", t) for t in texts_of(body.prompt)],
-    )
+    check_prompt(settings, "prompt", body.prompt)
+    check_texts(settings, [("response_a", body.response_a), ("response_b", body.response_b)])
     if body.run is not None:  # fail before computing anything when the run is unknown
         await anyio.to_thread.run_sync(run_record, session, body.run)
     messages = prompt_messages(body.prompt)
@@ -150,11 +179,20 @@ async def generate(
             f"max_new_tokens is {max_new_tokens}; the limit is "
             f"max_new_tokens_limit={settings.max_new_tokens_limit} (PREFLENS_MAX_NEW_TOKENS_LIMIT)"
         )
-    check_texts(settings, (("prompt", t) for t in texts_of(body.prompt)))
+    check_prompt(settings, "prompt", body.prompt)
     names = list(dict.fromkeys(body.policies or gen.names))
+    if len(names) > settings.max_policies:
+        raise LimitError(
+            f"{len(names)} policies; the limit is max_policies={settings.max_policies} "
+            "(PREFLENS_MAX_POLICIES)"
+        )
     unknown = [n for n in names if n not in gen.policies]
     if unknown or not names:
-        raise ApiError(422, f"unknown policies {unknown}; loaded: {gen.names}", "unknown_policy")
+        raise ApiError(
+            422,
+            f"unknown policies {shown(unknown)}; loaded: {shown(gen.names)}",
+            "unknown_policy",
+        )
     messages = prompt_messages(body.prompt)
     answers = []
     for name in names:

@@ -10,11 +10,17 @@ from sqlalchemy import text
 
 from backend.deps import SettingsDep
 from backend.examples import example
+from backend.schemas import Health, Models, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is alive", responses=example("healthz"))
+@router.get(
+    "/healthz",
+    summary="The process is alive",
+    response_model=Health,
+    responses=example("healthz"),
+)
 def healthz() -> dict[str, str]:
     """Always 200 while the process runs (no key needed, no database or model touched)."""
     return {"status": "ok"}
@@ -43,6 +49,7 @@ def _database(request: Request) -> dict[str, Any]:
 @router.get(
     "/readyz",
     summary="Models loaded and database reachable",
+    response_model=Readiness,
     responses={**example("readyz"), 503: {"description": "not ready (same body)"}},
 )
 def readyz(request: Request) -> JSONResponse:
@@ -67,7 +74,13 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/v1/models", summary="Loaded models and request limits", responses=example("models"))
+@router.get(
+    "/v1/models",
+    summary="Loaded models and request limits",
+    response_model=Models,
+    response_model_exclude_unset=True,
+    responses=example("models"),
+)
 def models(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """The reward model and policies this server loaded, and the limits requests must
     keep to (all set by PREFLENS_* settings)."""
@@ -76,9 +89,12 @@ def models(request: Request, settings: SettingsDep) -> dict[str, Any]:
         "limits": {
             "max_body_bytes": settings.max_body_bytes,
             "max_text_chars": settings.max_text_chars,
+            "max_prompt_chars": settings.max_prompt_chars,
             "max_batch_items": settings.max_batch_items,
+            "max_policies": settings.max_policies,
             "max_new_tokens_limit": settings.max_new_tokens_limit,
             "max_page_size": settings.max_page_size,
+            "max_query_chars": settings.max_query_chars,
             "score_max_length": settings.score_max_length,
         },
     }

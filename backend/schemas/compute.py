@@ -1,12 +1,19 @@
-"""Request and response bodies of the compute routes (read routes return ``db.read``'s
-dicts). Size limits that depend on settings (characters per text, items per request,
-new tokens) are checked in the routes, so the error can name the setting."""
+"""Request and response bodies of the compute routes. Size limits that depend on
+settings (characters per text and per prompt, items per request, policies, new tokens)
+are checked in the routes, so the error can name the setting; fixed bounds (ids, seed)
+are declared here so the OpenAPI document states them."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from db.lookup import MAX_ID
+
+MAX_SEED = 2**64 - 1  # torch.manual_seed takes at most an unsigned 64-bit seed
+MAX_POLICY_NAMES = 64  # a hard cap; the setting max_policies is usually lower
+MAX_POLICY_NAME_CHARS = 200
 
 
 class Message(BaseModel):
@@ -119,6 +126,8 @@ class CompareRequest(BaseModel):
     response_b: str
     run: int | None = Field(
         default=None,
+        ge=0,
+        le=MAX_ID,
         description="a score or score_generations run: adds each score's percentile in it",
     )
 
@@ -154,8 +163,15 @@ class GenerateRequest(BaseModel):
     )
 
     prompt: Prompt
-    policies: list[str] | None = Field(
-        default=None, description="loaded policy names (default: every loaded policy)"
+    policies: (
+        Annotated[
+            list[Annotated[str, Field(max_length=MAX_POLICY_NAME_CHARS)]],
+            Field(max_length=MAX_POLICY_NAMES),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="loaded policy names (default: every loaded policy); at most max_policies",
     )
     max_new_tokens: int | None = Field(
         default=None,
@@ -164,7 +180,7 @@ class GenerateRequest(BaseModel):
     )
     temperature: float = Field(default=0.7, ge=0.0, le=2.0, description="0 means greedy")
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 class GeneratedAnswer(BaseModel):

@@ -44,6 +44,7 @@ from db.read.inputs import (
     unscored_pairs,
 )
 from db.read.summaries import (
+    generate_run_summary,
     generation_summary,
     metrics,
     run_summary,
@@ -63,6 +64,7 @@ __all__ = [
     "dataset_hash",
     "default_comparison",
     "generation_scatter",
+    "generate_run_summary",
     "generation_summary",
     "get_case",
     "get_dataset",

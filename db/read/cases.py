@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from db.lookup import MAX_ID
 from db.read.common import (
     CASE_SORTS,
     MAX_SEARCH_TERMS,
@@ -24,6 +25,7 @@ from db.read.common import (
     comparison,
     run_policies,
     scored_run,
+    split_copied,
 )
 from db.schema import (
     Generation,
@@ -32,6 +34,7 @@ from db.schema import (
     PairScore,
 )
 from preflens.errors import NotFoundError, QueryError
+from preflens.stats import sigmoid
 
 
 def _search_terms(q: str | None) -> list[str]:
@@ -59,10 +62,29 @@ def _like_all(terms: list[str], columns: Sequence[Any]) -> Any:
     return and_(*clauses)
 
 
+def _has_tsvector(session: Session) -> bool:
+    """PostgreSQL with the ``pair.search_vector`` column (migration 0003) and its GIN index."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    found = session.execute(
+        text(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'pair' AND column_name = 'search_vector'"
+        )
+    ).first()
+    return found is not None
+
+
 def _matching_pairs(session: Session, terms: list[str]) -> Select:
     """Ids of pairs whose prompt or responses hold every term: an FTS5 whole-word match
-    on SQLite (each term quoted as a phrase, so user text is never query syntax), else
-    LIKE."""
+    on SQLite (each term quoted as a phrase, so user text is never query syntax), the
+    same on PostgreSQL through the ``search_vector`` tsvector and its GIN index (each
+    term a ``phraseto_tsquery('simple', term)``, bound as a parameter), else LIKE."""
+    if _has_tsvector(session):
+        vector = literal_column("pair.search_vector")
+        return select(Pair.id).where(
+            *(vector.op("@@")(func.phraseto_tsquery("simple", term)) for term in terms)
+        )
     if not _has_fts(session):
         return select(Pair.id).where(
             _like_all(terms, (Pair.prompt_text, Pair.chosen, Pair.rejected))
@@ -83,7 +105,10 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
         payload = json.loads(raw)
         key, pair_id = float(payload["k"]), int(payload["id"])
         same = payload["f"] == fingerprint
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        # A forged cursor: an id past SQLite's integer range, or NaN / inf as the key.
+        if not (0 <= pair_id <= MAX_ID and math.isfinite(key)):
+            raise ValueError("cursor out of range")
+    except (binascii.Error, ValueError, KeyError, TypeError, OverflowError) as exc:
         raise QueryError("cursor is not one this API returned; start without cursor") from exc
     if not same:
         raise QueryError("cursor belongs to another query (run, filters or sort changed)")
@@ -193,7 +218,9 @@ def search_cases(
         ).where(s.run_id == run_id)
         if category is not None:
             stmt = stmt.where(s.category == category)
-        if split is not None:
+        if split is not None and split_copied(session, run_id):
+            stmt = stmt.where(s.split == split)  # index-only: (run, split, category, gap)
+        elif split is not None:  # rows scored before pair_score.split was filled
             stmt = stmt.join(Pair, Pair.id == s.pair_id).where(Pair.split == split)
         if terms:
             stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
@@ -270,6 +297,12 @@ def search_cases(
     }
 
 
+def head_initialized(run: Any) -> bool | None:
+    """Whether the run's reward model had no trained head (its checkpoint row is of kind
+    ``base``: the head was initialised from a seed); None when unknown."""
+    return None if run.checkpoint is None else run.checkpoint.kind == "base"
+
+
 def get_case(
     session: Session, run_id: int, pair_id: int, a: str | None = None, b: str | None = None
 ) -> dict[str, Any]:
@@ -305,9 +338,16 @@ def get_case(
             "score_chosen": ps.score_chosen,
             "score_rejected": ps.score_rejected,
             "gap": ps.gap,
-            "p_chosen_preferred": 1.0 / (1.0 + math.exp(-ps.gap)),
+            # Bradley-Terry: P(chosen preferred) = sigmoid(gap); meaningless when the RM's
+            # head is untrained (head_initialized), whose scores are noise.
+            "p_chosen_preferred": sigmoid(ps.gap),
+            "head_initialized": head_initialized(run),
             "tokens_chosen": ps.tokens_chosen,
             "tokens_rejected": ps.tokens_rejected,
+            "response_tokens_chosen": ps.response_tokens_chosen,
+            "response_tokens_rejected": ps.response_tokens_rejected,
+            "chars_chosen": ps.chars_chosen,
+            "chars_rejected": ps.chars_rejected,
             "truncated_chosen": ps.truncated_chosen,
             "truncated_rejected": ps.truncated_rejected,
         }

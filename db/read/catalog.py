@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.lookup import dataset_record, run_record
 from db.read.common import iso, public
 from db.read.inputs import dataset_counts
+from db.runs import shown_status
 from db.schema import (
     Checkpoint,
     Dataset,
@@ -19,12 +21,17 @@ from db.schema import (
 )
 
 
+def _file_name(value: str | None) -> str | None:
+    """A stored file path as its last component only (relative paths too)."""
+    return PurePath(public(value)).name or value if value else value
+
+
 def _dataset_dict(ds: Dataset, splits: dict, categories: dict, reasons: dict) -> dict[str, Any]:
     return {
         "id": ds.id,
         "name": ds.name,
         "format": ds.format,
-        "source": public(ds.source),
+        "source": _file_name(ds.source),
         "created_at": iso(ds.created_at),
         "pairs": sum(splits.values()),
         "splits": splits,
@@ -96,7 +103,7 @@ def run_dict(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,
         "kind": run.kind,
-        "status": run.status,
+        "status": shown_status(run),
         "progress": run.progress,
         "total": run.total,
         "dataset": run.dataset.name if run.dataset else None,
@@ -108,10 +115,11 @@ def run_dict(run: Run) -> dict[str, Any]:
         "parent_run_id": run.parent_run_id,
         "config": config,
         "summary": public(run.summary),
-        "error": run.error,
+        "error": public(run.error),
         "created_at": iso(run.created_at),
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
+        "updated_at": iso(run.updated_at),
     }
 
 
@@ -148,9 +156,9 @@ def list_checkpoints(session: Session) -> list[dict[str, Any]]:
     return [
         {
             "id": c.id,
-            "name": c.name,
+            "name": public(c.name),
             "kind": c.kind,
-            "path": public(c.path),
+            "path": _file_name(c.path),
             "base": public(c.base),
             "created_at": iso(c.created_at),
             "runs": used.get(c.id, []),

@@ -4,6 +4,7 @@ distribution and case queries read."""
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -27,11 +28,29 @@ MAX_SEARCH_TERMS = 8
 SCAN_MIN_ROWS = 10_000  # runs larger than this (and most of the table) are read by a scan
 
 
+# A path inside text: absolute (/srv/x), home (~/x) or explicitly relative (./x, ../x),
+# not preceded by a word character, ':' or '/' (so "train/loss" and URLs stay whole).
+_PATH_IN_TEXT = re.compile(r"(?<![\w:/.~-])(?:~|\.\.?)?/[^\s'\"`,;()\[\]{}<>]+")
+# The password of a URL with credentials (scheme://user:password@host).
+_URL_PASSWORD = re.compile(r"(\w+://[^:/\s@]+):[^@\s/]+@")
+# A SQLite URL names a file: keep only its name (sqlite:////srv/x.db -> sqlite:///x.db).
+_SQLITE_FILE = re.compile(r"(sqlite(?:\+\w+)?:///)(/?[^\s'\"`,;()]+)")
+
+
+def _last_part(match: re.Match[str]) -> str:
+    return PurePath(match.group()).name or match.group()
+
+
 def public(value: Any) -> Any:
-    """``value`` with every absolute server path cut to its last component (a run's
-    config and summary name checkpoints and files by path; clients get the name)."""
+    """``value`` with every server path cut to its last component and URL passwords
+    masked (a run's config, summary and error name checkpoints and files by path;
+    clients get the name). Paths are found anywhere in text: absolute (``/srv/x``),
+    home (``~/x``) and explicitly relative (``./x``, ``../x``)."""
     if isinstance(value, str):
-        return PurePath(value).name if value.startswith("/") and len(value) > 1 else value
+        if "/" not in value:
+            return value
+        value = _SQLITE_FILE.sub(lambda m: m.group(1) + PurePath(m.group(2)).name, value)
+        return _PATH_IN_TEXT.sub(_last_part, _URL_PASSWORD.sub(r"\1:***@", value))
     if isinstance(value, dict):
         return {k: public(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -120,6 +139,16 @@ def pair_score_where(session: Session, run_id: int) -> Any:
     if n > SCAN_MIN_ROWS and 3 * n > top:
         return (PairScore.run_id + 0) == run_id
     return PairScore.run_id == run_id
+
+
+def split_copied(session: Session, run_id: int) -> bool:
+    """Whether every pair_score row of the run carries its pair's split (rows written
+    before the column existed hold NULL): then a split filter reads the (run, split,
+    category, gap) index alone instead of joining ``pair``. One index probe."""
+    missing = session.scalar(
+        select(PairScore.id).where(PairScore.run_id == run_id, PairScore.split.is_(None)).limit(1)
+    )
+    return missing is None
 
 
 def value_series(

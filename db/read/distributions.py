@@ -1,23 +1,24 @@
 """Distributions of a run's values: histogram, CDF, percentile, box-plot statistics
-and the per-prompt scatter of two policies."""
+and the per-prompt scatter of two policies.
+
+Histogram, CDF, box and percentile are computed by numpy from one sorted array per
+series (``db.read.values.series``: stored once for a finished run, from the rows of a
+running one), so their numbers follow numpy's conventions exactly: ``numpy.histogram``
+bins, ``numpy.quantile`` (linear) quartiles, population std.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from db.read.common import comparison, pair_score_where, scored_run, value_series
-from db.schema import (
-    Generation,
-    GenerationScore,
-    Pair,
-    PairScore,
-)
+from db.read.common import comparison, run_policies, scored_run
+from db.read.values import series
+from db.schema import Pair
 from preflens.errors import QueryError
 
 
@@ -33,47 +34,39 @@ def histogram(
     a: str | None = None,
     b: str | None = None,
 ) -> dict[str, Any]:
-    """Counts of a run's values in ``bins`` equal bins over [lo, hi] (default: min..max).
+    """Counts of a run's values in ``bins`` equal bins over [lo, hi] (default: min..max),
+    exactly as ``numpy.histogram(values, bins, (lo, hi))`` counts them.
 
-    Bins are half-open except the last, which includes ``hi`` (as ``numpy.histogram``);
-    values outside the range are counted in ``below`` / ``above``, not in a bin.
+    Bins are half-open except the last, which includes ``hi``; ``edges`` are numpy's
+    (``linspace(lo, hi, bins + 1)``); values outside the range are counted in ``below`` /
+    ``above``, not in a bin. An empty range (lo == hi) widens to lo - 0.5 .. hi + 0.5.
     """
     if bins < 1:
         raise QueryError("bins must be at least 1")
     run = scored_run(session, run_id)
-    series, described = value_series(session, run, side, policy, a, b)
-    x = series.subquery().c.x
-    if lo is None or hi is None:
-        vmin, vmax = session.execute(select(func.min(x), func.max(x))).one()
-        lo = (vmin if vmin is not None else 0.0) if lo is None else lo
-        hi = (vmax if vmax is not None else 1.0) if hi is None else hi
+    values, described = series(session, run, side, policy, a, b)
+    if lo is None:
+        lo = float(values[0]) if len(values) else 0.0
+    if hi is None:
+        hi = float(values[-1]) if len(values) else 1.0
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
         raise QueryError(f"range [{lo}, {hi}] is empty or not finite")
     if hi == lo:
         lo, hi = lo - 0.5, hi + 0.5
-    width = (hi - lo) / bins
-    if session.get_bind().dialect.name == "sqlite":
-        inside = cast((x - lo) / width, Integer)  # x >= lo, so truncation is floor
-    else:
-        inside = cast(func.floor((x - lo) / width), Integer)
-    # One pass: -1 below the range, -2 above it, else the bin (the last one closed).
-    index = case((x < lo, -1), (x > hi, -2), (x == hi, bins - 1), else_=inside)
-    counts, below, above = [0] * bins, 0, 0
-    for i, n in session.execute(select(index, func.count()).group_by(index)):
-        if i == -1:
-            below = int(n)
-        elif i == -2:
-            above = int(n)
-        elif i is not None:  # rounding can put a value just under hi at index `bins`
-            counts[min(max(int(i), 0), bins - 1)] += int(n)
+    try:
+        counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    except ValueError as exc:  # a range so narrow that float64 cannot split it in `bins`
+        raise QueryError(f"range [{lo}, {hi}] cannot be cut into {bins} bins: {exc}") from exc
+    below = int(np.searchsorted(values, lo, side="left"))
+    above = int(len(values) - np.searchsorted(values, hi, side="right"))
     return {
         "run_id": run_id,
         **described,
         "bins": bins,
         "range": [lo, hi],
-        "edges": [lo + i * width for i in range(bins)] + [hi],
-        "counts": counts,
-        "n": sum(counts),
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+        "n": int(counts.sum()),
         "below": below,
         "above": above,
     }
@@ -89,25 +82,24 @@ def cdf(
     a: str | None = None,
     b: str | None = None,
 ) -> dict[str, Any]:
-    """Points (x, p) of the empirical CDF: p = share of values <= x, at up to ``points``
-    ranks spread evenly from the smallest to the largest value (exact when n <= points)."""
+    """Points (x, p) of the empirical CDF, p = share of values <= x (ties included) at
+    every point: the values at up to ``points`` ranks spread evenly from the smallest to
+    the largest (every distinct value when there are at most ``points`` values); a value
+    held by several ranks gives one point."""
     run = scored_run(session, run_id)
-    series, described = value_series(session, run, side, policy, a, b)
-    sub = series.subquery()
-    n = session.scalar(select(func.count()).select_from(sub)) or 0
+    values, described = series(session, run, side, policy, a, b)
+    n = len(values)
     if n == 0:
         return {"run_id": run_id, **described, "n": 0, "x": [], "p": []}
-    ranks = sorted({int(round(r)) for r in np.linspace(1, n, min(max(points, 2), n))})
-    ranked = select(sub.c.x, func.row_number().over(order_by=sub.c.x).label("rn")).subquery()
-    rows = session.execute(
-        select(ranked.c.rn, ranked.c.x).where(ranked.c.rn.in_(ranks)).order_by(ranked.c.rn)
-    ).all()
+    ranks = np.unique(np.rint(np.linspace(1, n, min(max(points, 2), n))).astype(np.int64))
+    x = np.unique(values[ranks - 1])
+    at_or_below = np.searchsorted(values, x, side="right")
     return {
         "run_id": run_id,
         **described,
         "n": n,
-        "x": [float(v) for _, v in rows],
-        "p": [int(r) / n for r, _ in rows],
+        "x": [float(v) for v in x],
+        "p": [float(k) / n for k in at_or_below],
     }
 
 
@@ -118,31 +110,16 @@ def score_percentile(
     of a score run; every answer (or one ``policy``'s) of a score_generations run."""
     run = scored_run(session, run_id)
     if run.kind == "score":
-        s = PairScore
-        below, equal, n = session.execute(
-            select(
-                func.sum(case((s.score_chosen < score, 1), else_=0))
-                + func.sum(case((s.score_rejected < score, 1), else_=0)),
-                func.sum(case((s.score_chosen == score, 1), else_=0))
-                + func.sum(case((s.score_rejected == score, 1), else_=0)),
-                2 * func.count(),
-            ).where(pair_score_where(session, run_id))
-        ).one()
+        arrays = [series(session, run, side)[0] for side in ("chosen", "rejected")]
     else:
-        g = GenerationScore
-        stmt = select(
-            func.sum(case((g.score < score, 1), else_=0)),
-            func.sum(case((g.score == score, 1), else_=0)),
-            func.count(),
-        ).where(g.run_id == run_id)
-        if policy is not None:
-            stmt = stmt.join(Generation, Generation.id == g.generation_id).where(
-                Generation.policy == policy
-            )
-        below, equal, n = session.execute(stmt).one()
+        names = [policy] if policy is not None else run_policies(session, run)
+        arrays = [series(session, run, "score", name)[0] for name in names]
+    below = sum(int(np.searchsorted(v, score, side="left")) for v in arrays)
+    at_or_below = sum(int(np.searchsorted(v, score, side="right")) for v in arrays)
+    n = sum(len(v) for v in arrays)
     if not n:
         return None
-    return 100.0 * ((below or 0) + 0.5 * (equal or 0)) / n
+    return 100.0 * (below + 0.5 * (at_or_below - below)) / n
 
 
 def generation_scatter(
@@ -177,15 +154,6 @@ def generation_scatter(
     return {"run_id": run_id, "a": a, "b": b, "n": len(points), "points": points}
 
 
-def _values_at_ranks(session: Session, sub: Any, ranks: Sequence[int]) -> dict[int, float]:
-    """The values of ``sub.c.x`` at 1-based ranks of its ascending order (one sort)."""
-    ranked = select(sub.c.x, func.row_number().over(order_by=sub.c.x).label("rn")).subquery()
-    rows = session.execute(
-        select(ranked.c.rn, ranked.c.x).where(ranked.c.rn.in_(sorted(set(ranks))))
-    ).all()
-    return {int(r): float(v) for r, v in rows}
-
-
 def box_stats(
     session: Session,
     run_id: int,
@@ -195,50 +163,31 @@ def box_stats(
     a: str | None = None,
     b: str | None = None,
 ) -> dict[str, Any]:
-    """What a box plot draws, computed in SQL: n, mean, (population) std, min, max, the
-    quartiles (linear interpolation between ranks, as ``numpy.quantile``), the whiskers
-    (the most extreme values within 1.5 IQR of the box, Tukey's rule) and how many values
-    lie beyond them. Sides as in ``histogram``."""
+    """What a box plot draws: n, mean, (population) std, min, max, the quartiles
+    (``numpy.quantile``, linear interpolation between ranks), the whiskers (the most
+    extreme values within 1.5 IQR of the box, Tukey's rule) and how many values lie
+    beyond them. Sides as in ``histogram``."""
     run = scored_run(session, run_id)
-    series, described = value_series(session, run, side, policy, a, b)
-    sub = series.subquery()
-    x = sub.c.x
-    n, mean, vmin, vmax = session.execute(
-        select(func.count(), func.avg(x), func.min(x), func.max(x))
-    ).one()
-    head = {"run_id": run_id, **described, "n": int(n or 0)}
+    values, described = series(session, run, side, policy, a, b)
+    n = len(values)
+    head = {"run_id": run_id, **described, "n": n}
     if not n:
         return head
-    var = session.scalar(select(func.avg((x - mean) * (x - mean)))) or 0.0
-    positions = {q: (n - 1) * q for q in (0.25, 0.5, 0.75)}
-    needed = [r for h in positions.values() for r in (math.floor(h) + 1, min(math.floor(h) + 2, n))]
-    at = _values_at_ranks(session, sub, needed)
-    quartiles = {}
-    for q, h in positions.items():
-        low, frac = at[math.floor(h) + 1], h - math.floor(h)
-        high = at[min(math.floor(h) + 2, n)]
-        quartiles[q] = low + frac * (high - low)
-    q1, q3 = quartiles[0.25], quartiles[0.75]
+    q1, median, q3 = (float(q) for q in np.quantile(values, [0.25, 0.5, 0.75]))
     fence_lo, fence_hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-    w_lo, w_hi, out_lo, out_hi = session.execute(
-        select(
-            func.min(case((x >= fence_lo, x))),
-            func.max(case((x <= fence_hi, x))),
-            func.sum(case((x < fence_lo, 1), else_=0)),
-            func.sum(case((x > fence_hi, 1), else_=0)),
-        )
-    ).one()
+    first_in = int(np.searchsorted(values, fence_lo, side="left"))
+    last_in = int(np.searchsorted(values, fence_hi, side="right"))
     return {
         **head,
-        "mean": float(mean),
-        "std": math.sqrt(max(float(var), 0.0)),
-        "min": float(vmin),
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values)),
+        "min": float(values[0]),
         "q1": q1,
-        "median": quartiles[0.5],
+        "median": median,
         "q3": q3,
-        "max": float(vmax),
-        "whisker_low": float(w_lo),
-        "whisker_high": float(w_hi),
-        "outliers_low": int(out_lo or 0),
-        "outliers_high": int(out_hi or 0),
+        "max": float(values[-1]),
+        "whisker_low": float(values[first_in]),
+        "whisker_high": float(values[last_in - 1]),
+        "outliers_low": first_in,
+        "outliers_high": n - last_in,
     }

@@ -3,7 +3,6 @@ run has not scored yet, counts, and a hash of the data a job uses."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.schema import Pair, PairScore, RejectedRow
+from preflens.fingerprint import data_fingerprint
 
 
 def pairs_query(dataset_id: int, split: str | None, limit: int | None = None) -> Select:
@@ -56,15 +56,13 @@ def run_gaps(session: Session, run_id: int) -> list[float]:
     return list(session.scalars(stmt))
 
 
-def dataset_hash(session: Session, dataset_id: int, split: str | None) -> str:
-    """A hash over the content hashes of the pairs used, in a stable order."""
-    stmt = select(Pair.content_hash).where(Pair.dataset_id == dataset_id)
-    if split is not None:
-        stmt = stmt.where(Pair.split == split)
-    digest = hashlib.sha256()
-    for h in sorted(session.scalars(stmt)):
-        digest.update(h.encode())
-    return digest.hexdigest()
+def dataset_hash(
+    session: Session, dataset_id: int, split: str | None, limit: int | None = None
+) -> str:
+    """The data fingerprint of a selection (``pairs_query``): a hash of the set of its
+    pairs' content hashes."""
+    sub = pairs_query(dataset_id, split, limit).subquery()
+    return data_fingerprint(session.scalars(select(sub.c.content_hash)))
 
 
 def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:

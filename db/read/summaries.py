@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,12 +11,14 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.lookup import run_record
-from db.read.common import public
+from db.read.common import PAIR_SIDES, comparison, public
+from db.read.values import series
 from db.schema import (
     Generation,
     GenerationScore,
     Metric,
     PairScore,
+    Run,
 )
 from preflens.errors import QueryError
 from preflens.stats import compare_diffs, policy_stats
@@ -26,12 +27,19 @@ from preflens.stats import compare_diffs, policy_stats
 def generation_summary(
     session: Session, run_id: int, tie_margin: float | None = None
 ) -> dict[str, Any]:
-    """Per policy of a score_generations run: n, mean and (population) std of RM scores,
-    mean characters and tokens, answers cut at the token limit, Pearson and Spearman
-    correlation of length (characters) with score; and for every pair of policies, A
-    (the later-listed) against B on the prompts both answered: mean and std of A - B,
-    wins (A - B > tie_margin), ties, losses and win rate (wins / n). Computed live, so
-    it also describes a run still in progress; a finished run stores the same numbers."""
+    """Policies of a score_generations run, compared on the same prompts.
+
+    Every statistic covers the prompts that every policy of the run answered (``n``;
+    answers to other prompts are counted in ``left_out``), so per-policy means and the
+    comparisons describe one set of prompts. Per policy: n, mean and population std
+    (``std``: the spread of the scores, not an uncertainty) of RM scores, mean characters
+    and tokens of the answers, answers cut at the token limit, conversations the RM cut
+    at its max length, Pearson and Spearman correlation of length (characters) with
+    score. For every pair of policies, A (the later-listed) against B: mean and std of
+    A - B, wins (A - B > tie_margin), ties (|A - B| <= tie_margin, or identical answer
+    text whatever the scores), losses, ``win_rate`` = (wins + ties/2) / n and
+    ``decisive_win_rate`` = wins / (wins + losses). Computed live, so it also describes
+    a run in progress; a finished run stores the same numbers."""
     run = run_record(session, run_id)
     if run.kind != "score_generations":
         raise QueryError(f"run {run_id} is a {run.kind} run, not a score_generations run")
@@ -45,59 +53,79 @@ def generation_summary(
             func.length(Generation.text),
             Generation.n_tokens,
             Generation.finish_reason == "length",
+            GenerationScore.truncated,
         )
         .join(Generation, Generation.id == GenerationScore.generation_id)
         .where(GenerationScore.run_id == run_id)
         .order_by(Generation.pair_id)
     ).all()
     by_policy: dict[str, dict[int, tuple]] = {}
-    for policy, pair_id, score, chars, tokens, cut in rows:
-        by_policy.setdefault(policy, {})[pair_id] = (score, chars, tokens, bool(cut))
+    for policy, pair_id, score, chars, tokens, cut, rm_cut in rows:
+        by_policy.setdefault(policy, {})[pair_id] = (score, chars, tokens, bool(cut), bool(rm_cut))
     order = list((run.config or {}).get("policies") or [])
     names = [p for p in order if p in by_policy] + sorted(set(by_policy) - set(order))
+    common = sorted(set.intersection(*(set(v) for v in by_policy.values()))) if names else []
     stats = {}
     for name in names:
-        cols = np.array(list(by_policy[name].values()), dtype=np.float64).reshape(-1, 4)
-        stats[name] = policy_stats(cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3])
+        cols = np.array([by_policy[name][i] for i in common], dtype=np.float64).reshape(-1, 5)
+        stats[name] = {
+            **policy_stats(cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3]),
+            "rm_truncated": int(cols[:, 4].sum()),
+            "left_out": len(by_policy[name]) - len(common),
+        }
     comparisons = []
     for b, a in itertools.combinations(names, 2):
-        common = sorted(set(by_policy[a]) & set(by_policy[b]))
         d = np.array([by_policy[a][i][0] - by_policy[b][i][0] for i in common], dtype=np.float64)
-        comparisons.append({"a": a, "b": b, **compare_diffs(d, tie_margin)})
-    return {"policies": stats, "comparisons": comparisons}
+        same = identical_answers(session, run, a, b, common)
+        comparisons.append({"a": a, "b": b, **compare_diffs(d, tie_margin, same)})
+    return {"n": len(common), "policies": stats, "comparisons": comparisons}
+
+
+def identical_answers(
+    session: Session, run: Run, a: str, b: str, pair_ids: Sequence[int]
+) -> np.ndarray:
+    """For each of ``pair_ids``: whether policies ``a`` and ``b`` gave the same answer text
+    (compared in the database; the texts are not loaded)."""
+    _, _, parts = comparison(session, run, a, b)
+    ga, gb = parts["ga"], parts["gb"]
+    same = set(session.scalars(parts["select"](ga.pair_id).where(ga.text == gb.text)))
+    return np.array([i in same for i in pair_ids], dtype=bool)
 
 
 def score_summary(session: Session, run_id: int) -> dict[str, Any]:
-    """Accuracy (share of pairs with chosen > rejected), reward mean/std over both sides,
-    number of pairs and of truncated responses, computed in SQL."""
+    """Accuracy (share of pairs with chosen > rejected, i.e. gap > 0; ties count as
+    wrong), reward mean and population std over both sides (2n values, computed by numpy:
+    two-pass, no E[x^2] - E[x]^2 cancellation), chosen / rejected / gap means, number of
+    pairs and of truncated responses. A finished run reads its stored value series."""
+    run = run_record(session, run_id)
     s = PairScore
-    row = session.execute(
-        select(
-            func.count(),
-            func.sum(case((s.gap > 0, 1), else_=0)),
-            func.sum(s.score_chosen + s.score_rejected),
-            func.sum(s.score_chosen * s.score_chosen + s.score_rejected * s.score_rejected),
-            func.sum(
-                case((s.truncated_chosen, 1), else_=0) + case((s.truncated_rejected, 1), else_=0)
-            ),
-            func.avg(s.gap),
-            func.avg(s.score_chosen),
-            func.avg(s.score_rejected),
-        ).where(s.run_id == run_id)
-    ).one()
-    n, correct, total, total_sq, truncated, gap_mean, chosen_mean, rejected_mean = row
+    if run.status == "done":
+        chosen, rejected, gap = (series(session, run, side)[0] for side in PAIR_SIDES)
+    else:  # one scan of the rows of a run still being written
+        rows = session.execute(
+            select(s.score_chosen, s.score_rejected, s.gap).where(s.run_id == run_id)
+        ).all()
+        cols = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        chosen, rejected, gap = cols[:, 0], cols[:, 1], cols[:, 2]
+    n = len(gap)
     if not n:
         return {"pairs": 0}
-    mean = total / (2 * n)
-    var = max(total_sq / (2 * n) - mean * mean, 0.0)
+    both = np.concatenate([chosen, rejected])
+    truncated = session.scalar(
+        select(
+            func.sum(
+                case((s.truncated_chosen, 1), else_=0) + case((s.truncated_rejected, 1), else_=0)
+            )
+        ).where(s.run_id == run_id)
+    )
     return {
         "pairs": int(n),
-        "accuracy": (correct or 0) / n,
-        "reward_mean": mean,
-        "reward_std": math.sqrt(var),
-        "chosen_mean": chosen_mean,
-        "rejected_mean": rejected_mean,
-        "gap_mean": gap_mean,
+        "accuracy": int(np.count_nonzero(gap > 0)) / n,
+        "reward_mean": float(np.mean(both)),
+        "reward_std": float(np.std(both)),
+        "chosen_mean": float(np.mean(chosen)),
+        "rejected_mean": float(np.mean(rejected)),
+        "gap_mean": float(np.mean(gap)),
         "truncated_responses": int(truncated or 0),
     }
 
@@ -124,7 +152,40 @@ def score_run_summary(session: Session, run_id: int) -> dict[str, Any]:
         {"category": cat, "pairs": int(n), "accuracy": (correct or 0) / n, "gap_mean": gap}
         for cat, n, correct, gap in rows
     ]
+    # A run still being written: its numbers cover the pairs scored so far (batches run
+    # in a random order of length chunks, so they are a fair sample, but partial).
+    out["partial"] = run.status != "done"
+    out["total"] = run.total
     return out
+
+
+def generate_run_summary(session: Session, run_id: int) -> dict[str, Any]:
+    """A generation run, per policy: answers, answers cut at the token limit, mean answer
+    tokens (generated, without the stop token), characters and seconds."""
+    g = Generation
+    rows = session.execute(
+        select(
+            g.policy,
+            func.count(),
+            func.sum(case((g.finish_reason == "length", 1), else_=0)),
+            func.avg(g.n_tokens),
+            func.avg(func.length(g.text)),
+            func.avg(g.seconds),
+        )
+        .where(g.run_id == run_id)
+        .group_by(g.policy)
+    )
+    policies = {
+        p: {
+            "n": int(n),
+            "cut_at_limit": int(cut or 0),
+            "mean_tokens": tok,
+            "mean_chars": chars,
+            "mean_seconds": sec,
+        }
+        for p, n, cut, tok, chars, sec in rows
+    }
+    return {"policies": policies}
 
 
 def run_summary(session: Session, run_id: int, tie_margin: float | None = None) -> dict[str, Any]:
@@ -143,30 +204,7 @@ def run_summary(session: Session, run_id: int, tie_margin: float | None = None) 
     if run.kind == "score_generations":
         return {**head, **generation_summary(session, run_id, tie_margin)}
     if run.kind == "generate":
-        g = Generation
-        rows = session.execute(
-            select(
-                g.policy,
-                func.count(),
-                func.sum(case((g.finish_reason == "length", 1), else_=0)),
-                func.avg(g.n_tokens),
-                func.avg(func.length(g.text)),
-                func.avg(g.seconds),
-            )
-            .where(g.run_id == run_id)
-            .group_by(g.policy)
-        )
-        policies = {
-            p: {
-                "n": int(n),
-                "cut_at_limit": int(cut or 0),
-                "mean_tokens": tok,
-                "mean_chars": chars,
-                "mean_seconds": sec,
-            }
-            for p, n, cut, tok, chars, sec in rows
-        }
-        return {**head, "policies": policies}
+        return {**head, **generate_run_summary(session, run_id)}
     last = (
         select(Metric.name, func.max(Metric.step).label("step"))
         .where(Metric.run_id == run_id)

@@ -31,7 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns its exit status (2: a ``PrefLensError``, one line)."""
+    try:
+        # Building the parser reads settings (option defaults come from PREFLENS_*), so a
+        # bad variable is reported here, as one line, before any command runs.
+        args = build_parser().parse_args(argv)
+    except PrefLensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     # Deprecation notices from the libraries say nothing a PrefLens user can act on.
     warnings.filterwarnings("ignore", category=FutureWarning)
     logging.basicConfig(

@@ -29,13 +29,15 @@ def print_ingest_report(report: Any) -> None:
 
 
 def print_score_summary(summary: dict, label: str = "") -> None:
+    """Accuracy (share of pairs with gap > 0; a tie counts as wrong), the mean and
+    population std of every score (both sides), conversations cut at max length."""
     if not summary or not summary.get("pairs"):
         out(f"{label}no pairs scored")
         return
     out(
         f"{label}pairs {summary['pairs']}  accuracy {summary['accuracy']:.3f}  "
-        f"reward mean {summary['reward_mean']:.3f}  std {summary['reward_std']:.3f}  "
-        f"truncated responses {summary['truncated_responses']}"
+        f"reward mean {summary['reward_mean']:.3f} (std of scores {summary['reward_std']:.3f})  "
+        f"cut at max length {summary['truncated_responses']} (start cut, end kept)"
     )
 
 
@@ -64,7 +66,7 @@ def run_line_summary(kind: str, summary: dict | None) -> str:
         )
     if kind == "score_generations":
         return ", ".join(
-            f"{c['a']} vs {c['b']} {c['mean_diff']:+.3f} win {c['win_rate']:.1%}"
+            f"{c['a']} vs {c['b']} {c['mean_diff']:+.3f} win rate {c['win_rate']:.1%}"
             for c in s.get("comparisons") or []
             if c.get("n")
         )
@@ -77,14 +79,15 @@ def print_runs(runs: list) -> None:
         out("no runs yet")
         return
     out(
-        f"{'id':>4}  {'kind':<17} {'status':<8} {'progress':>8}  {'dataset/split':<22} "
+        f"{'id':>4}  {'kind':<17} {'status':<11} {'progress':>8}  {'dataset/split':<22} "
         f"{'model':<28} summary"
     )
     for r in runs:
         where = f"{r.dataset.name if r.dataset else '-'}/{r.split or 'all'}"
         model = (r.checkpoint.name if r.checkpoint else r.config.get("model", "-"))[-28:]
+        status = getattr(r, "shown_status", r.status)
         out(
-            f"{r.id:>4}  {r.kind:<17} {r.status:<8} {r.progress:>7.0%}  {where:<22} "
+            f"{r.id:>4}  {r.kind:<17} {status:<11} {r.progress:>7.0%}  {where:<22} "
             f"{model:<28} {run_line_summary(r.kind, r.summary)}"
             + (f"  error: {r.error}" if r.error else "")
         )
@@ -107,9 +110,12 @@ def print_datasets(rows: list[tuple[Any, dict]]) -> None:
 def print_training_summary(run: Any) -> None:
     """A finished ``train_rm`` / ``train_dpo`` run (ORM row)."""
     s = run.summary or {}
+    pairs = s.get("train_pairs", "?")
+    if s.get("dropped_pairs"):
+        pairs = f"{pairs - s['dropped_pairs']} (of {pairs}; {s['dropped_pairs']} left out)"
     out(
         f"{run.kind} run {run.id}: {run.status}, {s.get('steps', '?')} steps on "
-        f"{s.get('train_pairs', '?')} pairs, train loss {s.get('train_loss', float('nan')):.4f}"
+        f"{pairs} pairs, train loss {s.get('train_loss', float('nan')):.4f}"
     )
     if "eval_rewards/margins" in s:
         out(
@@ -162,14 +168,20 @@ def print_comparison(summary: dict) -> None:
             continue
         corr = s.get("pearson_length_score")
         out(
-            f"  {name:<12} score {s['mean']:.3f} +- {s['std']:.3f}  length {s['mean_chars']:.0f} "
-            f"chars / {s['mean_tokens']:.1f} tokens  cut {s['cut_at_limit']}  "
-            f"length-score r {'n/a' if corr is None else f'{corr:.2f}'}"
+            f"  {name:<12} score mean {s['mean']:.3f} (std of scores {s['std']:.3f})  answer "
+            f"length {s['mean_chars']:.0f} chars / {s['mean_tokens']:.1f} tokens  cut at the "
+            f"token limit {s['cut_at_limit']}  length-score r "
+            f"{'n/a' if corr is None else f'{corr:.2f}'}"
         )
+    if summary.get("n") is not None:
+        out(f"  on the {summary['n']} prompts every policy answered")
     for c in summary.get("comparisons") or []:
+        decisive = c.get("decisive_win_rate")
         out(
             f"  {c['a']} vs {c['b']}: mean difference {c['mean_diff']:+.3f}  wins {c['wins']}  "
-            f"ties {c['ties']}  losses {c['losses']}  win rate {c['win_rate']:.1%}"
+            f"ties {c['ties']}  losses {c['losses']}  win rate {c['win_rate']:.1%} "
+            f"((W+T/2)/n)  decisive {'n/a' if decisive is None else f'{decisive:.1%}'} "
+            "(W/(W+L))"
         )
 
 

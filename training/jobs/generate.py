@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
@@ -14,6 +14,7 @@ from db import read, runs
 from db.lookup import dataset_record
 from db.schema import Generation, Pair
 from db.session import writing
+from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
 from training.jobs import JobResult
 
@@ -54,7 +55,17 @@ def run_generate_job(
         "top_p": top_p,
         "seed": seed,
     }
-    key = runs.job_key(policies=paths, dataset=dataset_id, split=split, limit=limit, **sampling)
+    fingerprints = {name: model_fingerprint(path) for name, path in paths.items()}
+    with make_session() as session:
+        data_fp = read.dataset_hash(session, dataset_id, split, limit)
+    key = runs.job_key(
+        policies=fingerprints,
+        data=data_fp,
+        dataset=dataset_id,
+        split=split,
+        limit=limit,
+        **sampling,
+    )
     total = len(pair_ids) * len(policies)
     config = {
         "policies": dict(policies),
@@ -63,16 +74,17 @@ def run_generate_job(
         "batch_size": batch_size,
         **sampling,
     }
-    with writing(make_session) as session:
-        run, done = runs.open_run(
-            session,
-            "generate",
-            key,
-            dataset_id=dataset_id,
-            split=split,
-            total=total,
-            config=config,
-        )
+    run, done = runs.claim_run(
+        make_session,
+        "generate",
+        key,
+        dataset_id=dataset_id,
+        split=split,
+        total=total,
+        config={**config, "policy_fingerprints": fingerprints},
+        model_fingerprint=runs.job_key(**fingerprints),
+        data_fingerprint=data_fp,
+    )
     if done:
         return JobResult(run, reused=True, done_now=0)
 
@@ -124,7 +136,7 @@ def run_generate_job(
                     for pid, a in zip(ids, answers, strict=True)
                 ]
                 with writing(make_session) as session:
-                    session.execute(insert(Generation), rows)
+                    runs.insert_new(session, Generation.__table__, rows)
                     count = session.scalar(
                         select(func.count())
                         .select_from(Generation)
@@ -138,26 +150,5 @@ def run_generate_job(
                 batch_no += 1
             del policy
         bar.close()
-    run = runs.finish(make_session, run.id, lambda s: generation_summary(s, run.id))
+    run = runs.finish(make_session, run.id, lambda s: read.generate_run_summary(s, run.id))
     return JobResult(run, reused=False, done_now=made)
-
-
-def generation_summary(session: Session, run_id: int) -> dict:
-    """Per policy: answers, answers cut at the length limit, mean tokens and seconds."""
-    rows = session.execute(
-        select(
-            Generation.policy,
-            func.count(),
-            func.sum(case((Generation.finish_reason == "length", 1), else_=0)),
-            func.avg(Generation.n_tokens),
-            func.avg(Generation.seconds),
-        )
-        .where(Generation.run_id == run_id)
-        .group_by(Generation.policy)
-    ).all()
-    return {
-        "policies": {
-            p: {"n": n, "cut_at_limit": int(cut or 0), "mean_tokens": tok, "mean_seconds": sec}
-            for p, n, cut, tok, sec in rows
-        }
-    }

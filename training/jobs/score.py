@@ -1,17 +1,22 @@
 """The resumable batch scoring job behind ``preflens score``.
 
-A run is identified by a key over (model path, dataset, split, max length, head seed):
-the same command finds the same run. Each batch of pairs is written in its own
-transaction together with the run's progress, so a crash loses at most one batch, and
-the unique (run, pair) constraint means a pair can never get a second row.
+A run is keyed by what it measures: the model's fingerprint (weights, head, tokenizer;
+``preflens.fingerprint``), the data's fingerprint (the set of pairs scored), the dataset,
+split, limit, max length and head seed. The same command finds the same run; retraining
+into the same folder or adding pairs makes a new one. Each batch of pairs is written in
+its own transaction with the run's progress and heartbeat, so a crash loses at most one
+batch; rows are inserted on-conflict-do-nothing under the unique (run, pair), so a pair
+never gets a second row, whoever writes it. Batches hold pairs of similar length and run
+in a seeded random order, so the numbers of a running run come from a fair sample.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
@@ -19,13 +24,23 @@ from db import read, runs
 from db.lookup import dataset_record, run_record
 from db.schema import PairScore, Run
 from db.session import writing
+from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.fetch import resolve_model
 from training.jobs import JobResult
 from training.loading import RewardModel, load_reward_model
-from training.scoring import encode, score_encoded
+from training.scoring import encode, response_tokens, score_encoded, shuffled_length_chunks
 
 log = logging.getLogger(__name__)
+
+
+def default_split(make_session: sessionmaker[Session], dataset: str | int) -> str | None:
+    """The split ``preflens score`` scores when none is named: ``test`` when the dataset
+    has one (training pairs would inflate the accuracy), else every pair (None)."""
+    with make_session() as session:
+        ds = dataset_record(session, dataset)
+        splits = read.dataset_counts(session, ds.id)["splits"]
+    return "test" if "test" in splits else None
 
 
 def run_score_job(
@@ -52,11 +67,14 @@ def run_score_job(
     dist.init()
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
     spec = model.spec if isinstance(model, RewardModel) else str(model)
+    fingerprint = model_fingerprint(path)
     with make_session() as session:
         ds = dataset_record(session, dataset)
         dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
+        data_fp = read.dataset_hash(session, ds.id, split, limit)
     key = runs.job_key(
-        model=path,
+        model=fingerprint,
+        data=data_fp,
         dataset=dataset_id,
         split=split,
         max_length=max_length,
@@ -73,39 +91,34 @@ def run_score_job(
     }
     state = None
     if dist.is_main():
-        with writing(make_session) as session:
-            run, done = runs.open_run(
-                session,
-                "score",
-                key,
-                dataset_id=dataset_id,
-                split=split,
-                total=total,
-                config=config,
-                parent_run_id=parent_run_id,
-            )
-            state = (run.id, done)
+        run, done = runs.claim_run(
+            make_session,
+            "score",
+            key,
+            dataset_id=dataset_id,
+            split=split,
+            total=total,
+            config=config,
+            parent_run_id=parent_run_id,
+            model_fingerprint=fingerprint,
+            data_fingerprint=data_fp,
+        )
+        state = (run.id, done)
     run_id, done = dist.broadcast(state)
     if done:
         return JobResult(_load_run(make_session, run_id), reused=True, done_now=0)
     with make_session() as session:
         pending = [
-            (p.id, p.prompt, p.chosen, p.rejected, p.category)
+            (p.id, p.prompt, p.chosen, p.rejected, p.category, p.split)
             for p in read.unscored_pairs(session, run_id, dataset_id, split, limit)
         ]
     dist.barrier()  # every process has read the same pending list before anyone writes
     with runs.failing_marks_run(make_session, run_id):
+        rm = _load(model, head_seed, pending)
+        if rm is not None and dist.is_main():
+            _record_checkpoint(make_session, run_id, rm, fingerprint)
         scored = _score_pairs(
-            make_session,
-            run_id,
-            pending,
-            total,
-            model,
-            batch_size,
-            max_length,
-            head_seed,
-            on_batch,
-            progress,
+            make_session, run_id, pending, total, rm, batch_size, max_length, on_batch, progress
         )
     dist.barrier()
     if dist.is_main():
@@ -114,9 +127,59 @@ def run_score_job(
     return JobResult(_load_run(make_session, run_id), reused=False, done_now=scored)
 
 
+def _load(model: str | RewardModel, head_seed: int, pending: list) -> RewardModel | None:
+    if not pending:
+        return None
+    return (
+        model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
+    )
+
+
+def _record_checkpoint(
+    make_session: sessionmaker[Session], run_id: int, rm: RewardModel, fingerprint: str
+) -> None:
+    kind = "base" if rm.head_initialized else "rm"
+    with writing(make_session) as session:
+        ckpt = runs.checkpoint_for(
+            session, rm.path, name=str(rm.spec), kind=kind, fingerprint=fingerprint
+        )
+        session.get(Run, run_id).checkpoint_id = ckpt.id
+
+
 def _load_run(make_session: sessionmaker[Session], run_id: int) -> Run:
     with make_session() as session:
         return run_record(session, run_id)
+
+
+def _rows(run_id: int, rm: RewardModel, pairs: list[tuple], enc: list, batch: list[int]) -> list:
+    """Score one batch (both sides in one forward pass) into pair_score rows."""
+    flat = [enc[i][0] for i in batch] + [enc[i][1] for i in batch]
+    scores = score_encoded(rm, flat, batch_size=len(flat), sort_by_length=False)
+    rows: list[dict[str, Any]] = []
+    for j, i in enumerate(batch):
+        pair_id, _, chosen, rejected, category, split = pairs[i]
+        sc, sr = float(scores[j]), float(scores[len(batch) + j])
+        ec, er = enc[i]
+        rows.append(
+            {
+                "run_id": run_id,
+                "pair_id": pair_id,
+                "category": category,
+                "split": split,
+                "score_chosen": sc,
+                "score_rejected": sr,
+                "gap": sc - sr,
+                "tokens_chosen": ec.n_tokens,
+                "tokens_rejected": er.n_tokens,
+                "chars_chosen": len(chosen),
+                "chars_rejected": len(rejected),
+                "response_tokens_chosen": response_tokens(rm.tokenizer, chosen),
+                "response_tokens_rejected": response_tokens(rm.tokenizer, rejected),
+                "truncated_chosen": ec.truncated,
+                "truncated_rejected": er.truncated,
+            }
+        )
+    return rows
 
 
 def _score_pairs(
@@ -124,31 +187,20 @@ def _score_pairs(
     run_id: int,
     pairs: list[tuple],
     total: int,
-    model: str | RewardModel,
+    rm: RewardModel | None,
     batch_size: int,
     max_length: int,
-    head_seed: int,
     on_batch: Callable[[int], None] | None,
     progress: bool,
 ) -> int:
-    if not pairs:
+    if not pairs or rm is None:
         return 0
-    rm = model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
-    if dist.is_main():
-        with writing(make_session) as session:
-            ckpt = runs.checkpoint_for(
-                session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
-            )
-            session.get(Run, run_id).checkpoint_id = ckpt.id
-
     tok = rm.tokenizer
     enc = [
-        (encode(tok, p, c, max_length), encode(tok, p, r, max_length)) for _, p, c, r, _ in pairs
+        (encode(tok, p[1], p[2], max_length), encode(tok, p[1], p[3], max_length)) for p in pairs
     ]
-    # Longest pairs first: a batch holds pairs of similar length, so padding stays small
-    # (and an out-of-memory error, if any, shows up in the first batch).
-    order = sorted(range(len(pairs)), key=lambda i: -max(enc[i][0].n_tokens, enc[i][1].n_tokens))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    lengths = [max(c.n_tokens, r.n_tokens) for c, r in enc]
+    batches = shuffled_length_chunks(lengths, batch_size, seed=run_id)
     mine = batches[dist.rank() :: dist.world_size()]
     bar = tqdm(
         total=total,
@@ -159,29 +211,10 @@ def _score_pairs(
     )
     scored = 0
     for k, batch in enumerate(mine):
-        flat = [enc[i][0] for i in batch] + [enc[i][1] for i in batch]
-        scores = score_encoded(rm, flat, batch_size=len(flat), sort_by_length=False)
-        rows = []
-        for j, i in enumerate(batch):
-            sc, sr = float(scores[j]), float(scores[len(batch) + j])
-            ec, er = enc[i]
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "pair_id": pairs[i][0],
-                    "category": pairs[i][4],
-                    "score_chosen": sc,
-                    "score_rejected": sr,
-                    "gap": sc - sr,
-                    "tokens_chosen": ec.n_tokens,
-                    "tokens_rejected": er.n_tokens,
-                    "truncated_chosen": ec.truncated,
-                    "truncated_rejected": er.truncated,
-                }
-            )
+        rows = _rows(run_id, rm, pairs, enc, batch)
         scored += len(batch)
         with writing(make_session) as session:
-            session.execute(insert(PairScore), rows)
+            runs.insert_new(session, PairScore.__table__, rows)
             done = session.scalar(
                 select(func.count()).select_from(PairScore).where(PairScore.run_id == run_id)
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
@@ -16,6 +16,7 @@ from db.lookup import run_record
 from db.schema import Generation, GenerationScore, Pair, Run
 from db.session import writing
 from preflens.errors import PrefLensError
+from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
 from training.jobs import JobResult
 
@@ -28,14 +29,14 @@ def run_score_generations_job(
     generation_run: int,
     *,
     batch_size: int = 8,
-    max_length: int = 1024,
+    max_length: int = 512,
     head_seed: int = 0,
     tie_margin: float = 0.0,
     progress: bool = True,
 ) -> JobResult:
     """Score every answer of a generation run with a reward model and compare policies."""
     from training.loading import load_reward_model
-    from training.scoring import encode, score_encoded
+    from training.scoring import encode, score_encoded, shuffled_length_chunks
 
     path = resolve_model(rm_spec)
     with make_session() as session:
@@ -44,13 +45,20 @@ def run_score_generations_job(
             raise PrefLensError(
                 f"run {generation_run} is a {gen_run.kind} run, not a generation run"
             )
+        if gen_run.status != "done":
+            # A partial run compares policies on different prompts; refuse it.
+            raise PrefLensError(
+                f"generation run {generation_run} is {runs.shown_status(gen_run)}, not done; "
+                "rerun the same `preflens generate` command to finish it first"
+            )
         policy_order = list(gen_run.config.get("policies", {}))
         total = session.scalar(
             select(func.count()).select_from(Generation).where(Generation.run_id == generation_run)
         )
         dataset_id, split = gen_run.dataset_id, gen_run.split
+    fingerprint = model_fingerprint(path)
     key = runs.job_key(
-        rm=path,
+        rm=fingerprint,
         generation_run=generation_run,
         max_length=max_length,
         head_seed=head_seed,
@@ -64,17 +72,18 @@ def run_score_generations_job(
         "tie_margin": tie_margin,
         "policies": policy_order,
     }
-    with writing(make_session) as session:
-        run, done = runs.open_run(
-            session,
-            "score_generations",
-            key,
-            dataset_id=dataset_id,
-            split=split,
-            total=total,
-            config=config,
-            parent_run_id=generation_run,
-        )
+    run, done = runs.claim_run(
+        make_session,
+        "score_generations",
+        key,
+        dataset_id=dataset_id,
+        split=split,
+        total=total,
+        config=config,
+        parent_run_id=generation_run,
+        model_fingerprint=fingerprint,
+        data_fingerprint=gen_run.data_fingerprint,
+    )
     if done:
         return JobResult(run, reused=True, done_now=0)
 
@@ -91,11 +100,17 @@ def run_score_generations_job(
             rm = load_reward_model(rm_spec, head_seed=head_seed)
             with writing(make_session) as session:
                 ckpt = runs.checkpoint_for(
-                    session, rm.path, name=rm_spec, kind="base" if rm.head_initialized else "rm"
+                    session,
+                    rm.path,
+                    name=rm_spec,
+                    kind="base" if rm.head_initialized else "rm",
+                    fingerprint=fingerprint,
                 )
                 session.get(Run, run.id).checkpoint_id = ckpt.id
             enc = [encode(rm.tokenizer, prompt, text, max_length) for _, prompt, text in todo]
-            order = sorted(range(len(todo)), key=lambda i: -enc[i].n_tokens)
+            # Similar lengths share a pass; passes run in a seeded random order, so a
+            # running run's numbers are not those of the longest answers only.
+            batches = shuffled_length_chunks([e.n_tokens for e in enc], 2 * batch_size, run.id)
             bar = tqdm(
                 total=total,
                 initial=total - len(todo),
@@ -103,9 +118,8 @@ def run_score_generations_job(
                 unit="answer",
                 disable=not progress,
             )
-            step = 2 * batch_size
-            for start in range(0, len(order), step):
-                idx = order[start : start + step]
+            done_before = total - len(todo)
+            for idx in batches:
                 scores = score_encoded(
                     rm, [enc[i] for i in idx], batch_size=len(idx), sort_by_length=False
                 )
@@ -120,8 +134,9 @@ def run_score_generations_job(
                     for i, s in zip(idx, scores, strict=True)
                 ]
                 with writing(make_session) as session:
-                    session.execute(insert(GenerationScore), rows)
-                    runs.set_progress(session, run.id, total - len(todo) + start + len(idx), total)
+                    runs.insert_new(session, GenerationScore.__table__, rows)
+                    done_before += len(idx)
+                    runs.set_progress(session, run.id, done_before, total)
                 bar.update(len(idx))
             bar.close()
     run = runs.finish(

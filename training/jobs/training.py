@@ -18,6 +18,7 @@ from db.lookup import dataset_record
 from db.session import writing
 from preflens.config import get_settings
 from preflens.errors import NotFoundError
+from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.checkpoints import save_checkpoint
 
@@ -55,22 +56,24 @@ def open_training_job(
     if not train_pairs:
         raise NotFoundError(f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}")
     hparams = {k: v for k, v in asdict(cfg).items() if k not in set(not_in_key)}
-    key = runs.job_key(kind=kind, base=base_path, data=data_hash, **hparams)
+    base_fp = model_fingerprint(base_path)
+    key = runs.job_key(kind=kind, base=base_fp, data=data_hash, **hparams)
     checkpoints = get_settings().data_dir.resolve() / "checkpoints"
     output = (
         Path(cfg.output) if cfg.output else checkpoints / f"{output_prefix}-{cfg.dataset}-{key[:8]}"
     )
     state = None
     if dist.is_main():
-        with writing(make_session) as session:
-            run, done = runs.open_run(
-                session,
-                kind,
-                key,
-                dataset_id=dataset_id,
-                split=cfg.train_split,
-                config={**asdict(cfg), "output": str(output)},
-            )
+        run, done = runs.claim_run(
+            make_session,
+            kind,
+            key,
+            dataset_id=dataset_id,
+            split=cfg.train_split,
+            config={**asdict(cfg), "output": str(output)},
+            model_fingerprint=base_fp,
+            data_fingerprint=data_hash,
+        )
         state = (run.id, done and (output / "run.json").is_file())
     run_id, reuse = dist.broadcast(state)
     return TrainingJob(

@@ -7,6 +7,7 @@ from preflens.cli.commands.base import Command
 from preflens.cli.commands.demo import DemoCommand
 from preflens.cli.commands.generate import GenerateCommand, ScoreGenerationsCommand
 from preflens.cli.commands.ingest import IngestCommand
+from preflens.cli.commands.probe import ProbeCommand, ScoreDpoCommand
 from preflens.cli.commands.score import ScoreCommand
 from preflens.cli.commands.serve import DashboardCommand, ServeCommand
 from preflens.cli.commands.store import DatasetsCommand, DbCommand, ModelCommand, RunsCommand
@@ -24,6 +25,8 @@ COMMANDS: list[type[Command]] = [
     TrainDPOCommand,
     GenerateCommand,
     ScoreGenerationsCommand,
+    ProbeCommand,
+    ScoreDpoCommand,
     DashboardCommand,
     ServeCommand,
 ]

@@ -20,13 +20,17 @@ class ScoreCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from training.configs import ScoreConfig
-        from training.jobs.score import run_score_job
+        from training.jobs.score import default_split, run_score_job
 
         set_threads()
         cfg = config_from_args(ScoreConfig, args)
-        split = None if cfg.split in (None, "all") else cfg.split
+        make_session = open_store()
+        if cfg.split is None:
+            split = default_split(make_session, cfg.dataset)
+        else:
+            split = None if cfg.split == "all" else cfg.split
         result = run_score_job(
-            open_store(),
+            make_session,
             cfg.model,
             cfg.dataset,
             split,
@@ -36,6 +40,6 @@ class ScoreCommand(Command):
         )
         run = result.run
         state = "already complete, reused" if result.reused else f"scored {result.done_now} pairs"
-        out(f"score run {run.id} ({state})")
+        out(f"score run {run.id} ({state}) on split {split or 'all'} of {cfg.dataset}")
         print_score_summary(run.summary or {}, "  ")
         return 0

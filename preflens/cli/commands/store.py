@@ -64,13 +64,17 @@ class RunsCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         from sqlalchemy import select
 
+        from db.runs import shown_status
         from db.schema import Run
 
         with open_store()() as session:
             stmt = select(Run).order_by(Run.id)
             if args.kind:
                 stmt = stmt.where(Run.kind == args.kind)
-            print_runs(list(session.scalars(stmt)))
+            rows = list(session.scalars(stmt))
+            for r in rows:
+                r.shown_status = shown_status(r)  # "interrupted" when its owner is gone
+            print_runs(rows)
         return 0
 
 

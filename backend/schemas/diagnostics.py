@@ -1,0 +1,158 @@
+"""Response models of the diagnostics routes. Like the other read models they document
+what ``db.read.diagnostics`` returns and never reshape it (extra keys pass through)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from backend.schemas.read import Open
+
+
+class Interval(Open):
+    value: float | None = Field(description="the estimate (null when n = 0)")
+    ci_low: float | None = Field(description="lower end of the 95% interval")
+    ci_high: float | None = Field(description="upper end of the 95% interval")
+    n: int | None = Field(default=None, description="items the estimate is based on")
+    method: str | None = Field(default=None, description="how the interval was computed")
+
+
+class GroupAccuracy(Open):
+    n: int
+    accuracy: Interval
+
+
+class CategoryAccuracy(GroupAccuracy):
+    category: str | None
+
+
+class LengthBin(Open):
+    lo: float = Field(description="smallest length difference (chosen - rejected) in the bin")
+    hi: float = Field(description="largest length difference in the bin")
+    mean_length_diff: float
+    n: int
+    accuracy: Interval
+
+
+class LengthControl(Open):
+    unit: str = Field(description="characters or tokens of the responses alone")
+    n: int
+    chosen_longer: Interval
+    chosen_shorter: Interval
+    equal: Interval
+    longer_wins_baseline: Interval
+    shorter_wins_baseline: Interval
+    length_balanced_accuracy: Interval
+    spearman_gap_length_diff: float | None
+    bins: list[LengthBin]
+
+
+class ReliabilityBin(Open):
+    lo: float
+    hi: float
+    n: int
+    mean_predicted: float | None
+    observed: float | None
+
+
+class Calibration(Open):
+    n: int
+    bins: list[ReliabilityBin]
+    ece: float | None
+    brier: float | None
+    nll: float | None = Field(description="Bradley-Terry negative log-likelihood per pair")
+    temperature: float | None
+    ece_after_temperature: float | None = Field(
+        description="ECE of sigmoid(gap / T) with T cross-fitted on the other fold"
+    )
+
+
+class LengthControlledWinRate(Open):
+    lc_win_rate: Interval
+    raw_win_rate: float | None
+
+
+class ComparisonDiagnostics(Open):
+    a: str
+    b: str
+    n: int
+    mean_difference: Interval
+    wins: int
+    ties: int
+    losses: int
+    win_rate: Interval
+    decisive_win_rate: Interval
+    sign_test_p: float | None
+    length_controlled: LengthControlledWinRate
+
+
+class Diagnostics(Open):
+    """A score run's diagnostics (accuracy ... calibration) or a score_generations run's
+    (policies, comparisons)."""
+
+    run_id: int
+    kind: str
+    n: int | None = None
+    accuracy: Interval | None = None
+    auc: Interval | None = None
+    gap_mean: Interval | None = None
+    by_category: list[CategoryAccuracy] | None = None
+    length: LengthControl | None = None
+    calibration: Calibration | None = None
+    comparisons: list[ComparisonDiagnostics] | None = None
+    conventions: dict[str, str]
+
+
+class Flips(Open):
+    wrong_to_right: int = Field(description="pairs wrong in run a and right in run b")
+    right_to_wrong: int = Field(description="pairs right in run a and wrong in run b")
+    wrong_to_right_ids: list[int]
+    right_to_wrong_ids: list[int]
+
+
+class Paired(Open):
+    run_a: int
+    run_b: int
+    n: int = Field(description="pairs both runs scored")
+    left_out: dict[str, int] = Field(description="pairs scored by only one run")
+    accuracy_a: Interval
+    accuracy_b: Interval
+    difference: Interval = Field(description="accuracy_b - accuracy_a, paired bootstrap")
+    mcnemar_p: float | None = Field(description="exact McNemar p-value")
+    flips: Flips
+    kendall_tau: float | None
+    spearman: float | None
+
+
+class WrongCase(Open):
+    pair_id: int
+    gap: float
+    p_chosen: float = Field(description="sigmoid(gap): the RM's probability for the label")
+    score_chosen: float
+    score_rejected: float
+    category: str | None
+    prompt: str
+    chosen: str
+    rejected: str
+
+
+class ConfidentlyWrong(Open):
+    run_id: int
+    cases: list[WrongCase]
+
+
+class NoiseCandidate(Open):
+    pair_id: int
+    runs_against: int = Field(description="runs whose gap for this pair is below 0")
+    runs_scored: int
+    mean_gap: float
+    category: str | None
+    prompt: str
+    chosen: str
+    rejected: str
+
+
+class LabelNoise(Open):
+    runs: list[int]
+    min_agree: int
+    total: int = Field(description="candidates in all (the list is capped at limit)")
+    candidates: list[NoiseCandidate]

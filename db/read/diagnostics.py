@@ -1,0 +1,237 @@
+"""Diagnostics of one run, computed from one read of its numeric columns into numpy:
+uncertainty of the headline numbers, length control and calibration (``run_diagnostics``).
+Two score runs on the same pairs, confidently-wrong pairs and label-noise candidates live
+in ``db.read.paired``.
+
+Conventions (also returned under ``conventions``): accuracy is the share of pairs with
+gap = chosen - rejected > 0, so a gap of exactly 0 counts as wrong; rates carry Wilson 95%
+intervals; means and AUC carry seeded percentile-bootstrap 95% intervals.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.read import paired as paired_module
+from db.read.common import pair_score_where, run_policies, scored_run
+from db.read.paired import confidently_wrong, label_noise_candidates, paired, paired_scatter
+from db.schema import Generation, GenerationScore, Pair, PairScore
+from preflens.calibration import calibration
+from preflens.length_control import lc_win_rate, score_length_control
+from preflens.uncertainty import (
+    DEFAULT_B,
+    DEFAULT_SEED,
+    bootstrap_auc,
+    bootstrap_mean,
+    bootstrap_paired_difference,
+    proportion,
+    win_rates,
+)
+
+__all__ = [
+    "confidently_wrong",
+    "generation_diagnostics",
+    "label_noise_candidates",
+    "paired",
+    "paired_module",
+    "paired_scatter",
+    "run_diagnostics",
+    "score_columns",
+    "score_diagnostics",
+]
+
+CONVENTIONS = {
+    "accuracy": "share of pairs with gap = score_chosen - score_rejected > 0; gap 0 is wrong",
+    "intervals": "95%: Wilson for rates, seeded percentile bootstrap for means and AUC",
+    "auc": "Mann-Whitney: P(chosen score > rejected score) over all chosen x rejected",
+    "std": "population standard deviation of the values, not an uncertainty",
+}
+
+
+def score_columns(session: Session, run_id: int) -> dict[str, Any]:
+    """One read of a score run's columns into numpy arrays (ordered by pair id), with
+    response lengths: stored response-only characters and tokens where the run has them,
+    else the character length of the pair's texts (``length_source`` says which)."""
+    s = PairScore
+    missing = session.scalar(
+        select(func.count()).where(s.run_id == run_id, s.chars_chosen.is_(None))
+    )
+    cols = [
+        s.pair_id,
+        s.score_chosen,
+        s.score_rejected,
+        s.gap,
+        s.category,
+        s.split,
+        s.response_tokens_chosen,
+        s.response_tokens_rejected,
+    ]
+    if missing:
+        # Old runs stored no response lengths: measure the pair's texts instead.
+        stmt = (
+            select(*cols, func.length(Pair.chosen), func.length(Pair.rejected))
+            .join(Pair, Pair.id == s.pair_id)
+            .where(s.run_id == run_id)
+        )
+        source = "length of the pair's response texts (run stored no response lengths)"
+    else:
+        stmt = select(*cols, s.chars_chosen, s.chars_rejected).where(
+            pair_score_where(session, run_id)
+        )
+        source = "response-only characters stored at scoring"
+    rows = session.execute(stmt.order_by(s.pair_id)).all()
+    n = len(rows)
+    num = (
+        np.array([(r[0], r[1], r[2], r[3]) for r in rows], dtype=np.float64).reshape(n, 4)
+        if n
+        else np.zeros((0, 4))
+    )
+    tok = [(r[6], r[7]) for r in rows]
+    has_tokens = n > 0 and all(a is not None and b is not None for a, b in tok)
+    return {
+        "pair_id": num[:, 0].astype(np.int64),
+        "chosen": num[:, 1],
+        "rejected": num[:, 2],
+        "gap": num[:, 3],
+        "category": [r[4] for r in rows],
+        "split": [r[5] for r in rows],
+        "chars_chosen": np.array([r[8] for r in rows], dtype=np.float64),
+        "chars_rejected": np.array([r[9] for r in rows], dtype=np.float64),
+        "tokens_chosen": np.array([t[0] for t in tok], dtype=np.float64) if has_tokens else None,
+        "tokens_rejected": np.array([t[1] for t in tok], dtype=np.float64) if has_tokens else None,
+        "length_source": source,
+    }
+
+
+def _by_group(labels: list[Any], correct: np.ndarray, key: str) -> list[dict[str, Any]]:
+    groups: dict[Any, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, []).append(i)
+    out = []
+    for label in sorted(groups, key=lambda v: (v is None, v or "")):
+        idx = np.array(groups[label])
+        acc = proportion(int(correct[idx].sum()), len(idx))
+        out.append({key: label, "n": len(idx), "accuracy": acc})
+    return out
+
+
+def score_diagnostics(
+    session: Session, run_id: int, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """Diagnostics of a score run: accuracy, AUC, mean gap with intervals; accuracy per
+    category and split; length control (characters, and tokens when stored); calibration."""
+    c = score_columns(session, run_id)
+    gap = c["gap"]
+    n = len(gap)
+    correct = gap > 0
+    out: dict[str, Any] = {
+        "run_id": run_id,
+        "kind": "score",
+        "n": n,
+        "accuracy": proportion(int(correct.sum()), n),
+        "auc": bootstrap_auc(c["chosen"], c["rejected"], b, seed),
+        "gap_mean": bootstrap_mean(gap, b, seed),
+        "gap_std": float(gap.std()) if n else None,
+        "ties": int((gap == 0).sum()),
+        "by_category": _by_group(c["category"], correct, "category"),
+        "by_split": _by_group(c["split"], correct, "split"),
+        "length": score_length_control(
+            gap, c["chars_chosen"], c["chars_rejected"], "characters", b, seed
+        ),
+        "calibration": calibration(gap),
+        "conventions": {**CONVENTIONS, "length": c["length_source"]},
+    }
+    out["length"]["source"] = c["length_source"]
+    if c["tokens_chosen"] is not None:
+        out["length_tokens"] = score_length_control(
+            gap, c["tokens_chosen"], c["tokens_rejected"], "tokens", b, seed
+        )
+    return out
+
+
+def generation_columns(session: Session, run_id: int) -> dict[str, dict[int, tuple]]:
+    """Per policy of a score_generations run: pair id -> (score, characters, tokens)."""
+    rows = session.execute(
+        select(
+            Generation.policy,
+            Generation.pair_id,
+            GenerationScore.score,
+            func.length(Generation.text),
+            Generation.n_tokens,
+        )
+        .join(Generation, Generation.id == GenerationScore.generation_id)
+        .where(GenerationScore.run_id == run_id)
+    ).all()
+    by_policy: dict[str, dict[int, tuple]] = {}
+    for policy, pair_id, score, chars, tokens in rows:
+        by_policy.setdefault(policy, {})[pair_id] = (score, chars, tokens)
+    return by_policy
+
+
+def generation_diagnostics(
+    session: Session, run_id: int, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """Diagnostics of a score_generations run: per policy the mean RM score with an
+    interval; per comparison (A the later-listed policy, B the earlier) on the prompts
+    both answered: mean of score_A - score_B (paired bootstrap), win rates with intervals,
+    sign-test p and the length-controlled win rate (length in characters)."""
+    run = scored_run(session, run_id)
+    tie_margin = float((run.config or {}).get("tie_margin", 0.0))
+    by_policy = generation_columns(session, run_id)
+    names = [p for p in run_policies(session, run) if p in by_policy]
+    policies = {}
+    for name in names:
+        vals = np.array(list(by_policy[name].values()), dtype=np.float64).reshape(-1, 3)
+        policies[name] = {
+            "n": len(vals),
+            "score_mean": bootstrap_mean(vals[:, 0], b, seed),
+            "score_std": float(vals[:, 0].std()),
+            "mean_chars": float(vals[:, 1].mean()),
+        }
+    comparisons = []
+    for pb, pa in itertools.combinations(names, 2):
+        common = sorted(set(by_policy[pa]) & set(by_policy[pb]))
+        a = np.array([by_policy[pa][i] for i in common], dtype=np.float64).reshape(-1, 3)
+        bb = np.array([by_policy[pb][i] for i in common], dtype=np.float64).reshape(-1, 3)
+        d = a[:, 0] - bb[:, 0]
+        wins, losses = int((d > tie_margin).sum()), int((d < -tie_margin).sum())
+        comparisons.append(
+            {
+                "a": pa,
+                "b": pb,
+                "n": len(common),
+                "mean_difference": bootstrap_paired_difference(a[:, 0], bb[:, 0], b, seed),
+                **win_rates(wins, len(common) - wins - losses, losses),
+                "length_controlled": lc_win_rate(d, a[:, 1] - bb[:, 1], tie_margin, b, seed),
+                "mean_chars_a": float(a[:, 1].mean()) if len(a) else None,
+                "mean_chars_b": float(bb[:, 1].mean()) if len(bb) else None,
+                "tie_margin": tie_margin,
+            }
+        )
+    return {
+        "run_id": run_id,
+        "kind": "score_generations",
+        "policies": policies,
+        "comparisons": comparisons,
+        "conventions": {
+            **CONVENTIONS,
+            "comparison": "A beats B where score_A - score_B > tie_margin; win_rate = "
+            "(W + T/2) / n, decisive_win_rate = W / (W + L); sign test on W vs L",
+            "length": "characters of the generated answers",
+        },
+    }
+
+
+def run_diagnostics(
+    session: Session, run_id: int, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """Diagnostics of a score or score_generations run (``QueryError`` for other kinds)."""
+    run = scored_run(session, run_id)
+    if run.kind == "score":
+        return score_diagnostics(session, run_id, b, seed)
+    return generation_diagnostics(session, run_id, b, seed)

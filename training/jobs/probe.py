@@ -1,0 +1,198 @@
+"""The resumable counterfactual-probe job behind ``preflens probe``.
+
+For each of the first N pairs of a split, every edit of the suite is applied to the
+chosen and to the rejected response, and each text (the originals as edit ``original``)
+is scored with the reward model. A row is (run, pair, edit, side), unique; rows go in
+with insert-on-conflict-do-nothing, one transaction per batch of pairs with the run's
+progress, so a killed run resumes where it stopped and never doubles a row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm.auto import tqdm
+
+from db import read, runs
+from db.lookup import dataset_record, run_record
+from db.read.probes import probe_summary
+from db.schema import ProbeScore, Run
+from db.session import writing
+from training.fetch import resolve_model
+from training.jobs import JobResult
+from training.loading import RewardModel, load_reward_model
+from training.probes import Edit, apply_all, edits_hash, select_edits
+from training.scoring import encode, score_encoded
+
+log = logging.getLogger(__name__)
+SIDES = ("chosen", "rejected")
+SEQUENCES_PER_PASS = 16
+
+
+def insert_ignoring_duplicates(session: Session, table: type, rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL (rows already there,
+    e.g. written before a crash, are kept as they are)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def _done_keys(session: Session, run_id: int) -> set[tuple[int, str, str]]:
+    stmt = select(ProbeScore.pair_id, ProbeScore.edit, ProbeScore.side).where(
+        ProbeScore.run_id == run_id
+    )
+    return {tuple(r) for r in session.execute(stmt).all()}
+
+
+def run_probe_job(
+    make_session: sessionmaker[Session],
+    model: str | RewardModel,
+    dataset: str | int,
+    split: str | None = "test",
+    *,
+    edits: Sequence[str] | None = None,
+    edits_file: str | Path | None = None,
+    limit: int | None = 50,
+    batch_size: int = 4,
+    max_length: int = 512,
+    head_seed: int = 0,
+    on_batch: Callable[[int], None] | None = None,
+    progress: bool = True,
+) -> JobResult:
+    """Score every edit of both sides of the first ``limit`` pairs of ``split``.
+
+    ``batch_size`` counts pairs per transaction: their 2 x (edits + 1) texts each are
+    scored 16 at a time, sorted by length. ``on_batch(k)`` is called after batch k (0-based) is committed. The run key is
+    the model, data, limits and the edits' definitions: the same command resumes it."""
+    suite = select_edits(edits, edits_file)
+    path = model.path if isinstance(model, RewardModel) else resolve_model(model)
+    spec = model.spec if isinstance(model, RewardModel) else str(model)
+    with make_session() as session:
+        ds = dataset_record(session, dataset)
+        dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
+    key = runs.job_key(
+        kind="probe",
+        model=path,
+        dataset=dataset_id,
+        split=split,
+        limit=limit,
+        max_length=max_length,
+        head_seed=head_seed,
+        edits=edits_hash(suite),
+    )
+    config = {
+        "model": spec,
+        "model_path": path,
+        "limit": limit,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "head_seed": head_seed,
+        "edits": [e.as_dict() for e in suite],
+    }
+    with writing(make_session) as session:
+        run, done = runs.open_run(
+            session, "probe", key, dataset_id=dataset_id, split=split, total=total, config=config
+        )
+        run_id = run.id
+    if done:
+        return JobResult(_load(make_session, run_id), reused=True, done_now=0)
+    with make_session() as session:
+        pairs = [
+            (p.id, p.prompt, p.chosen, p.rejected)
+            for p in read.pairs_of(session, dataset_id, split, limit)
+        ]
+        have = _done_keys(session, run_id)
+    n_keys = 2 * (len(suite) + 1)
+    pending = [
+        p for p in pairs if sum((p[0], e, s) in have for e in _names(suite) for s in SIDES) < n_keys
+    ]
+    with runs.failing_marks_run(make_session, run_id):
+        done_now = _probe_pairs(
+            make_session, run_id, pending, total, suite, model, batch_size, max_length,
+            head_seed, on_batch, progress,
+        )  # fmt: skip
+    runs.finish(make_session, run_id, lambda s: probe_summary(s, run_id))
+    return JobResult(_load(make_session, run_id), reused=False, done_now=done_now)
+
+
+def _names(suite: Sequence[Edit]) -> list[str]:
+    return ["original", *(e.name for e in suite)]
+
+
+def _load(make_session: sessionmaker[Session], run_id: int) -> Run:
+    with make_session() as session:
+        return run_record(session, run_id)
+
+
+def _probe_pairs(
+    make_session: sessionmaker[Session],
+    run_id: int,
+    pairs: list[tuple],
+    total: int,
+    suite: Sequence[Edit],
+    model: str | RewardModel,
+    batch_size: int,
+    max_length: int,
+    head_seed: int,
+    on_batch: Callable[[int], None] | None,
+    progress: bool,
+) -> int:
+    if not pairs:
+        return 0
+    rm = model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
+    with writing(make_session) as session:
+        ckpt = runs.checkpoint_for(
+            session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
+        )
+        session.get(Run, run_id).checkpoint_id = ckpt.id
+    bar = tqdm(
+        total=total, initial=total - len(pairs), desc="probing pairs", unit="pair",
+        disable=not progress,
+    )  # fmt: skip
+    for k in range(0, len(pairs), batch_size):
+        batch = pairs[k : k + batch_size]
+        items = []  # (pair_id, edit, side, prompt, text)
+        for pair_id, prompt, chosen, rejected in batch:
+            for side, response in (("chosen", chosen), ("rejected", rejected)):
+                for edit, text in apply_all(suite, response).items():
+                    items.append((pair_id, edit, side, prompt, text))
+        encoded = [encode(rm.tokenizer, it[3], it[4], max_length) for it in items]
+        # Sorted by length inside, SEQUENCES_PER_PASS at a time: little padding.
+        scores = score_encoded(rm, encoded, batch_size=SEQUENCES_PER_PASS)
+        rows = [
+            {
+                "run_id": run_id,
+                "pair_id": pair_id,
+                "edit": edit,
+                "side": side,
+                "text": text,
+                "score": float(score),
+                "n_tokens": enc.n_tokens,
+                "truncated": enc.truncated,
+            }
+            for (pair_id, edit, side, _, text), enc, score in zip(
+                items, encoded, scores, strict=True
+            )
+        ]
+        with writing(make_session) as session:
+            insert_ignoring_duplicates(session, ProbeScore, rows)
+            done = session.scalar(
+                select(func.count(func.distinct(ProbeScore.pair_id))).where(
+                    ProbeScore.run_id == run_id
+                )
+            )
+            runs.set_progress(session, run_id, done, total)
+        bar.update(len(batch))
+        if on_batch is not None:
+            on_batch(k // batch_size)
+    bar.close()
+    return len(pairs)
