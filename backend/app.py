@@ -27,7 +27,8 @@ from backend.middleware import (
     QueryStringLimitMiddleware,
     UnexpectedErrorMiddleware,
 )
-from backend.routes import cases, compute, data, diagnostics, health
+from backend.routes import cases, compute, data, diagnostics, health, probes
+from backend.schemas.errors import ErrorBody
 from backend.services import GenerationService, RewardService, load_policies, load_reward
 from db.session import is_sqlite, make_engine
 from preflens.config import Settings, get_settings
@@ -101,6 +102,7 @@ def create_app(
             {"name": "compute", "description": "score, compare and generate with loaded models"},
             {"name": "data", "description": "datasets, runs, summaries and distributions"},
             {"name": "cases", "description": "search and read cases of a run"},
+            {"name": "probes", "description": "counterfactual edits and DPO per pair"},
         ],
     )
     app.state.settings = settings
@@ -109,7 +111,7 @@ def create_app(
     app.state.sessionmaker = None
     app.state.models_loaded = False
     install_error_handlers(app)
-    for module in (health, compute, data, cases, diagnostics):
+    for module in (health, compute, data, cases, diagnostics, probes):
         app.include_router(module.router)
 
     # Added innermost first: CORS (when on) answers preflights before the key check;
@@ -140,6 +142,7 @@ def _openapi(app: FastAPI, with_key: bool) -> dict[str, Any]:
             routes=app.routes,
             tags=app.openapi_tags,
         )
+        _document_errors(schema)
         if with_key:
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}
@@ -150,3 +153,21 @@ def _openapi(app: FastAPI, with_key: bool) -> dict[str, Any]:
                     operation["security"] = []
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Replace FastAPI's default 422 schema (a list of pydantic errors) with the body
+    this API really sends, ``ErrorBody``, and document it as every operation's 4xx."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["ErrorBody"] = error_schema
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "invalid request", "content": body}
+            responses["4XX"] = {"description": "error (the same JSON shape)", "content": body}

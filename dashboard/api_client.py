@@ -63,6 +63,25 @@ class ApiClient:
         """One (prompt, response) scored by the backend's reward model."""
         return self._request("POST", "/v1/score", json={"prompt": prompt, "response": response})
 
+    def token_values(
+        self, prompt: str | list[dict[str, str]], responses: list[str]
+    ) -> list[list[dict[str, Any]]]:
+        """Per-token reward of each response to ``prompt`` (``POST /v1/score`` with
+        ``per_token``): per response, its tokens ``{text, value, response}``; the last
+        value is the response's score."""
+        items = [{"prompt": prompt, "response": r} for r in responses]
+        body = self._request("POST", "/v1/score", json={"items": items, "per_token": True})
+        return [r.get("tokens") or [] for r in body["results"]]
+
+    def probe(
+        self, prompt: str, chosen: str, rejected: str, edits: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Counterfactual edits of one pair scored live (``POST /v1/probe``)."""
+        body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+        if edits:
+            body["edits"] = edits
+        return self._request("POST", "/v1/probe", json=body)
+
     def compare(
         self, prompt: str, response_a: str, response_b: str, run: int | None = None
     ) -> dict[str, Any]:

@@ -216,19 +216,37 @@ def category_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerCh
 
 
 def metric_chart(df: pd.DataFrame, *, title: str, y_title: str | None = None) -> alt.Chart:
-    """Training curves (rows: run, metric, step, value): one colour per run, one dash
-    pattern per metric, so several runs and related metrics share one chart."""
+    """Training curves (rows: series, split, metric, step, value, run): colour by
+    ``series`` (a run, or chosen / rejected in their fixed colours) and, never by colour,
+    train vs eval: solid line and circles for train, dashed line and squares for eval.
+    Both legends name what they mean, so train / eval and chosen / rejected are told apart.
+    """
+    splits = [s for s in SPLITS if s in set(df["split"])] or SPLITS
+    dash = alt.Scale(domain=SPLITS, range=SPLIT_DASH)
+    shape = alt.Scale(domain=SPLITS, range=SPLIT_SHAPE)
+    split_legend = alt.Legend(orient="bottom", title="split", values=splits)
     chart = (
         alt.Chart(df)
-        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .mark_line(point=alt.OverlayMarkDef(size=30, filled=True))
         .encode(
             x=alt.X("step:Q", title="step"),
             y=alt.Y("value:Q", title=y_title or title, scale=alt.Scale(zero=False)),
-            color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top", labelLimit=320)),
-            strokeDash=alt.StrokeDash(
-                "metric:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=320)
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=color_scale(df["series"]),
+                legend=alt.Legend(orient="top", labelLimit=320),
             ),
-            tooltip=["run:N", "metric:N", "step:Q", alt.Tooltip("value:Q", format=".5g")],
+            strokeDash=alt.StrokeDash("split:N", scale=dash, legend=split_legend),
+            shape=alt.Shape("split:N", scale=shape, legend=split_legend),
+            detail="metric:N",
+            tooltip=[
+                "run:N",
+                "split:N",
+                "metric:N",
+                "step:Q",
+                alt.Tooltip("value:Q", format=".5g"),
+            ],
         )
         .properties(title=title, width="container", height=HEIGHT + 60)
     )

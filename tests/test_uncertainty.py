@@ -159,3 +159,25 @@ def test_intervals_cover_the_truth_95_percent_of_the_time():
         diff_hits += m["ci_low"] <= true_diff <= m["ci_high"]
     assert 0.93 <= acc_hits / runs <= 0.97
     assert 0.93 <= diff_hits / runs <= 0.97
+
+
+def test_large_n_switches_to_normal_intervals_that_match_the_bootstrap():
+    rng = np.random.default_rng(12)
+    n = 3000
+    c = rng.normal(0.6, 1, n)
+    r = 0.5 * c + rng.normal(0, 1, n)  # a pair's two scores are correlated
+    boot = bootstrap_auc(c, r, b=2000, seed=3)
+    normal = bootstrap_auc(c, r, max_n=1000)
+    assert normal["method"] == "normal (large n)" and boot["method"].startswith("bootstrap")
+    assert normal["value"] == boot["value"]
+    assert normal["ci_low"] == pytest.approx(boot["ci_low"], abs=0.004)
+    assert normal["ci_high"] == pytest.approx(boot["ci_high"], abs=0.004)
+    x = rng.exponential(1.0, n)
+    m = bootstrap_mean(x, max_n=1000)
+    t = stats.ttest_1samp(x, 0).confidence_interval(0.95)
+    assert (m["ci_low"], m["ci_high"]) == (
+        pytest.approx(t.low, rel=1e-3),
+        pytest.approx(t.high, rel=1e-3),
+    )
+    paired = bootstrap_paired_difference(x, x / 2, max_n=1000)
+    assert paired["method"] == "paired-normal (large n)"

@@ -169,7 +169,7 @@ def parse_edits(data: Any, where: str) -> list[Edit]:
     """``{"edits": [...]}`` (or a bare list) into edits; names must be unique."""
     items = data.get("edits") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise DataFormatError(f"{where}: expected {{\"edits\": [...]}} or a list of edits")
+        raise DataFormatError(f'{where}: expected {{"edits": [...]}} or a list of edits')
     edits = [parse_edit(item, f"{where} edit {i}") for i, item in enumerate(items)]
     names = [e.name for e in edits]
     dupes = sorted({n for n in names if names.count(n) > 1})

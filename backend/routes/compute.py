@@ -25,6 +25,7 @@ from backend.schemas import (
     ScoreRequest,
     ScoreResult,
     ScoreResults,
+    TokenValue,
     prompt_messages,
     texts_of,
 )
@@ -92,6 +93,7 @@ def sigmoid(x: float) -> float:
     "/score",
     summary="Score one item or a batch with the reward model",
     response_model=ScoreResult | ScoreResults,
+    response_model_exclude_none=True,
     responses=example("score"),
 )
 async def score(
@@ -101,7 +103,10 @@ async def score(
     `{"results": [...]}` in the same order. A prompt is text (one user message) or chat
     messages; the conversation is templated and cut exactly as `preflens score` does
     (keeping its last `score_max_length` tokens), so both give the same score.
-    Concurrent requests share forward passes (see `batch_wait_ms`, `batch_max_size`)."""
+    Concurrent requests share forward passes (see `batch_wait_ms`, `batch_max_size`).
+    With `"per_token": true` (on an item or the batch) a result also carries `tokens`:
+    the response's tokens as text with the reward head's value at each (one extra
+    forward pass; the last value is the score)."""
     items = body.items if isinstance(body, ScoreBatch) else [body]
     if len(items) > settings.max_batch_items:
         raise LimitError(
@@ -116,7 +121,30 @@ async def score(
         ScoreResult(score=s.score, n_tokens=s.n_tokens, truncated=s.truncated, model=rm.name)
         for s in scored
     ]
+    wanted = [k for k, i in enumerate(items) if i.per_token or body.per_token]
+    if wanted:
+        per = await anyio.to_thread.run_sync(
+            per_token_values,
+            rm,
+            [(prompt_messages(items[k].prompt), items[k].response) for k in wanted],
+        )
+        for k, values in zip(wanted, per, strict=True):
+            results[k].tokens = values
     return ScoreResults(results=results) if isinstance(body, ScoreBatch) else results[0]
+
+
+def per_token_values(
+    rm: RewardDep, items: list[tuple[list[dict[str, str]], str]]
+) -> list[list[TokenValue]]:
+    """Per-token values of (prompt, response) items, cut like the scores (one pass)."""
+    from training.token_rewards import per_token_rewards
+
+    out = per_token_rewards(
+        rm.rm, [p for p, _ in items], [r for _, r in items], max_length=rm.max_length
+    )
+    return [
+        [TokenValue(text=t.text, value=t.value, response=t.response) for t in o.tokens] for o in out
+    ]
 
 
 @router.post(

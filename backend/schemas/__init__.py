@@ -14,6 +14,7 @@ from backend.schemas.compute import (
     ScoreRequest,
     ScoreResult,
     ScoreResults,
+    TokenValue,
     prompt_messages,
     texts_of,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "ScoreRequest",
     "ScoreResult",
     "ScoreResults",
+    "TokenValue",
     "prompt_messages",
     "texts_of",
 ]

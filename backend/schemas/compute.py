@@ -52,6 +52,9 @@ class ScoreItem(BaseModel):
 
     prompt: Prompt
     response: str
+    per_token: bool = Field(
+        default=False, description="also return the response's tokens with the head's value at each"
+    )
 
 
 class ScoreBatch(BaseModel):
@@ -73,6 +76,7 @@ class ScoreBatch(BaseModel):
     )
 
     items: list[ScoreItem] = Field(min_length=1)
+    per_token: bool = Field(default=False, description="per_token for every item")
 
 
 def _score_kind(value: Any) -> str:
@@ -87,11 +91,23 @@ ScoreRequest = Annotated[
 ]
 
 
+class TokenValue(BaseModel):
+    text: str = Field(description="the token as text (pieces concatenate to the response)")
+    value: float = Field(description="the reward head's value at this token")
+    response: bool = Field(description="false for the template's end-of-turn tokens")
+
+
 class ScoreResult(BaseModel):
     score: float = Field(description="the reward model's scalar output")
     n_tokens: int = Field(description="tokens of the templated conversation as scored")
     truncated: bool = Field(description="the conversation was cut to its last max_length tokens")
     model: str = Field(description="the reward model that scored it")
+    tokens: list[TokenValue] | None = Field(
+        default=None,
+        description="with per_token: the response's tokens then the end-of-turn tokens, each "
+        "with the head's value there (reads only the text up to it); the last value is the "
+        "score. Only the last position is trained in a Bradley-Terry RM.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import data, frames, ui
+from dashboard import data, frames, probe_charts, ui
+from dashboard.api_client import BackendError, client_from_settings
 from dashboard.frames import fmt, fmt_signed, md_escape
 from dashboard.state import PAGE_SIZES, SORTS, CaseQuery, parse_float
 from preflens.errors import PrefLensError
@@ -140,6 +141,23 @@ def close_case() -> None:
 
 
 # ------------------------------------------------------------------ one case in full
+def token_heatmap(prompt: Any, responses: dict[str, str]) -> None:
+    """Both responses as token boxes on one colour scale (``POST /v1/score`` with
+    ``per_token`` on the backend's reward model, which may differ from the run's)."""
+    try:
+        values = client_from_settings().token_values(prompt, list(responses.values()))
+    except BackendError as exc:
+        st.warning(f"No token heatmap: {md_escape(str(exc))}")
+        return
+    frame = probe_charts.token_frame(dict(zip(responses, values, strict=True)))
+    ui.chart(probe_charts.token_heatmap_chart(frame))
+    st.caption(
+        "Value of the backend's reward head at each token, reading only the text up to it; "
+        "the last box (end of turn) is the score. A Bradley-Terry RM is trained only at "
+        "that last token: earlier values show where the score moves, not rewards of prefixes."
+    )
+
+
 def show_case(pair_id: int) -> None:
     try:
         full = data.case(url, run["id"], pair_id, a, b)
@@ -177,6 +195,14 @@ def show_case(pair_id: int) -> None:
                         side.capitalize(), s[f"score_{side}"], s[f"tokens_{side}"], notes
                     )
                     ui.model_text(text)
+            if st.toggle(
+                "Token heatmap",
+                key="cases_tokens",
+                help="the reward head's value at every token, from the backend's RM",
+            ):
+                token_heatmap(
+                    pair["prompt"], {"chosen": pair["chosen"], "rejected": pair["rejected"]}
+                )
         else:
             answers = {g["policy"]: g for g in full["generations"]}
             ui.metric_row([("gap (A - B)", fmt_signed(full["gap"], 4))])

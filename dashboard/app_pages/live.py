@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, frames, ui
+from dashboard import charts, data, frames, probe_charts, ui
 from dashboard.api_client import BackendError, BackendUnreachable, client_from_settings
 from dashboard.frames import fmt, fmt_signed, md_escape
 
@@ -56,6 +56,9 @@ with st.form("live_form"):
             default_id=ui.first_done(runs),
             help="best a run scored by the same reward model as the backend's",
         )
+    per_token = st.checkbox(
+        "Token heatmap", key="live_tokens", help="the reward head's value at every token"
+    )
     submitted = st.form_submit_button("Score", type="primary")
 
 if submitted:
@@ -69,7 +72,16 @@ if submitted:
                 body = client.compare(prompt, response_a, response_b)
             else:
                 body = client.score(prompt, response_a)
-            st.session_state["live_result"] = {"body": body, "run": run["id"] if run else None}
+            tokens = None
+            if per_token:
+                named = {"A": response_a} | ({"B": response_b} if response_b.strip() else {})
+                values = client.token_values(prompt, list(named.values()))
+                tokens = dict(zip(named, values, strict=True))
+            st.session_state["live_result"] = {
+                "body": body,
+                "run": run["id"] if run else None,
+                "tokens": tokens,
+            }
         except BackendUnreachable as exc:
             st.error(f"Backend not reachable: {exc}.")
         except BackendError as exc:
@@ -156,3 +168,13 @@ if result:
     )
     if marked is not None:
         marked_histogram(marked, marks)
+    if result.get("tokens"):
+        st.subheader("Reward at every token")
+        frame = probe_charts.token_frame(result["tokens"])
+        ui.chart(probe_charts.token_heatmap_chart(frame))
+        st.caption(
+            "The reward head's value at each token, reading only the text up to it, both "
+            "responses on one colour scale; the last box (end of turn) is the score. A "
+            "Bradley-Terry RM is trained only at that last token: earlier values show where "
+            "the score moves, they are not rewards of the unfinished text."
+        )

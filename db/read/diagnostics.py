@@ -151,6 +151,7 @@ def score_diagnostics(
         out["length_tokens"] = score_length_control(
             gap, c["tokens_chosen"], c["tokens_rejected"], "tokens", b, seed
         )
+        out["length_tokens"]["source"] = "response-only tokens stored at scoring"
     return out
 
 

@@ -66,7 +66,8 @@ def dataset_hash(
 
 
 def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:
-    """Pairs per split, rejected rows and their reasons for one dataset."""
+    """Pairs per split, prompts found in more than one split (``shared_prompts``),
+    rejected rows and their reasons for one dataset."""
     splits = dict(
         session.execute(
             select(Pair.split, func.count())
@@ -81,9 +82,19 @@ def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:
             .group_by(RejectedRow.reason)
         ).all()
     )
+    # Prompts (by prompt hash) with pairs in more than one split: a split that shares
+    # prompts measures memory as well as generalisation.
+    shared = (
+        select(Pair.prompt_hash)
+        .where(Pair.dataset_id == dataset_id, Pair.prompt_hash.is_not(None))
+        .group_by(Pair.prompt_hash)
+        .having(func.count(func.distinct(Pair.split)) > 1)
+        .subquery()
+    )
     return {
         "pairs": sum(splits.values()),
         "splits": splits,
+        "shared_prompts": session.scalar(select(func.count()).select_from(shared)) or 0,
         "rejected": sum(reasons.values()),
         "reasons": reasons,
     }

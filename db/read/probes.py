@@ -60,7 +60,7 @@ def _probe_table(session: Session, run_id: int) -> dict[int, dict[tuple[str, str
     return table
 
 
-def _flipped(before: float, after: float) -> bool:
+def flipped(before: float, after: float) -> bool:
     return (before > 0 and after < 0) or (before < 0 and after > 0)
 
 
@@ -95,8 +95,8 @@ def probe_summary(session: Session, run_id: int, order: str = "mean_change") -> 
             c2, r2 = t[(name, "chosen")], t[(name, "rejected")]
             dc.append(c2 - c)
             dr.append(r2 - r)
-            flips_c += _flipped(c - r, c2 - r)
-            flips_r += _flipped(c - r, c - r2)
+            flips_c += flipped(c - r, c2 - r)
+            flips_r += flipped(c - r, c - r2)
         n = len(dc)
         both = (np.asarray(dc) + np.asarray(dr)) / 2 if n else []
         fc, fr = rate(flips_c, n), rate(flips_r, n)
@@ -143,7 +143,7 @@ def probe_pair_ids(session: Session, run_id: int, edit: str | None = None) -> li
             c2, r2 = t[(edit, "chosen")], t[(edit, "rejected")]
         except KeyError:
             continue
-        if _flipped(c - r, c2 - r) or _flipped(c - r, c - r2):
+        if flipped(c - r, c2 - r) or flipped(c - r, c - r2):
             ids.append(pid)
     return ids
 
@@ -177,8 +177,8 @@ def probe_pair(session: Session, run_id: int, pair_id: int) -> dict[str, Any]:
             )
             item[f"{side}_truncated"] = row.truncated if row else None
         if None not in (c0, r0, item["chosen_score"], item["rejected_score"]):
-            item["flips_chosen"] = _flipped(c0 - r0, item["chosen_score"] - r0)
-            item["flips_rejected"] = _flipped(c0 - r0, c0 - item["rejected_score"])
+            item["flips_chosen"] = flipped(c0 - r0, item["chosen_score"] - r0)
+            item["flips_rejected"] = flipped(c0 - r0, c0 - item["rejected_score"])
         edits.append(item)
     return {
         "run_id": run_id,
@@ -192,9 +192,13 @@ def probe_pair(session: Session, run_id: int, pair_id: int) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ DPO per pair
 def _dpo_rows(session: Session, run_id: int) -> list[Any]:
-    return session.execute(
-        select(DpoScore).where(DpoScore.run_id == run_id).order_by(DpoScore.pair_id)
-    ).scalars().all()
+    return (
+        session.execute(
+            select(DpoScore).where(DpoScore.run_id == run_id).order_by(DpoScore.pair_id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def dpo_summary(session: Session, run_id: int) -> dict[str, Any]:
@@ -271,9 +275,7 @@ def dpo_points(session: Session, run_id: int) -> list[dict[str, Any]]:
     return points
 
 
-def agreement(
-    session: Session, dpo_run: int, rm_run: int, limit: int = 50
-) -> dict[str, Any]:
+def agreement(session: Session, dpo_run: int, rm_run: int, limit: int = 50) -> dict[str, Any]:
     """The RM's gap (chosen - rejected, a score run) against the DPO implicit-reward gap
     on the pairs both runs hold: the four sign quadrants counted (a gap of 0 counts as
     not preferring chosen), Pearson and Spearman correlation, and the pairs where the two

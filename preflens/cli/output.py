@@ -17,15 +17,27 @@ def out(text: str = "") -> None:
 def print_ingest_report(report: Any) -> None:
     """A ``training.jobs.ingest.IngestReport``."""
     out(f"dataset {report.dataset!r} (layout: {report.format})")
+    replaced = report.replaced
+    if replaced is not None:
+        runs = ", ".join(map(str, replaced.runs)) or "none"
+        out(
+            f"  replaced:      the old dataset (id {replaced.dataset_id}: {replaced.pairs} pairs, "
+            f"{replaced.rejected} rejected rows) and its runs: {runs}"
+        )
     out(f"  rows read:     {report.rows}")
     splits = ", ".join(f"{k}: {v}" for k, v in sorted(report.splits.items()))
     out(f"  pairs added:   {report.added}" + (f"  ({splits})" if report.splits else ""))
     out(f"  already there: {report.duplicates}")
-    out(f"  rejected rows: {report.rejected}")
+    stored = ""
+    if report.kept and report.rejected_new != report.rejected:
+        stored = f"  ({report.rejected_new} newly stored; the others were stored before)"
+    out(f"  rejected rows: {report.rejected}{stored}")
     for reason, count in report.reasons.most_common():
         out(f"    {count:>6}  {reason}")
     for _, example in report.examples[:10]:
         out(f"    e.g. {example}")
+    if not report.kept:
+        out(f"  no pair could be stored, so dataset {report.dataset!r} was not kept")
 
 
 def print_score_summary(summary: dict, label: str = "") -> None:
@@ -103,6 +115,8 @@ def print_datasets(rows: list[tuple[Any, dict]]) -> None:
             f"{ds.id:>3}  {ds.name:<24} {ds.format:<15} pairs {c['pairs']} ({splits})  "
             f"rejected {c['rejected']}"
         )
+        if len(c["splits"]) > 1:
+            out(f"       prompts found in more than one split: {c.get('shared_prompts', 0)}")
         for reason, n in sorted(c["reasons"].items(), key=lambda kv: -kv[1]):
             out(f"       {n:>6}  {reason}")
 

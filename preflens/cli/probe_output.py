@@ -39,10 +39,7 @@ def print_probe_summary(summary: dict[str, Any], indent: str = "  ") -> None:
         m = e["mean_change"]
         mean = f"{m['value']:+.3f} {_ci(m)}" if m["value"] is not None else "n/a"
         fc, fr = e["flip_rate_chosen"], e["flip_rate_rejected"]
-        out(
-            f"{indent}{e['edit']:<22} {mean:>28}   "
-            f"{_short_rate(fc):>26}   {_short_rate(fr):>26}"
-        )
+        out(f"{indent}{e['edit']:<22} {mean:>28}   {_short_rate(fc):>26}   {_short_rate(fr):>26}")
     out(
         f"{indent}mean change: edited - original score, the two sides averaged per pair; "
         "flip: the sign of chosen - rejected changes (ties never flip); 95% intervals: "
@@ -53,7 +50,9 @@ def print_probe_summary(summary: dict[str, Any], indent: str = "  ") -> None:
 def _short_rate(item: dict[str, Any]) -> str:
     if item.get("value") is None:
         return "n/a"
-    return f"{item['value']:.0%} [{item['ci_low']:.0%}, {item['ci_high']:.0%}] {item['k']}/{item['n']}"
+    return (
+        f"{item['value']:.0%} [{item['ci_low']:.0%}, {item['ci_high']:.0%}] {item['k']}/{item['n']}"
+    )
 
 
 def print_probe_run(result: Any) -> None:
@@ -86,7 +85,8 @@ def print_dpo_summary(s: dict[str, Any], indent: str = "  ") -> None:
     m = s["margin"]
     out(
         f"{indent}mean reward: chosen {s['reward_chosen_mean']:+.4f}  rejected "
-        f"{s['reward_rejected_mean']:+.4f}  margin {m['value']:+.4f} {_ci(m, '+.4f')} (95% bootstrap)"
+        f"{s['reward_rejected_mean']:+.4f}  margin {m['value']:+.4f} {_ci(m, '+.4f')} "
+        "(95% bootstrap)"
     )
 
 

@@ -32,29 +32,40 @@ def interval_bars(rows: list[tuple[str, dict[str, Any], str]], rule: float | Non
     interval, one row per (label, interval, colour); a dashed rule at ``rule``."""
     left, width, row_h = 260, 420, 26
     height = row_h * len(rows) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" '
-             f'height="{height}" role="img">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" '
+        f'height="{height}" role="img">'
+    ]
     for t in (0, 0.25, 0.5, 0.75, 1.0):
         x = left + t * width
         parts.append(f'<line x1="{x}" y1="5" x2="{x}" y2="{height - 20}" stroke="#eee"/>')
-        parts.append(f'<text x="{x}" y="{height - 5}" font-size="11" text-anchor="middle">'
-                     f"{t:g}</text>")
+        parts.append(
+            f'<text x="{x}" y="{height - 5}" font-size="11" text-anchor="middle">{t:g}</text>'
+        )
     if rule is not None:
         x = left + rule * width
-        parts.append(f'<line x1="{x}" y1="5" x2="{x}" y2="{height - 20}" stroke="{GREY}" '
-                     'stroke-dasharray="4 3"/>')
+        parts.append(
+            f'<line x1="{x}" y1="5" x2="{x}" y2="{height - 20}" stroke="{GREY}" '
+            'stroke-dasharray="4 3"/>'
+        )
     for i, (label, iv, colour) in enumerate(rows):
         y = 18 + i * row_h
-        parts.append(f'<text x="{left - 8}" y="{y + 4}" font-size="12" text-anchor="end">'
-                     f"{escape(label)}</text>")
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4}" font-size="12" text-anchor="end">'
+            f"{escape(label)}</text>"
+        )
         if iv and iv.get("value") is not None:
             x0, x1 = left + iv["ci_low"] * width, left + iv["ci_high"] * width
             xv = left + iv["value"] * width
-            parts.append(f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="{colour}" '
-                         'stroke-width="4" stroke-linecap="round" opacity="0.5"/>')
+            parts.append(
+                f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="{colour}" '
+                'stroke-width="4" stroke-linecap="round" opacity="0.5"/>'
+            )
             parts.append(f'<circle cx="{xv}" cy="{y}" r="5" fill="{colour}"/>')
-            parts.append(f'<text x="{left + width + 4}" y="{y + 4}" font-size="10">'
-                         f"n={iv.get('n', '')}</text>")
+            parts.append(
+                f'<text x="{left + width + 4}" y="{y + 4}" font-size="10">'
+                f"n={iv.get('n', '')}</text>"
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -67,16 +78,17 @@ def reliability_svg(bins: list[dict[str, Any]], after: list[dict[str, Any]] | No
     """Reliability diagram: observed share against mean predicted probability per bin
     (dot area ~ n), the diagonal of perfect calibration, and (green) after temperature."""
     size, pad = 320, 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" '
-             f'height="{size + 2 * pad}" role="img">',
-             f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" '
-             'stroke="#ccc"/>',
-             f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" '
-             f'stroke="{GREY}" stroke-dasharray="4 3"/>',
-             f'<text x="{pad + size / 2}" y="{size + 2 * pad - 8}" font-size="11" '
-             'text-anchor="middle">mean predicted P(first preferred)</text>',
-             f'<text x="12" y="{pad + size / 2}" font-size="11" text-anchor="middle" '
-             f'transform="rotate(-90 12 {pad + size / 2})">observed share</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" '
+        f'height="{size + 2 * pad}" role="img">',
+        f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#ccc"/>',
+        f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" '
+        f'stroke="{GREY}" stroke-dasharray="4 3"/>',
+        f'<text x="{pad + size / 2}" y="{size + 2 * pad - 8}" font-size="11" '
+        'text-anchor="middle">mean predicted P(first preferred)</text>',
+        f'<text x="12" y="{pad + size / 2}" font-size="11" text-anchor="middle" '
+        f'transform="rotate(-90 12 {pad + size / 2})">observed share</text>',
+    ]
     for series, colour in ((bins, BLUE), (after or [], GREEN)):
         total = sum(b["n"] for b in series) or 1
         for b in series:
@@ -85,8 +97,9 @@ def reliability_svg(bins: list[dict[str, Any]], after: list[dict[str, Any]] | No
             x = pad + b["mean_predicted"] * size
             y = pad + size - b["observed"] * size
             r = 2 + 10 * (b["n"] / total) ** 0.5
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}" '
-                         'opacity="0.7"/>')
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}" opacity="0.7"/>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -96,15 +109,19 @@ def length_bins_svg(lc: dict[str, Any]) -> str:
     (orange) and shorter-wins (blue) baselines."""
     bins = lc["bins"]
     w, h, pad = 520, 240, 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w + 2 * pad}" '
-             f'height="{h + 2 * pad + 20}" role="img">',
-             f'<rect x="{pad}" y="{pad}" width="{w}" height="{h}" fill="none" stroke="#ccc"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w + 2 * pad}" '
+        f'height="{h + 2 * pad + 20}" role="img">',
+        f'<rect x="{pad}" y="{pad}" width="{w}" height="{h}" fill="none" stroke="#ccc"/>',
+    ]
     for name, colour in (("longer_wins_baseline", ORANGE), ("shorter_wins_baseline", BLUE)):
         v = lc[name]["value"]
         if v is not None:
             y = pad + h - v * h
-            parts.append(f'<line x1="{pad}" y1="{y}" x2="{pad + w}" y2="{y}" stroke="{colour}" '
-                         f'stroke-dasharray="6 3"><title>{name} {v:.3f}</title></line>')
+            parts.append(
+                f'<line x1="{pad}" y1="{y}" x2="{pad + w}" y2="{y}" stroke="{colour}" '
+                f'stroke-dasharray="6 3"><title>{name} {v:.3f}</title></line>'
+            )
     step = w / max(len(bins), 1)
     for i, b in enumerate(bins):
         acc = b["accuracy"]
@@ -112,15 +129,20 @@ def length_bins_svg(lc: dict[str, Any]) -> str:
         if acc["value"] is not None:
             y0, y1 = pad + h - acc["ci_low"] * h, pad + h - acc["ci_high"] * h
             parts.append(f'<line x1="{x}" y1="{y0}" x2="{x}" y2="{y1}" stroke="#333"/>')
-            parts.append(f'<circle cx="{x}" cy="{pad + h - acc["value"] * h}" r="4" '
-                         f'fill="#333"/>')
-        parts.append(f'<text x="{x}" y="{pad + h + 14}" font-size="10" text-anchor="middle">'
-                     f'{b["lo"]:.0f}..{b["hi"]:.0f}</text>')
-        parts.append(f'<text x="{x}" y="{pad + h + 26}" font-size="9" text-anchor="middle" '
-                     f'fill="{GREY}">n={b["n"]}</text>')
+            parts.append(f'<circle cx="{x}" cy="{pad + h - acc["value"] * h}" r="4" fill="#333"/>')
+        parts.append(
+            f'<text x="{x}" y="{pad + h + 14}" font-size="10" text-anchor="middle">'
+            f"{b['lo']:.0f}..{b['hi']:.0f}</text>"
+        )
+        parts.append(
+            f'<text x="{x}" y="{pad + h + 26}" font-size="9" text-anchor="middle" '
+            f'fill="{GREY}">n={b["n"]}</text>'
+        )
     for t in (0, 0.5, 1):
-        parts.append(f'<text x="{pad - 4}" y="{pad + h - t * h + 4}" font-size="10" '
-                     f'text-anchor="end">{t:g}</text>')
+        parts.append(
+            f'<text x="{pad - 4}" y="{pad + h - t * h + 4}" font-size="10" '
+            f'text-anchor="end">{t:g}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -133,8 +155,10 @@ def paired_scatter_svg(points: list[dict[str, Any]]) -> str:
     size, pad = 320, 30
     xs = [p["gap_a"] for p in points] + [p["gap_b"] for p in points] + [0.0]
     lo, hi = min(xs), max(xs)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" '
-             f'height="{size + 2 * pad}" role="img">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" '
+        f'height="{size + 2 * pad}" role="img">'
+    ]
     z = _scale(0, lo, hi, pad, pad + size)
     zy = _scale(0, lo, hi, pad + size, pad)
     parts.append(f'<line x1="{z}" y1="{pad}" x2="{z}" y2="{pad + size}" stroke="#ccc"/>')
@@ -142,7 +166,10 @@ def paired_scatter_svg(points: list[dict[str, Any]]) -> str:
     for p in points[:5000]:
         ra, rb = p["gap_a"] > 0, p["gap_b"] > 0
         colour = GREEN if (rb and not ra) else RED if (ra and not rb) else GREY
-        x, y = _scale(p["gap_a"], lo, hi, pad, pad + size), _scale(p["gap_b"], lo, hi, pad + size, pad)
+        x, y = (
+            _scale(p["gap_a"], lo, hi, pad, pad + size),
+            _scale(p["gap_b"], lo, hi, pad + size, pad),
+        )
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}" opacity="0.7"/>')
     parts.append("</svg>")
     return "".join(parts)
@@ -152,15 +179,17 @@ def _score_sections(d: dict[str, Any]) -> list[str]:
     lc, cal = d["length"], d["calibration"]
     out = [
         "<h2>Headline numbers (95% intervals)</h2>",
-        interval_bars([
-            ("accuracy (Wilson)", d["accuracy"], BLUE),
-            ("AUC chosen vs rejected (bootstrap)", d["auc"], BLUE),
-            ("accuracy, chosen longer", lc["chosen_longer"], ORANGE),
-            ("accuracy, chosen shorter", lc["chosen_shorter"], BLUE),
-            ("length-balanced accuracy", lc["length_balanced_accuracy"], GREY),
-            ("baseline: longer wins", lc["longer_wins_baseline"], ORANGE),
-            ("baseline: shorter wins", lc["shorter_wins_baseline"], BLUE),
-        ]),
+        interval_bars(
+            [
+                ("accuracy (Wilson)", d["accuracy"], BLUE),
+                ("AUC chosen vs rejected (bootstrap)", d["auc"], BLUE),
+                ("accuracy, chosen longer", lc["chosen_longer"], ORANGE),
+                ("accuracy, chosen shorter", lc["chosen_shorter"], BLUE),
+                ("length-balanced accuracy", lc["length_balanced_accuracy"], GREY),
+                ("baseline: longer wins", lc["longer_wins_baseline"], ORANGE),
+                ("baseline: shorter wins", lc["shorter_wins_baseline"], BLUE),
+            ]
+        ),
         "<table>",
         f"<tr><th>pairs</th><td class=num>{d['n']}</td></tr>",
         f"<tr><th>accuracy</th><td class=num>{_iv(d['accuracy'])}</td></tr>",
@@ -172,40 +201,53 @@ def _score_sections(d: dict[str, Any]) -> list[str]:
         "<th>accuracy [95%]</th></tr>",
     ]
     for c in d["by_category"]:
-        out.append(f"<tr><td>{escape(str(c['category'] or '(none)'))}</td>"
-                   f"<td class=num>{c['n']}</td><td class=num>{_iv(c['accuracy'])}</td></tr>")
+        out.append(
+            f"<tr><td>{escape(str(c['category'] or '(none)'))}</td>"
+            f"<td class=num>{c['n']}</td><td class=num>{_iv(c['accuracy'])}</td></tr>"
+        )
     out += [
         "</table><h2>Length control</h2>",
         f"<p class=note>{escape(lc['label'])}; source: {escape(lc.get('source', ''))}. "
         f"Spearman(gap, length diff) = {_f(lc['spearman_gap_length_diff'])}.</p>",
         length_bins_svg(lc),
+        "<p class=note>Accuracy per bin of length difference (chosen - rejected) with 95% "
+        "Wilson bars; dashed rules: the longer-wins (orange) and shorter-wins (blue) "
+        "baselines on the same pairs.</p>",
         "<h2>Calibration</h2>",
         f"<p class=note>{escape(cal['label'])}</p>",
         f"<p>ECE {_f(cal['ece'])}, Brier {_f(cal['brier'])}, NLL {_f(cal['nll'])}, "
         f"temperature {_f(cal['temperature'])}, ECE after temperature "
         f"{_f(cal['ece_after_temperature'])}</p>",
         reliability_svg(cal["bins"], cal.get("bins_after_temperature")),
+        "<p class=note>Blue: sigmoid(gap); green: after the cross-fitted temperature; dot "
+        "area grows with the bin's count; dashed: perfect calibration.</p>",
     ]
     return out
 
 
 def _generation_sections(d: dict[str, Any]) -> list[str]:
-    out = ["<h2>Policies</h2><table><tr><th>policy</th><th>n</th>"
-           "<th>mean RM score [95%]</th><th>mean chars</th></tr>"]
+    out = [
+        "<h2>Policies</h2><table><tr><th>policy</th><th>n</th>"
+        "<th>mean RM score [95%]</th><th>mean chars</th></tr>"
+    ]
     for name, p in d["policies"].items():
-        out.append(f"<tr><td>{escape(name)}</td><td class=num>{p['n']}</td>"
-                   f"<td class=num>{_iv(p['score_mean'])}</td>"
-                   f"<td class=num>{p['mean_chars']:.0f}</td></tr>")
+        out.append(
+            f"<tr><td>{escape(name)}</td><td class=num>{p['n']}</td>"
+            f"<td class=num>{_iv(p['score_mean'])}</td>"
+            f"<td class=num>{p['mean_chars']:.0f}</td></tr>"
+        )
     out.append("</table>")
     for c in d["comparisons"]:
         lc = c["length_controlled"]
         out += [
             f"<h2>{escape(c['a'])} vs {escape(c['b'])} ({c['n']} prompts)</h2>",
-            interval_bars([
-                ("win rate (W+T/2)/n", c["win_rate"], BLUE),
-                ("decisive win rate W/(W+L)", c["decisive_win_rate"], BLUE),
-                ("length-controlled win rate", lc["lc_win_rate"], ORANGE),
-            ]),
+            interval_bars(
+                [
+                    ("win rate (W+T/2)/n", c["win_rate"], BLUE),
+                    ("decisive win rate W/(W+L)", c["decisive_win_rate"], BLUE),
+                    ("length-controlled win rate", lc["lc_win_rate"], ORANGE),
+                ]
+            ),
             f"<p>mean difference A - B {_iv(c['mean_difference'])}; wins/ties/losses "
             f"{c['wins']}/{c['ties']}/{c['losses']}; sign test p "
             f"{_f(c['sign_test_p'])}; raw win rate {_f(lc['raw_win_rate'])}</p>",
@@ -223,18 +265,24 @@ def _paired_section(p: dict[str, Any], points: list[dict[str, Any]]) -> list[str
         f"{_f(p['kendall_tau'])}; Spearman {_f(p['spearman'])}; left out "
         f"{p['left_out']['only_a']} + {p['left_out']['only_b']}.</p>",
         paired_scatter_svg(points),
+        "<p class=note>x: gap in run a, y: gap in run b (same scale; lines at 0). Green: "
+        "wrong in a, right in b; red: right in a, wrong in b; grey: unchanged.</p>",
     ]
 
 
 def _wrong_section(cases: list[dict[str, Any]]) -> list[str]:
-    out = ["<h2>Most confidently wrong pairs</h2><table><tr><th>pair</th><th>gap</th>"
-           "<th>P(chosen)</th><th>category</th><th>prompt</th><th>chosen</th>"
-           "<th>rejected</th></tr>"]
+    out = [
+        "<h2>Most confidently wrong pairs</h2><table><tr><th>pair</th><th>gap</th>"
+        "<th>P(chosen)</th><th>category</th><th>prompt</th><th>chosen</th>"
+        "<th>rejected</th></tr>"
+    ]
     for c in cases:
         out.append(
             f"<tr><td class=num>{c['pair_id']}</td><td class=num>{c['gap']:.3f}</td>"
             f"<td class=num>{c['p_chosen']:.3f}</td><td>{escape(str(c['category'] or ''))}</td>"
-            + "".join(f"<td class=text>{escape(c[k])}</td>" for k in ("prompt", "chosen", "rejected"))
+            + "".join(
+                f"<td class=text>{escape(c[k])}</td>" for k in ("prompt", "chosen", "rejected")
+            )
             + "</tr>"
         )
     out.append("</table>")
@@ -250,13 +298,19 @@ def render_report(
     """The whole HTML document."""
     d = diagnostics
     body = [f"<h1>PrefLens diagnostics: run {d['run_id']} ({escape(d['kind'])})</h1>"]
-    body.append("<p class=note>" + "<br>".join(
-        f"{escape(k)}: {escape(v)}" for k, v in d["conventions"].items()) + "</p>")
+    body.append(
+        "<p class=note>"
+        + "<br>".join(f"{escape(k)}: {escape(v)}" for k, v in d["conventions"].items())
+        + "</p>"
+    )
     body += _score_sections(d) if d["kind"] == "score" else _generation_sections(d)
     if paired:
         body += _paired_section(paired, paired_points or [])
     if wrong:
         body += _wrong_section(wrong)
-    return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-            f"<title>PrefLens run {d['run_id']}</title><style>{CSS}</style></head><body>"
-            + "\n".join(body) + "</body></html>")
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>PrefLens run {d['run_id']}</title><style>{CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>"
+    )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import read
+from db import read, runs
 from db.schema import Checkpoint, Metric, Pair, RejectedRow, Run
 from tests.backend.seed import Seeded, add_pair_score, gap_of, seed_store
 
@@ -29,6 +30,7 @@ class DashboardSeed:
     after_run: int
     dpo_run: int
     running_run: int
+    simpo_run: int
 
 
 def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
@@ -49,7 +51,9 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
         s.flush()
         first = s.get(Run, base.score_run)
         add_pair_score(s, first.id, xss, XSS_GAP)
-        s.flush()
+        # Committed before summaries are read: a finished run's summary stores its value
+        # series through a second connection, which would wait on this transaction.
+        s.commit()
         first.summary = read.score_summary(s, first.id)
         first.total = len(base.pair_ids) + 1
 
@@ -107,7 +111,7 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
         pairs = [s.get(Pair, pid) for pid in base.pair_ids]
         for i, p in enumerate(pairs):
             add_pair_score(s, after.id, p, gap_of(i) + 1.0)
-        s.flush()
+        s.commit()
         after.summary = read.score_summary(s, after.id)
         train.summary = {
             "steps": 5,
@@ -117,6 +121,26 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
                 "after": {"run": after.id, **after.summary},
             },
         }
+
+        simpo = Run(  # reference-free: its "rewards" are beta x average log-prob
+            kind="train_dpo",
+            key="k-simpo",
+            status="done",
+            progress=1.0,
+            dataset_id=base.dataset_id,
+            config={"loss": "simpo", "beta": 2.0, "model": "simpo-toy"},
+        )
+        s.add(simpo)
+        s.flush()
+        for step in (1, 2, 3):
+            for name, value in {
+                "train/loss": 1.0 - 0.1 * step,
+                "train/rewards/chosen": -2.0 + 0.1 * step,
+                "train/rewards/rejected": -2.2 - 0.1 * step,
+                "train/rewards/margins": 0.2 + 0.2 * step,
+                "train/rewards/accuracies": 0.5 + 0.1 * step,
+            }.items():
+                s.add(Metric(run_id=simpo.id, step=step, name=name, value=value))
 
         dpo = Run(
             kind="train_dpo",
@@ -129,6 +153,11 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
         )
         s.add(dpo)
         s.flush()
+        # The first logged step: the policy still equals the reference, every reward 0,
+        # and the trainer's accuracy (ties counted as wrong) is 0.
+        for name in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
+            s.add(Metric(run_id=dpo.id, step=1, name=f"train/{name}", value=0.0))
+        s.add(Metric(run_id=dpo.id, step=1, name="train/loss", value=0.6931))
         for step in range(2, 14, 2):
             values = {
                 "train/loss": 0.69 - 0.03 * step,
@@ -137,6 +166,16 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
                 "train/rewards/margins": 0.05 * step,
                 "train/rewards/accuracies": min(0.5 + 0.04 * step, 1.0),
                 "train/learning_rate": 5e-5,
+            }
+            for name, value in values.items():
+                s.add(Metric(run_id=dpo.id, step=step, name=name, value=value))
+        for step, accuracy in ((6, 0.55), (12, 0.625)):  # evaluation on the eval split
+            values = {
+                "eval/loss": 0.7 - 0.01 * step,
+                "eval/rewards/chosen": 0.01 * step,
+                "eval/rewards/rejected": -0.01 * step,
+                "eval/rewards/margins": 0.02 * step,
+                "eval/rewards/accuracies": accuracy,
             }
             for name, value in values.items():
                 s.add(Metric(run_id=dpo.id, step=step, name=name, value=value))
@@ -150,13 +189,15 @@ def seed_dashboard_store(make_session: sessionmaker[Session]) -> DashboardSeed:
             split="train",
             total=10,
             config={"model": "rm-toy"},
+            owner=runs.owner_id(),  # this (live) process: the run shows as running
+            heartbeat_at=datetime.now(UTC),
         )
         s.add(running)
         s.flush()
         for i, p in enumerate(pairs[:4]):
             add_pair_score(s, running.id, p, gap_of(i) * 2)
         s.commit()
-        ids = (xss.id, after.id, dpo.id, running.id)
+        ids = (xss.id, after.id, dpo.id, running.id, simpo.id)
     return DashboardSeed(base, *ids)
 
 

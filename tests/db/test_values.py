@@ -36,7 +36,7 @@ VALUE = st.one_of(GRID, GRID, WIDE)
 CATEGORY = st.sampled_from([None, "safety", "style", ""])
 STATUS = st.sampled_from(["running", "done", "done_lazy"])
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

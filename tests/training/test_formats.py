@@ -176,7 +176,7 @@ BAD_ROWS = [
     ({"question": "Q?", "response_1": "A.", "overall_response": 1}, "missing field `response_2`"),
     (
         {"question": 7, "response_1": "A.", "response_2": "B.", "overall_response": 1},
-        "field `question` is int, expected text",
+        "field `question` is a number, expected text",
     ),
     (
         {"question": "Q?", "response_1": "A.", "response_2": "B.", "overall_response": 3},
@@ -220,7 +220,7 @@ def test_hh_and_trl_row_errors(tmp_path):
     assert out[2] == (3, "empty response (chosen)")
     bad_msgs = {"prompt": [{"role": "narrator", "content": "x"}], "chosen": "a", "rejected": "b"}
     _, out = read_all(write_jsonl(tmp_path / "t.jsonl", [bad_msgs]), fmt="trl")
-    assert "has role 'narrator'" in out[0][1]
+    assert 'has role "narrator"' in out[0][1]
 
 
 def test_undecodable_csv_row(tmp_path):
@@ -229,3 +229,89 @@ def test_undecodable_csv_row(tmp_path):
     _, out = read_all(path)
     assert out[0][1].chosen == "A"
     assert out[1] == (2, "undecodable text: invalid UTF-8")
+
+
+# ---------------------------------------------------------------- hardening (issues 10, 13)
+def test_detection_goes_by_the_majority_of_rows(tmp_path):
+    hh_rows = [{"chosen": None, "rejected": "x"}] + [HH_OK] * 49  # one bad row first
+    name, out = read_all(write_jsonl(tmp_path / "hh.jsonl", hh_rows))
+    assert name == "hh-rlhf" and out[0] == (1, "field `chosen` is null")
+    assert all(not isinstance(r, str) for _, r in out[1:])
+    pku = {
+        "prompt": "Q?",
+        "response_0": "A.",
+        "response_1": "B.",
+        "better_response_id": 0,
+        "safer_response_id": 1,
+    }
+    stray = {"prompt": "Q?", "chosen": "A.", "rejected": "B."}
+    name, out = read_all(write_jsonl(tmp_path / "pku.jsonl", [pku, stray, pku]))
+    assert name == "pku-saferlhf" and out[1] == (2, "missing field `response_0`")
+
+
+def test_hh_markers_inside_turns():
+    assert parse_hh("\n\nHuman: Hi\n\nAssistant: One.\n\nAssistant: Two.", "chosen") == [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "One.\n\nAssistant: Two."},
+    ]
+    more = dict(HH_OK, chosen=HH_OK["chosen"] + "\n\nHuman: And cake?")
+    _, [(_, reason)] = read_all_rows([more])
+    assert reason == '`chosen` goes on after its answer: the response holds a further "Human:" turn'
+
+
+def read_all_rows(rows, **kw):
+    reader = choose_reader(rows, **kw)
+    out = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            out.append((number, reader.read(row)))
+        except RowError as err:
+            out.append((number, err.reason))
+    return reader.name, out
+
+
+def test_completions_of_several_assistant_messages_are_joined():
+    a = [{"role": "assistant", "content": "Part one."}, {"role": "assistant", "content": "Two."}]
+    mixed = [a[0], {"role": "tool", "content": "42"}, a[1]]
+    rows = [
+        {"prompt": "Q?", "chosen": a, "rejected": "No."},
+        {"prompt": "Q?", "chosen": mixed, "rejected": "No."},
+        {
+            "chosen": [{"role": "user", "content": "Q?"}, *a],
+            "rejected": [{"role": "user", "content": "Q?"}, a[1]],
+        },
+    ]
+    _, out = read_all_rows(rows)
+    assert out[0][1].chosen == "Part one.\n\nTwo."
+    assert out[1][1] == "`chosen` holds tool messages; a response must be assistant messages only"
+    assert out[2][1].prompt == [{"role": "user", "content": "Q?"}]
+    assert out[2][1].chosen == "Part one.\n\nTwo."
+
+
+def test_labels_flags_and_invisible_text():
+    base = {"question": "Q?", "response_1": "A.", "response_2": "B."}
+    labels = ["1.0", " 2 ", "\u00b2", "1" * 5000, 2.0, True]
+    _, out = read_all_rows([dict(base, overall_response=v) for v in labels])
+    assert [r.chosen if not isinstance(r, str) else r for _, r in out] == [
+        "A.",
+        "B.",
+        'invalid label: `overall_response` is "\u00b2", expected 1 or 2',
+        'invalid label: `overall_response` is "111111111111111111111111111111..." '
+        "(5,000 characters), expected 1 or 2",
+        "B.",
+        "invalid label: `overall_response` is a boolean (true), expected 1 or 2",
+    ]
+    pku = {
+        "prompt": "Q?",
+        "response_0": "A.",
+        "response_1": "B.",
+        "better_response_id": "0",
+        "safer_response_id": "1",
+    }
+    flags = [("True", "False", "one-safe"), ("1", "1", "both-safe"), ("false", "0", "both-unsafe")]
+    rows = [dict(pku, is_response_0_safe=a, is_response_1_safe=b) for a, b, _ in flags]
+    _, out = read_all_rows(rows)
+    assert [r.category for _, r in out] == [c for *_, c in flags]
+    blank = ["\u200b", "\u00a0\u3164", "\ufeff", "\u2060 \t"]
+    _, out = read_all_rows([{"prompt": "Q?", "chosen": b, "rejected": "No."} for b in blank])
+    assert {r for _, r in out} == {"empty response (chosen)"}

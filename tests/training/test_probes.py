@@ -60,8 +60,12 @@ def test_each_edit_does_what_its_name_says():
     assert refusal.endswith(TEXT) and refusal.lower().startswith("i'm sorry")
     ai = edit("ai_boilerplate").apply(TEXT)
     assert ai.startswith(TEXT) and "As an AI language model" in ai
-    assert edit("no_punctuation").apply("Hi, you! «Quoted» — ok?") == "Hi you Quoted  ok"  # the dash is punctuation too
-    assert edit("drop_first_sentence").apply(TEXT) == "It is on the Seine! Is it big? Yes, very big."
+    assert (
+        edit("no_punctuation").apply("Hi, you! «Quoted» — ok?") == "Hi you Quoted  ok"
+    )  # the dash is punctuation too
+    assert (
+        edit("drop_first_sentence").apply(TEXT) == "It is on the Seine! Is it big? Yes, very big."
+    )
     # texts without sentence ends or words do not break an edit
     assert edit("repeat_last_sentence").apply("") == ""
     assert edit("first_half").apply("") == ""

@@ -101,32 +101,38 @@ class DatasetWriter:
                 return
             check_same_options(ds, self.fmt, self.options)
             self.dataset_id = ds.id
-            self.seen = set(session.scalars(select(Pair.content_hash).where(Pair.dataset_id == ds.id)))
+            self.seen = set(
+                session.scalars(select(Pair.content_hash).where(Pair.dataset_id == ds.id))
+            )
             self.seen_bad = set(
                 session.scalars(select(RejectedRow.raw_hash).where(RejectedRow.dataset_id == ds.id))
             )
 
-    def write(self, pairs: list[dict], bad: list[dict]) -> tuple[int, int]:
-        """Insert rows (one transaction); returns how many pairs and rejected rows were new."""
+    def write(self, pairs: list[dict], bad: list[dict]) -> tuple[set[str], int]:
+        """Insert rows (one transaction); returns the content hashes of the pairs that
+        were new and how many rejected rows were new."""
+        pair_t, bad_t = Pair.__table__, RejectedRow.__table__
+        new_pairs: list[Any] = []
+        new_bad: list[int] = []
         with writing(self.make_session) as session:
             if self.dataset_id is None:
                 self._create(session)
             for row in (*pairs, *bad):
                 row["dataset_id"] = self.dataset_id
-            new_pairs = new_bad = []
             if pairs:
-                stmt = _insert(session, Pair.__table__).on_conflict_do_nothing(
+                stmt = _insert(session, pair_t).on_conflict_do_nothing(
                     index_elements=["dataset_id", "content_hash"]
                 )
-                new_pairs = list(session.scalars(stmt.returning(Pair.__table__.c.id), pairs))
+                returning = stmt.returning(pair_t.c.id, pair_t.c.content_hash)
+                new_pairs = list(session.execute(returning, pairs).all())
             if bad:
-                stmt = _insert(session, RejectedRow.__table__).on_conflict_do_nothing(
+                stmt = _insert(session, bad_t).on_conflict_do_nothing(
                     index_elements=["dataset_id", "raw_hash"]
                 )
-                new_bad = list(session.scalars(stmt.returning(RejectedRow.__table__.c.id), bad))
-        self.pair_ids += new_pairs
+                new_bad = list(session.scalars(stmt.returning(bad_t.c.id), bad))
+        self.pair_ids += [row.id for row in new_pairs]
         self.bad_ids += new_bad
-        return len(new_pairs), len(new_bad)
+        return {row.content_hash for row in new_pairs}, len(new_bad)
 
     def _create(self, session: Session) -> None:
         if self.replace:
@@ -155,11 +161,17 @@ class DatasetWriter:
         def count(model: Any) -> int:
             return session.scalar(select(func.count()).where(model.dataset_id == old.id)) or 0
 
-        runs = list(session.scalars(select(Run.id).where(Run.dataset_id == old.id).order_by(Run.id)))
+        runs = list(
+            session.scalars(select(Run.id).where(Run.dataset_id == old.id).order_by(Run.id))
+        )
         self.replaced = Replaced(old.id, count(Pair), count(RejectedRow), runs)
         log.info(
             "replacing dataset %r (id %d): deleting %d pairs, %d rejected rows and runs %s",
-            self.name, old.id, self.replaced.pairs, self.replaced.rejected, runs or "(none)",
+            self.name,
+            old.id,
+            self.replaced.pairs,
+            self.replaced.rejected,
+            runs or "(none)",
         )
         session.execute(delete(Dataset.__table__).where(Dataset.__table__.c.id == old.id))
 
@@ -170,9 +182,7 @@ class DatasetWriter:
         table = Dataset.__table__
         no_pair = ~exists().where(Pair.__table__.c.dataset_id == self.dataset_id)
         with writing(self.make_session) as session:
-            result = session.execute(
-                delete(table).where(table.c.id == self.dataset_id, no_pair)
-            )
+            result = session.execute(delete(table).where(table.c.id == self.dataset_id, no_pair))
         return bool(result.rowcount)
 
     def undo(self) -> None:

@@ -22,6 +22,7 @@ from db.lookup import dataset_record, run_record
 from db.read.probes import probe_summary
 from db.schema import ProbeScore, Run
 from db.session import writing
+from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
 from training.jobs import JobResult
 from training.loading import RewardModel, load_reward_model
@@ -31,19 +32,6 @@ from training.scoring import encode, score_encoded
 log = logging.getLogger(__name__)
 SIDES = ("chosen", "rejected")
 SEQUENCES_PER_PASS = 16
-
-
-def insert_ignoring_duplicates(session: Session, table: type, rows: list[dict]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL (rows already there,
-    e.g. written before a crash, are kept as they are)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
 def _done_keys(session: Session, run_id: int) -> set[tuple[int, str, str]]:
@@ -71,17 +59,21 @@ def run_probe_job(
     """Score every edit of both sides of the first ``limit`` pairs of ``split``.
 
     ``batch_size`` counts pairs per transaction: their 2 x (edits + 1) texts each are
-    scored 16 at a time, sorted by length. ``on_batch(k)`` is called after batch k (0-based) is committed. The run key is
-    the model, data, limits and the edits' definitions: the same command resumes it."""
+    scored 16 at a time, sorted by length. ``on_batch(k)`` is called after batch k
+    (0-based) is committed. The run key is the model's and the data's fingerprints, the
+    limits and the edits' definitions: the same command resumes it."""
     suite = select_edits(edits, edits_file)
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
     spec = model.spec if isinstance(model, RewardModel) else str(model)
+    fingerprint = model_fingerprint(path)
     with make_session() as session:
         ds = dataset_record(session, dataset)
         dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
+        data_fp = read.dataset_hash(session, ds.id, split, limit)
     key = runs.job_key(
         kind="probe",
-        model=path,
+        model=fingerprint,
+        data=data_fp,
         dataset=dataset_id,
         split=split,
         limit=limit,
@@ -98,11 +90,12 @@ def run_probe_job(
         "head_seed": head_seed,
         "edits": [e.as_dict() for e in suite],
     }
-    with writing(make_session) as session:
-        run, done = runs.open_run(
-            session, "probe", key, dataset_id=dataset_id, split=split, total=total, config=config
-        )
-        run_id = run.id
+    # claim_run: a second process on the same run waits; a dead owner's run is taken over
+    run, done = runs.claim_run(
+        make_session, "probe", key, dataset_id=dataset_id, split=split, total=total,
+        config=config, model_fingerprint=fingerprint, data_fingerprint=data_fp,
+    )  # fmt: skip
+    run_id = run.id
     if done:
         return JobResult(_load(make_session, run_id), reused=True, done_now=0)
     with make_session() as session:
@@ -118,7 +111,7 @@ def run_probe_job(
     with runs.failing_marks_run(make_session, run_id):
         done_now = _probe_pairs(
             make_session, run_id, pending, total, suite, model, batch_size, max_length,
-            head_seed, on_batch, progress,
+            head_seed, fingerprint, on_batch, progress,
         )  # fmt: skip
     runs.finish(make_session, run_id, lambda s: probe_summary(s, run_id))
     return JobResult(_load(make_session, run_id), reused=False, done_now=done_now)
@@ -143,6 +136,7 @@ def _probe_pairs(
     batch_size: int,
     max_length: int,
     head_seed: int,
+    fingerprint: str,
     on_batch: Callable[[int], None] | None,
     progress: bool,
 ) -> int:
@@ -151,7 +145,11 @@ def _probe_pairs(
     rm = model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
     with writing(make_session) as session:
         ckpt = runs.checkpoint_for(
-            session, rm.path, name=str(rm.spec), kind="base" if rm.head_initialized else "rm"
+            session,
+            rm.path,
+            name=str(rm.spec),
+            kind="base" if rm.head_initialized else "rm",
+            fingerprint=fingerprint,
         )
         session.get(Run, run_id).checkpoint_id = ckpt.id
     bar = tqdm(
@@ -184,7 +182,7 @@ def _probe_pairs(
             )
         ]
         with writing(make_session) as session:
-            insert_ignoring_duplicates(session, ProbeScore, rows)
+            runs.insert_new(session, ProbeScore.__table__, rows)
             done = session.scalar(
                 select(func.count(func.distinct(ProbeScore.pair_id))).where(
                     ProbeScore.run_id == run_id

@@ -30,9 +30,9 @@ from db.lookup import dataset_record, run_record
 from db.read.probes import dpo_summary
 from db.schema import DpoScore, Pair, Run
 from db.session import writing
+from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
 from training.jobs import JobResult
-from training.jobs.probe import insert_ignoring_duplicates
 from training.loading import Policy, load_policy
 from training.scoring import Messages, conversation_text
 
@@ -120,13 +120,17 @@ def run_score_dpo_job(
     ref_path = None
     if reference is not None:
         ref_path = reference.path if isinstance(reference, Policy) else resolve_model(reference)
+    pol_fp = model_fingerprint(pol_path)
+    ref_fp = model_fingerprint(ref_path) if ref_path is not None else None
     with make_session() as session:
         ds = dataset_record(session, dataset)
         dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
+        data_fp = read.dataset_hash(session, ds.id, split, limit)
     key = runs.job_key(
         kind="score_dpo",
-        policy=pol_path,
-        reference=ref_path,
+        policy=pol_fp,
+        reference=ref_fp,
+        data=data_fp,
         dataset=dataset_id,
         split=split,
         limit=limit,
@@ -146,12 +150,11 @@ def run_score_dpo_job(
         "batch_size": batch_size,
         "max_length": max_length,
     }
-    with writing(make_session) as session:
-        run, done = runs.open_run(
-            session, "score_dpo", key, dataset_id=dataset_id, split=split, total=total,
-            config=config,
-        )  # fmt: skip
-        run_id = run.id
+    run, done = runs.claim_run(
+        make_session, "score_dpo", key, dataset_id=dataset_id, split=split, total=total,
+        config=config, model_fingerprint=pol_fp, data_fingerprint=data_fp,
+    )  # fmt: skip
+    run_id = run.id
     if done:
         return JobResult(_load(make_session, run_id), reused=True, done_now=0)
     with make_session() as session:
@@ -200,7 +203,13 @@ def _score(
     if isinstance(reference, str):
         ref = load_policy(reference, "reference", device=str(pol.device))
     with writing(make_session) as session:
-        ckpt = runs.checkpoint_for(session, pol.path, name=str(pol.spec), kind="policy")
+        ckpt = runs.checkpoint_for(
+            session,
+            pol.path,
+            name=str(pol.spec),
+            kind="policy",
+            fingerprint=model_fingerprint(pol.path),
+        )
         session.get(Run, run_id).checkpoint_id = ckpt.id
     tok = pol.tokenizer
     pad_id = tok.pad_token_id
@@ -236,7 +245,7 @@ def _score(
                 }
             )
         with writing(make_session) as session:
-            insert_ignoring_duplicates(session, DpoScore, rows)
+            runs.insert_new(session, DpoScore.__table__, rows)
             done = session.scalar(
                 select(func.count()).select_from(DpoScore).where(DpoScore.run_id == run_id)
             )

@@ -33,7 +33,9 @@ def as_messages(value: Any, key: str, expected: str = "a list of messages") -> M
         if not isinstance(content, str):
             raise RowError(f"`{key}`[{i}] `content` is {describe(content)}, expected text")
         if role not in ROLES:
-            raise RowError(f"`{key}`[{i}] has role {show(role)}, expected one of {', '.join(ROLES)}")
+            raise RowError(
+                f"`{key}`[{i}] has role {show(role)}, expected one of {', '.join(ROLES)}"
+            )
         out.append({"role": role, "content": check_storable(content, f"`{key}`[{i}] `content`")})
     return out
 
@@ -128,8 +130,7 @@ def split_hh(chosen: str, rejected: str) -> tuple[Messages, str, str]:
             raise RowError(f"`{side}` does not end with an Assistant turn")
         if len(rest) > 1:
             raise RowError(
-                f"`{side}` goes on after its answer: the response holds a further "
-                '"Human:" turn'
+                f'`{side}` goes on after its answer: the response holds a further "Human:" turn'
             )
     prompt = [{"role": _HH_ROLES[r], "content": text} for r, text in c_turns[:shared]]
     return prompt, c_rest[0][1], r_rest[0][1]

@@ -28,7 +28,7 @@ LABEL_DIGITS = 9  # a label needs one digit; longer digit strings are not labels
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern).
 _BLANK_CHARS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-_LABEL_TEXT = re.compile(r"[+-]?[0-9]{1,%d}(?:\.0+)?" % LABEL_DIGITS)
+_LABEL_TEXT = re.compile(rf"[+-]?[0-9]{{1,{LABEL_DIGITS}}}(?:\.0+)?")
 
 
 class BigNumber:
@@ -55,7 +55,7 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"a number ({value})"
+        return f"a number ({json.dumps(value)})"
     if isinstance(value, int | float | Decimal | BigNumber):
         return "a number"
     if isinstance(value, str):

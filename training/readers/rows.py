@@ -25,7 +25,7 @@ class SourceRow:
 
     @property
     def where(self) -> str:
-        """"row 7", or "test row 7" for a source with named splits."""
+        """ "row 7", or "test row 7" for a source with named splits."""
         return f"{self.split} row {self.number}" if self.split else f"row {self.number}"
 
     def raw_text(self) -> str:

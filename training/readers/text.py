@@ -75,8 +75,10 @@ def parse_row(number: int, text: str) -> SourceRow:
     except RecursionError:
         return SourceRow(number, RowError(TOO_DEEP), raw=text)
     except json.JSONDecodeError as exc:
-        where = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno} column {exc.colno}"
-        return SourceRow(number, RowError(f"invalid JSON: {exc.msg} at {where}"), raw=text)
+        where = f"column {exc.colno}"
+        if exc.lineno > 1:
+            where = f"line {exc.lineno}, {where}"
+        return SourceRow(number, RowError(f"invalid JSON: {exc.msg} ({where})"), raw=text)
     except ValueError as exc:  # anything else Python's decoder refuses
         return SourceRow(number, RowError(f"invalid JSON: {exc}"), raw=text)
     return as_row(number, value, text)
@@ -214,8 +216,7 @@ def _csv_records(records: Iterator[list[str]], header: list[str]) -> Iterator[So
             yield SourceRow(number, RowError("undecodable text: invalid UTF-8"), raw=raw)
         elif len(values) != len(header):
             reason = (
-                f"CSV record has {len(values)} values but the header names {len(header)} "
-                "columns"
+                f"CSV record has {len(values)} values but the header names {len(header)} columns"
             )
             yield SourceRow(number, RowError(reason), raw=raw)
         else:

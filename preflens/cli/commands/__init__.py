@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from preflens.cli.commands.base import Command
 from preflens.cli.commands.demo import DemoCommand
+from preflens.cli.commands.diagnose import DiagnoseCommand, ExportCommand, ReportCommand
 from preflens.cli.commands.generate import GenerateCommand, ScoreGenerationsCommand
 from preflens.cli.commands.ingest import IngestCommand
 from preflens.cli.commands.probe import ProbeCommand, ScoreDpoCommand
@@ -25,6 +26,9 @@ COMMANDS: list[type[Command]] = [
     TrainDPOCommand,
     GenerateCommand,
     ScoreGenerationsCommand,
+    DiagnoseCommand,
+    ExportCommand,
+    ReportCommand,
     ProbeCommand,
     ScoreDpoCommand,
     DashboardCommand,

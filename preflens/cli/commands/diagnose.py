@@ -12,12 +12,19 @@ from preflens.errors import QueryError
 BOOTSTRAP_HELP = "bootstrap resamples (>= 1000)"
 
 
+def _resamples(text: str) -> int:
+    value = int(text)
+    if not 1000 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{value}: use 1000 to 100000 resamples")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", type=int, metavar="RUN", help="a score or score_generations run id")
     parser.add_argument(
         "--against", type=int, metavar="RUN", help="a score run on the same pairs to compare"
     )
-    parser.add_argument("--bootstrap", type=int, default=2000, help=BOOTSTRAP_HELP)
+    parser.add_argument("--bootstrap", type=_resamples, default=2000, help=BOOTSTRAP_HELP)
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
 
 

@@ -21,12 +21,18 @@ class IngestCommand(Command):
         )
         p.add_argument("--format", choices=FORMATS, help="layout (default: detected)")
         p.add_argument("--name", help="dataset name (default: the file name without extension)")
+        p.add_argument(
+            "--replace",
+            action="store_true",
+            help="delete the dataset of that name (its pairs, rejected rows and runs) and "
+            "read it again from PATH",
+        )
         group = p.add_mutually_exclusive_group()
         group.add_argument("--split", help="put every row in this split (unless the row names one)")
         group.add_argument(
             "--test-fraction",
             type=float,
-            help="send this share of pairs to 'test' (stable, by content hash)",
+            help="send this share of prompts to 'test' (stable, by a hash of the prompt)",
         )
         p.add_argument(
             "--prefer",
@@ -54,6 +60,7 @@ class IngestCommand(Command):
             test_fraction=args.test_fraction,
             prefer=args.prefer,
             mapping=parse_mapping(args.map),
+            replace=args.replace,
         )
         print_ingest_report(report)
         if report.readable == 0:

@@ -1,0 +1,165 @@
+"""Diagnostics: is this RM better than length, than chance, than the last one? Every
+headline number with its 95% interval, length control, calibration, a paired comparison
+with another score run on the same pairs (flips one click away in Cases) and the most
+confidently wrong pairs. The JSON twin: ``GET /v1/runs/{id}/diagnostics`` and friends."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import diagnostic_charts as dc
+from dashboard import diagnostic_data as dd
+from dashboard import frames, ui
+
+MAX_POINTS = 5000
+LINKED_FLIPS = 200
+
+
+def iv(x: dict | None) -> str:
+    if not x or x.get("value") is None:
+        return "n/a"
+    return f"{x['value']:.3f} [{x['ci_low']:.3f}, {x['ci_high']:.3f}]"
+
+
+def num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+st.title("Diagnostics")
+url = ui.store_url()
+runs = ui.runs_of(url, "score", "score_generations")
+ui.need(bool(runs), "No scored runs yet: `preflens score --model RM --dataset NAME` first.")
+run = ui.pick_run("Run", runs, key="diag_run", default_id=ui.first_done(runs))
+stamp = frames.run_stamp(run)
+d = dd.run_diagnostics(url, run["id"], stamp)
+st.caption(" · ".join(f"{k}: {v}" for k, v in d["conventions"].items()))
+
+if d["kind"] == "score_generations":
+    for c in d["comparisons"]:
+        lc = c["length_controlled"]
+        st.subheader(f"{c['a']} (A) vs {c['b']} (B) on {c['n']} prompts")
+        ui.metric_row(
+            [
+                ("mean diff A - B [95%]", iv(c["mean_difference"])),
+                ("win rate [95%]", iv(c["win_rate"])),
+                ("LC win rate [95%]", iv(lc["lc_win_rate"])),
+                ("sign test p", num(c["sign_test_p"])),
+            ],
+            help={"LC win rate [95%]": lc["label"], "win rate [95%]": "(W + T/2) / n"},
+        )
+        rows = [
+            ("win rate (W+T/2)/n", c["win_rate"], c["a"]),
+            ("decisive win rate W/(W+L)", c["decisive_win_rate"], c["a"]),
+            ("length-controlled win rate", lc["lc_win_rate"], "longer"),
+        ]
+        ui.chart(dc.interval_chart(dc.interval_frame(rows), f"{c['a']} against {c['b']}"))
+    st.stop()
+
+length, cal = d["length"], d["calibration"]
+ui.metric_row(
+    [
+        ("pairs", str(d["n"])),
+        ("accuracy [95%]", iv(d["accuracy"])),
+        ("AUC [95%]", iv(d["auc"])),
+        ("mean gap [95%]", iv(d["gap_mean"])),
+    ],
+    help={"accuracy [95%]": "share of pairs with gap > 0 (a gap of 0 counts wrong); Wilson"},
+)
+headline = [
+    ("accuracy", d["accuracy"], "chosen"),
+    ("AUC", d["auc"], "chosen"),
+    ("accuracy, chosen longer", length["chosen_longer"], "longer"),
+    ("accuracy, chosen shorter", length["chosen_shorter"], "shorter"),
+    ("length-balanced accuracy", length["length_balanced_accuracy"], "chosen"),
+    ("baseline: longer wins", length["longer_wins_baseline"], "longer"),
+    ("baseline: shorter wins", length["shorter_wins_baseline"], "shorter"),
+]
+ui.chart(dc.interval_chart(dc.interval_frame(headline), "Headline numbers with 95% intervals"))
+categories = [(str(c["category"] or "(none)"), c["accuracy"], "chosen") for c in d["by_category"]]
+ui.chart(dc.interval_chart(dc.interval_frame(categories), "Accuracy by category"))
+
+st.subheader("Length control")
+st.caption(f"{length['label']}; source: {length.get('source', '')}")
+ui.metric_row(
+    [
+        ("length-balanced accuracy", iv(length["length_balanced_accuracy"])),
+        ("longer-wins baseline", iv(length["longer_wins_baseline"])),
+        ("Spearman(gap, length diff)", num(length["spearman_gap_length_diff"])),
+    ]
+)
+ui.chart(
+    dc.length_bins_chart(
+        dc.length_bins_frame(length),
+        length["longer_wins_baseline"]["value"],
+        length["shorter_wins_baseline"]["value"],
+        length["unit"],
+    )
+)
+
+st.subheader("Calibration")
+st.caption(cal["label"])
+ui.metric_row(
+    [
+        ("ECE", num(cal["ece"])),
+        ("Brier", num(cal["brier"])),
+        ("NLL", num(cal["nll"])),
+        ("temperature", num(cal["temperature"])),
+        ("ECE after temperature", num(cal["ece_after_temperature"])),
+    ]
+)
+ui.chart(dc.reliability_chart(dc.reliability_frame(cal)))
+
+st.subheader("Paired comparison")
+others = [r for r in runs if r["kind"] == "score" and r["id"] != run["id"]]
+if not others:
+    st.text("No other score run to compare with.")
+else:
+    other = ui.pick_run(
+        "Compare with (run a; this run is b)",
+        others,
+        key="diag_against",
+        default_id=others[0]["id"],
+    )
+    p = dd.paired(url, other["id"], run["id"], stamp + frames.run_stamp(other))
+    f = p["flips"]
+    ui.metric_row(
+        [
+            ("shared pairs", str(p["n"])),
+            ("accuracy b - a [95%]", iv(p["difference"])),
+            ("McNemar p", num(p["mcnemar_p"])),
+            ("flips wrong->right / right->wrong", f"{f['wrong_to_right']} / {f['right_to_wrong']}"),
+            ("Kendall tau", num(p["kendall_tau"])),
+        ]
+    )
+    st.caption(
+        f"Left out: {p['left_out']['only_a']} pairs only in run {other['id']}, "
+        f"{p['left_out']['only_b']} only in run {run['id']}."
+    )
+    points = dd.paired_points(url, other["id"], run["id"], stamp + frames.run_stamp(other))
+    pf = dc.paired_frame(points)
+    ui.chart(dc.paired_scatter_chart(frames.thin(pf, MAX_POINTS), f"run {other['id']}", "this run"))
+    flips = [(pid, "wrong -> right") for pid in f["wrong_to_right_ids"]] + [
+        (pid, "right -> wrong") for pid in f["right_to_wrong_ids"]
+    ]
+    if flips:
+        table = pd.DataFrame(flips[:LINKED_FLIPS], columns=["pair_id", "flip"])
+        table["open"] = [f"cases?run={run['id']}&case={pid}" for pid in table["pair_id"]]
+        st.dataframe(
+            table,
+            column_config={"open": st.column_config.LinkColumn("open in Cases")},
+            hide_index=True,
+        )
+
+st.subheader("Most confidently wrong pairs")
+wrong = dd.confidently_wrong(url, run["id"], stamp, 20)
+if wrong:
+    table = pd.DataFrame(wrong)[["pair_id", "gap", "p_chosen", "category", "prompt"]]
+    table["open"] = [f"cases?run={run['id']}&case={pid}" for pid in table["pair_id"]]
+    st.dataframe(
+        table,
+        column_config={"open": st.column_config.LinkColumn("open in Cases")},
+        hide_index=True,
+    )
+else:
+    st.text("This run gets every pair right.")
