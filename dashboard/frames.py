@@ -141,7 +141,8 @@ def score_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> pd.DataFrame
 
 # ------------------------------------------------------------------ training
 def metrics_frame(result: dict[str, Any], labels: dict[int, str]) -> pd.DataFrame:
-    """A ``read.metrics`` result as long rows: run, metric, step, value."""
+    """A ``read.metrics`` result as long rows: run, metric, step, value (the Training
+    page's charts are worked out from these in ``dashboard.curves``)."""
     rows = []
     for entry in result["runs"]:
         label = labels.get(entry["run_id"], f"#{entry['run_id']}")
@@ -280,11 +281,31 @@ def checkpoints_frame(checkpoints: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*cols, "runs"])
 
 
-def _last(metrics: dict[str, Any], *names: str) -> float | None:
-    for name in names:
-        if name in metrics and metrics[name].get("last") is not None:
-            return metrics[name]["last"]
-    return None
+def _last(metrics: dict[str, Any], name: str) -> tuple[float | None, int | None]:
+    """(last value, its step) of one metric; (None, None) when it was never logged."""
+    m = metrics.get(name) or {}
+    return m.get("last"), m.get("last_step")
+
+
+# The accuracy a training run is judged by: measured on its eval split, never a training
+# window (a DPO run's train/rewards/accuracies is a mean over the last logged batches).
+EVAL_ACCURACY = {"train_rm": "eval/accuracy", "train_dpo": "eval/rewards/accuracies"}
+
+
+def training_headline(run: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """A training run's headline: the last logged training loss, and the last accuracy on
+    the eval split with where it comes from (or none, said so)."""
+    loss, loss_step = _last(metrics, "train/loss")
+    name = EVAL_ACCURACY.get(run["kind"], "eval/accuracy")
+    accuracy, step = _last(metrics, name)
+    split = (run.get("config") or {}).get("eval_split") or "eval"
+    source = f"{name}, {split} split, step {step}" if accuracy is not None else "no eval logged"
+    return {
+        "last train loss": loss,
+        "eval accuracy": accuracy,
+        "accuracy from": source,
+        "loss step": loss_step,
+    }
 
 
 def headline_row(run: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
@@ -312,16 +333,13 @@ def headline_row(run: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]
         policies = summary.get("policies") or {}
         row["n"] = sum(p["n"] for p in policies.values())
     else:
-        metrics = summary.get("metrics") or {}
-        row |= {
-            "final loss": _last(metrics, "train/loss"),
-            "final accuracy": _last(metrics, "eval/accuracy", "train/rewards/accuracies"),
-        }
+        row |= training_headline(run, summary.get("metrics") or {})
     return row
 
 
 HEADLINE_COLUMNS = ["run", "status", "n", "accuracy", "reward mean", "reward std", "gap mean"]
-HEADLINE_COLUMNS += ["comparison", "win rate", "mean diff", "final loss", "final accuracy"]
+HEADLINE_COLUMNS += ["comparison", "win rate", "mean diff", "last train loss", "loss step"]
+HEADLINE_COLUMNS += ["eval accuracy", "accuracy from"]
 
 
 def headline_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:

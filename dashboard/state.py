@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from db.lookup import MAX_ID
+
 SORTS = {
     "gap_desc": "largest gap first",
     "gap_asc": "smallest gap first",
@@ -28,6 +30,13 @@ def _int(value: Any) -> int | None:
         return int(str(value))
     except (TypeError, ValueError):
         return None
+
+
+def _id(value: Any) -> int | None:
+    """A row id: an integer the store can hold (1 .. 2^63-1), else None (a link with a
+    huge or negative id falls back to the default instead of failing in the driver)."""
+    number = _int(value)
+    return number if number is not None and 1 <= number <= MAX_ID else None
 
 
 def parse_float(value: Any) -> float | None:
@@ -72,7 +81,7 @@ class CaseQuery:
         limit = _int(get("limit"))
         page = _int(get("page"))
         return cls(
-            run=_int(get("run")),
+            run=_id(get("run")),
             a=_text(get("a")),
             b=_text(get("b")),
             min_gap=parse_float(get("min_gap")),
@@ -84,7 +93,7 @@ class CaseQuery:
             limit=limit if limit in PAGE_SIZES else PAGE_SIZES[0],
             cursor=_text(get("cursor")),
             page=page if page is not None and page >= 1 else 1,
-            case=_int(get("case")),
+            case=_id(get("case")),
         )
 
     def to_params(self) -> dict[str, str]:

@@ -20,7 +20,15 @@ import numpy as np
 
 from preflens.calibration import sigmoid
 from preflens.stats import spearman
-from preflens.uncertainty import DEFAULT_B, DEFAULT_SEED, bootstrap_stat, interval, proportion
+from preflens.uncertainty import (
+    DEFAULT_B,
+    DEFAULT_SEED,
+    Z95,
+    bootstrap_stat,
+    default_max_n,
+    interval,
+    proportion,
+)
 
 N_LENGTH_BINS = 8
 NEWTON_STEPS = 60
@@ -151,12 +159,22 @@ def lc_win_rate(
     sd = ld.std()
     x = np.tanh(ld / sd) if sd > 0 else np.zeros(n)
     beta, converged = logistic_fit(x, y, np.ones((1, n)))
+    if n > default_max_n(b):
+        # Large n: a Wald interval for b0 from the fitted information matrix, mapped
+        # through the sigmoid (the bootstrap would refit the model B times).
+        p = sigmoid(beta[0, 0] + beta[0, 1] * x)
+        v = p * (1 - p)
+        info = np.array([[v.sum(), (v * x).sum()], [(v * x).sum(), (v * x * x).sum()]])
+        se = float(np.sqrt(np.linalg.pinv(info)[0, 0]))
+        lo, hi = sigmoid(np.array([beta[0, 0] - Z95 * se, beta[0, 0] + Z95 * se]))
+        method = "logistic on tanh(length diff / std), read at 0; Wald (large n)"
+    else:
 
-    def stat(w: np.ndarray) -> np.ndarray:
-        return sigmoid(logistic_fit(x, y, w)[0][:, 0])
+        def stat(w: np.ndarray) -> np.ndarray:
+            return sigmoid(logistic_fit(x, y, w)[0][:, 0])
 
-    reps = bootstrap_stat(n, stat, b, seed)
-    lo, hi = np.percentile(reps, [2.5, 97.5])
+        reps = bootstrap_stat(n, stat, b, seed)
+        lo, hi = np.percentile(reps, [2.5, 97.5])
     return {
         "lc_win_rate": interval(sigmoid(beta[0, 0]), lo, hi, n, method),
         "raw_win_rate": float(y.mean()),

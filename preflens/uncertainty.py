@@ -11,11 +11,12 @@ computed by ``method``. Conventions used throughout:
   same interval; resampling is vectorised (a matrix of resample counts per chunk);
 - p-values are exact (binomial), two-sided.
 
-Above ``BOOTSTRAP_MAX_N`` items (default 200,000) resampling B x n values would take
-many seconds, and at that size the bootstrap distribution of a mean or an AUC is normal
-to well within the interval's printed precision; means and AUC then get a normal
-interval from the exact standard error (method ``normal (large n)``), which costs one
-pass over the data. Callers can raise the threshold to force the bootstrap.
+Resampling costs B x n random draws. Above ``max_n`` items (default: as many as keep
+B x n within ``BOOTSTRAP_MAX_CELLS``, i.e. 5,000 at B = 2000) it would take seconds, and
+at that size the bootstrap distribution of a mean or an AUC is normal to within the
+interval's printed precision; means and AUC then get a normal interval from their
+standard error (method ``normal (large n)``), which costs one pass over the data.
+Callers can pass a larger ``max_n`` to force the bootstrap.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ DEFAULT_B = 2000
 DEFAULT_SEED = 0
 # Cap on the resample-count matrix held at once (B_chunk x n); bounds memory at 1M pairs.
 CHUNK_CELLS = 4_000_000
-BOOTSTRAP_MAX_N = 200_000
+BOOTSTRAP_MAX_CELLS = 10_000_000
+
+
+def default_max_n(b: int) -> int:
+    """The largest n bootstrapped with ``b`` resamples by default."""
+    return max(BOOTSTRAP_MAX_CELLS // max(b, 1), 1)
 
 
 def interval(
@@ -105,7 +111,7 @@ def normal_interval(value: float, se: float, n: int) -> dict[str, Any]:
 
 
 def bootstrap_mean(
-    x: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED, max_n: int = BOOTSTRAP_MAX_N
+    x: Any, b: int = DEFAULT_B, seed: int = DEFAULT_SEED, max_n: int | None = None
 ) -> dict[str, Any]:
     """Mean of ``x`` with a percentile-bootstrap 95% interval (resampling items); above
     ``max_n`` items, the normal interval with standard error std / sqrt(n)."""
@@ -113,7 +119,7 @@ def bootstrap_mean(
     n = len(x)
     if n == 0:
         return interval(None, None, None, 0, "bootstrap-percentile")
-    if n > max_n:
+    if n > (max_n or default_max_n(b)):
         return normal_interval(float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)), n)
     reps = bootstrap_stat(n, lambda w: w @ x / n, b, seed)
     return interval(x.mean(), *_percentile(reps), n, "bootstrap-percentile")
@@ -124,7 +130,7 @@ def bootstrap_paired_difference(
     b_values: Any,
     b: int = DEFAULT_B,
     seed: int = DEFAULT_SEED,
-    max_n: int = BOOTSTRAP_MAX_N,
+    max_n: int | None = None,
 ) -> dict[str, Any]:
     """Mean of ``a - b_values`` over the same items (paired), with a bootstrap interval that
     resamples items, so both members of a pair move together."""
@@ -196,7 +202,7 @@ def bootstrap_auc(
     rejected: Any,
     b: int = DEFAULT_B,
     seed: int = DEFAULT_SEED,
-    max_n: int = BOOTSTRAP_MAX_N,
+    max_n: int | None = None,
 ) -> dict[str, Any]:
     """AUC of chosen vs rejected scores with a bootstrap interval resampling *pairs*
     (a pair's two scores stay together); above ``max_n`` pairs, the normal interval with
@@ -205,7 +211,7 @@ def bootstrap_auc(
     n = len(c)
     if n == 0:
         return interval(None, None, None, 0, "bootstrap-percentile")
-    if n > max_n:
+    if n > (max_n or default_max_n(b)):
         return normal_interval(auc(c, r), auc_standard_error(c, r), n)
     reps = bootstrap_stat(n, lambda w: weighted_auc(c, r, w), b, seed)
     return interval(auc(c, r), *_percentile(reps), n, "bootstrap-percentile (pairs resampled)")

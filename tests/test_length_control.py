@@ -77,3 +77,20 @@ def test_lc_win_rate_without_length_signal_equals_raw():
     out = lc_win_rate(score_diff, np.zeros(6), b=1000)
     assert out["lc_win_rate"]["value"] == pytest.approx(4 / 6)
     assert out["raw_win_rate"] == pytest.approx(4 / 6)
+
+
+def test_lc_win_rate_large_n_wald_interval_matches_statsmodels():
+    rng = np.random.default_rng(5)
+    n = 20_000  # above the bootstrap limit at B = 2000
+    len_diff = rng.normal(50, 200, n)
+    score_diff = rng.normal(0.1, 1, n) + len_diff / 200
+    out = lc_win_rate(score_diff, len_diff)
+    assert "Wald" in out["lc_win_rate"]["method"]
+    x = np.tanh(len_diff / len_diff.std())
+    fit = sm.GLM(
+        (score_diff > 0).astype(float), sm.add_constant(x), family=sm.families.Binomial()
+    ).fit()
+    lo, hi = fit.conf_int(0.05)[0]
+    expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    assert out["lc_win_rate"]["ci_low"] == pytest.approx(expit(lo), rel=1e-4)
+    assert out["lc_win_rate"]["ci_high"] == pytest.approx(expit(hi), rel=1e-4)

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from db.lookup import MAX_ID
 
 MAX_SEED = 2**64 - 1  # torch.manual_seed takes at most an unsigned 64-bit seed
 MAX_POLICY_NAMES = 64  # a hard cap; the setting max_policies is usually lower
 MAX_POLICY_NAME_CHARS = 200
+# Sampling divides the logits by the temperature: a tiny one (say 5e-324) makes them
+# infinite and the sampler fails on NaN probabilities.
+MIN_TEMPERATURE = 0.01
 
 
 class Message(BaseModel):
@@ -194,9 +197,21 @@ class GenerateRequest(BaseModel):
         ge=1,
         description="at most max_new_tokens_limit; default: 128 or that limit if lower",
     )
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0, description="0 means greedy")
+    temperature: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=2.0,
+        description=f"0 means greedy; otherwise at least {MIN_TEMPERATURE}",
+    )
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
+
+    @field_validator("temperature")
+    @classmethod
+    def _usable_temperature(cls, value: float) -> float:
+        if 0 < value < MIN_TEMPERATURE:
+            raise ValueError(f"temperature must be 0 (greedy) or at least {MIN_TEMPERATURE}")
+        return value
 
 
 class GeneratedAnswer(BaseModel):

@@ -61,7 +61,9 @@ else:
     st.caption(
         "Score runs: accuracy (share of pairs with chosen > rejected), reward mean and std "
         "over both sides. Generation comparisons: A's win rate against B. Training runs: "
-        "the last logged loss and accuracy."
+        "the last logged training loss (a mean over that logging window, at 'loss step') "
+        "and the last accuracy measured on the eval split ('accuracy from' says which "
+        "metric, split and step; a training window's accuracy is never shown here)."
     )
     rows = [
         frames.headline_row(r, data.run_summary(url, r["id"], frames.run_stamp(r))) for r in runs
@@ -73,7 +75,7 @@ else:
         column_config={
             c: st.column_config.NumberColumn(c, format="%.4f")
             for c in ("accuracy", "reward mean", "reward std", "gap mean", "win rate")
-            + ("mean diff", "final loss", "final accuracy")
+            + ("mean diff", "last train loss", "eval accuracy")
         },
     )
 

@@ -1,25 +1,13 @@
-"""Training: per-step curves of reward-model runs (loss, accuracy, eval accuracy, learning
-rate, margin) and DPO runs (loss, chosen / rejected implicit rewards, margins,
-accuracies), several runs on one chart."""
+"""Training: per-step curves of reward-model runs (loss, accuracy, margin, learning rate)
+and DPO-family runs (loss, rewards of both sides named by the run's loss type, margins,
+accuracies, log-probs), train and eval series side by side, several runs on one chart.
+What each chart draws is worked out in ``dashboard.curves``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, frames, ui
-
-# (chart title, metric names drawn together); a chart shows whichever exist.
-GROUPS = [
-    ("Loss", "loss", ["train/loss", "eval/loss"]),
-    ("RM accuracy (chosen scored above rejected)", "accuracy", ["train/accuracy", "eval/accuracy"]),
-    ("RM margin (chosen - rejected score)", "margin", ["train/margin"]),
-    ("DPO implicit rewards", "reward", ["train/rewards/chosen", "train/rewards/rejected"]),
-    ("DPO reward margins", "margin", ["train/rewards/margins"]),
-    ("DPO reward accuracies", "accuracy", ["train/rewards/accuracies"]),
-    ("DPO log-probs", "log-prob", ["train/logps/chosen", "train/logps/rejected"]),
-    ("Learning rate", "learning rate", ["train/learning_rate"]),
-]
-GROUPED = {name for _, _, names in GROUPS for name in names}
+from dashboard import charts, curves, data, frames, ui
 
 st.title("Training")
 url = ui.store_url()
@@ -53,20 +41,25 @@ running = [r for r in runs if r["status"] in ("running", "pending")]
 if running:
     st.caption("A run is still training: reload the page to see new steps.")
 
-present = set(df["metric"])
-drawn = [(title, unit, [n for n in names if n in present]) for title, unit, names in GROUPS]
-drawn = [(title, unit, names) for title, unit, names in drawn if names]
+st.caption(
+    "Lines: solid with circles = train (a mean over each logging window), dashed with "
+    "squares = eval (the eval split, at each evaluation). Chosen is always green, "
+    "rejected red; every other colour is a run."
+)
+drawn = curves.training_curves(df, {labels[r["id"]]: r for r in runs})
 for i in range(0, len(drawn), 2):
-    for col, (title, unit, names) in zip(st.columns(2), drawn[i : i + 2], strict=False):
+    for col, curve in zip(st.columns(2), drawn[i : i + 2], strict=False):
         with col:
-            rows = df[df["metric"].isin(names)]
-            ui.chart(charts.metric_chart(rows, title=title, y_title=unit))
+            ui.chart(charts.metric_chart(curve.rows, title=curve.title, y_title=curve.y_title))
+            if curve.caption:
+                st.caption(curve.caption)
 
-extra = sorted(present - GROUPED)
+extra = curves.other_metrics(df)
 if extra:
     picked = st.multiselect("Other metrics", extra, key="train_extra")
     for name in picked:
-        ui.chart(charts.metric_chart(df[df["metric"] == name], title=name))
+        rows = curves.split_names(df[df["metric"] == name])
+        ui.chart(charts.metric_chart(rows.assign(series=rows["run"]), title=name))
 
 st.subheader("Last values")
 summaries = [(labels[r["id"]], data.run_summary(url, r["id"], frames.run_stamp(r))) for r in runs]

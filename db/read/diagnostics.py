@@ -86,38 +86,39 @@ def score_columns(session: Session, run_id: int) -> dict[str, Any]:
         source = "response-only characters stored at scoring"
     rows = session.execute(stmt.order_by(s.pair_id)).all()
     n = len(rows)
-    num = (
-        np.array([(r[0], r[1], r[2], r[3]) for r in rows], dtype=np.float64).reshape(n, 4)
-        if n
-        else np.zeros((0, 4))
-    )
-    tok = [(r[6], r[7]) for r in rows]
-    has_tokens = n > 0 and all(a is not None and b is not None for a, b in tok)
+    # Transposed once (C speed) instead of one Python comprehension per column.
+    cols_ = list(zip(*rows, strict=True)) if n else [()] * 10
+    has_tokens = n > 0 and None not in cols_[6] and None not in cols_[7]
+
+    def f64(i: int) -> np.ndarray:
+        return np.array(cols_[i], dtype=np.float64)
+
     return {
-        "pair_id": num[:, 0].astype(np.int64),
-        "chosen": num[:, 1],
-        "rejected": num[:, 2],
-        "gap": num[:, 3],
-        "category": [r[4] for r in rows],
-        "split": [r[5] for r in rows],
-        "chars_chosen": np.array([r[8] for r in rows], dtype=np.float64),
-        "chars_rejected": np.array([r[9] for r in rows], dtype=np.float64),
-        "tokens_chosen": np.array([t[0] for t in tok], dtype=np.float64) if has_tokens else None,
-        "tokens_rejected": np.array([t[1] for t in tok], dtype=np.float64) if has_tokens else None,
+        "pair_id": np.array(cols_[0], dtype=np.int64),
+        "chosen": f64(1),
+        "rejected": f64(2),
+        "gap": f64(3),
+        "category": list(cols_[4]),
+        "split": list(cols_[5]),
+        "chars_chosen": f64(8),
+        "chars_rejected": f64(9),
+        "tokens_chosen": f64(6) if has_tokens else None,
+        "tokens_rejected": f64(7) if has_tokens else None,
         "length_source": source,
     }
 
 
 def _by_group(labels: list[Any], correct: np.ndarray, key: str) -> list[dict[str, Any]]:
-    groups: dict[Any, list[int]] = {}
-    for i, label in enumerate(labels):
-        groups.setdefault(label, []).append(i)
-    out = []
-    for label in sorted(groups, key=lambda v: (v is None, v or "")):
-        idx = np.array(groups[label])
-        acc = proportion(int(correct[idx].sum()), len(idx))
-        out.append({key: label, "n": len(idx), "accuracy": acc})
-    return out
+    """Accuracy (Wilson) per label; labels in order, None last."""
+    names = sorted(set(labels), key=lambda v: (v is None, v or ""))
+    code = {name: i for i, name in enumerate(names)}
+    idx = np.fromiter((code[v] for v in labels), dtype=np.int64, count=len(labels))
+    n = np.bincount(idx, minlength=len(names))
+    k = np.bincount(idx, weights=correct, minlength=len(names))
+    return [
+        {key: name, "n": int(n[i]), "accuracy": proportion(int(k[i]), int(n[i]))}
+        for i, name in enumerate(names)
+    ]
 
 
 def score_diagnostics(

@@ -14,6 +14,12 @@ def out(text: str = "") -> None:
     print(text, flush=True)
 
 
+def print_lines(lines: list[str]) -> None:
+    """Lines formatted elsewhere (``preflens.cli.probe_output``), one per line."""
+    for line in lines:
+        out(line)
+
+
 def print_ingest_report(report: Any) -> None:
     """A ``training.jobs.ingest.IngestReport``."""
     out(f"dataset {report.dataset!r} (layout: {report.format})")
@@ -218,4 +224,10 @@ def print_demo_step(step: Any) -> None:
         print_generation_summary(r.summary or {})
     elif step.kind == "compare":
         print_comparison(r["run"].summary or {})
-        out("`preflens runs` lists every run of the demo.")
+    elif step.kind in ("probe", "score_dpo"):
+        from preflens.cli.probe_output import dpo_summary_lines, probe_summary_lines
+
+        lines = probe_summary_lines if step.kind == "probe" else dpo_summary_lines
+        print_lines(lines(r["run"].summary or {}))
+        if step.number == step.total:
+            out("`preflens runs` lists every run of the demo.")

@@ -1,11 +1,11 @@
-"""What ``preflens probe`` and ``preflens score-dpo`` print (through ``output.out``):
-the run line and the summaries, each number labelled with its interval."""
+"""What ``preflens probe`` and ``preflens score-dpo`` print: the run line and the
+summaries as lines of text, each number labelled with its interval. The functions here
+only format; ``preflens.cli.output`` prints them (``print_lines``), so this module
+imports nothing from it and the demo's printing can use it too."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from preflens.cli.output import out
 
 
 def _ci(item: dict[str, Any], fmt: str = "+.3f") -> str:
@@ -21,17 +21,17 @@ def _rate(item: dict[str, Any] | None) -> str:
     return f"{item['value']:.1%} {_ci(item, '.1%')} ({item['k']}/{item['n']})"
 
 
-def print_probe_summary(summary: dict[str, Any], indent: str = "  ") -> None:
+def probe_summary_lines(summary: dict[str, Any], indent: str = "  ") -> list[str]:
     """Per edit: mean score change (95% bootstrap interval over pairs, both sides averaged) and
     the flip rates when the edit is applied to the chosen / the rejected response."""
+    lines: list[str] = []
     if not summary.get("pairs"):
-        out(f"{indent}no pairs probed")
-        return
-    out(
+        return [f"{indent}no pairs probed"]
+    lines.append(
         f"{indent}pairs {summary['pairs']}  original accuracy "
         f"{_rate(summary['original_accuracy'])}  ties {summary['original_ties']}"
     )
-    out(
+    lines.append(
         f"{indent}{'edit':<22} {'mean change [95% CI]':>28}   "
         f"{'flips if chosen edited':>26}   {'flips if rejected edited':>26}"
     )
@@ -39,12 +39,15 @@ def print_probe_summary(summary: dict[str, Any], indent: str = "  ") -> None:
         m = e["mean_change"]
         mean = f"{m['value']:+.3f} {_ci(m)}" if m["value"] is not None else "n/a"
         fc, fr = e["flip_rate_chosen"], e["flip_rate_rejected"]
-        out(f"{indent}{e['edit']:<22} {mean:>28}   {_short_rate(fc):>26}   {_short_rate(fr):>26}")
-    out(
+        lines.append(
+            f"{indent}{e['edit']:<22} {mean:>28}   {_short_rate(fc):>26}   {_short_rate(fr):>26}"
+        )
+    lines.append(
         f"{indent}mean change: edited - original score, the two sides averaged per pair; "
         "flip: the sign of chosen - rejected changes (ties never flip); 95% intervals: "
         "bootstrap for means, Wilson for rates"
     )
+    return lines
 
 
 def _short_rate(item: dict[str, Any]) -> str:
@@ -55,45 +58,50 @@ def _short_rate(item: dict[str, Any]) -> str:
     )
 
 
-def print_probe_run(result: Any) -> None:
+def probe_run_lines(result: Any) -> list[str]:
     """A ``JobResult`` of a probe run."""
+    lines: list[str] = []
     run = result.run
     state = "already complete, reused" if result.reused else f"probed {result.done_now} pairs"
-    out(f"probe run {run.id} ({state}; split {run.split or 'all'})")
-    print_probe_summary(run.summary or {})
+    lines.append(f"probe run {run.id} ({state}; split {run.split or 'all'})")
+    return lines + probe_summary_lines(run.summary or {})
 
 
-def print_dpo_summary(s: dict[str, Any], indent: str = "  ") -> None:
+def dpo_summary_lines(s: dict[str, Any], indent: str = "  ") -> list[str]:
     """Implicit-reward accuracy and what moved against the reference."""
+    lines: list[str] = []
     if not s.get("pairs"):
-        out(f"{indent}no pairs scored")
-        return
-    out(f"{indent}pairs {s['pairs']}  beta {s['beta']}  reward: {s['reward']}")
-    out(f"{indent}implicit-reward accuracy       {_rate(s['accuracy'])}  (ties {s['ties']})")
-    out(f"{indent}length-normalised accuracy     {_rate(s['length_normalised_accuracy'])}")
+        return [f"{indent}no pairs scored"]
+    lines.append(f"{indent}pairs {s['pairs']}  beta {s['beta']}  reward: {s['reward']}")
+    lines.append(
+        f"{indent}implicit-reward accuracy       {_rate(s['accuracy'])}  (ties {s['ties']})"
+    )
+    lines.append(f"{indent}length-normalised accuracy     {_rate(s['length_normalised_accuracy'])}")
     if s["reference_free"]:
-        out(f"{indent}no reference is used: no change in log-prob to report")
-        out(f"{indent}summed log-prob accuracy       {_rate(s['summed_logp_accuracy'])}")
+        lines.append(f"{indent}no reference is used: no change in log-prob to report")
+        lines.append(f"{indent}summed log-prob accuracy       {_rate(s['summed_logp_accuracy'])}")
     else:
-        out(f"{indent}chosen log-prob fell vs ref    {_rate(s['chosen_fell'])}")
-        out(f"{indent}rejected log-prob fell vs ref  {_rate(s['rejected_fell'])}")
-        out(f"{indent}both fell                      {_rate(s['both_fell'])}")
-        out(
+        lines.append(f"{indent}chosen log-prob fell vs ref    {_rate(s['chosen_fell'])}")
+        lines.append(f"{indent}rejected log-prob fell vs ref  {_rate(s['rejected_fell'])}")
+        lines.append(f"{indent}both fell                      {_rate(s['both_fell'])}")
+        lines.append(
             f"{indent}mean change in log-prob: chosen {s['delta_logp_chosen_mean']:+.3f}  "
             f"rejected {s['delta_logp_rejected_mean']:+.3f}"
         )
     m = s["margin"]
-    out(
+    lines.append(
         f"{indent}mean reward: chosen {s['reward_chosen_mean']:+.4f}  rejected "
         f"{s['reward_rejected_mean']:+.4f}  margin {m['value']:+.4f} {_ci(m, '+.4f')} "
         "(95% bootstrap)"
     )
+    return lines
 
 
-def print_score_dpo_run(result: Any) -> None:
+def score_dpo_run_lines(result: Any) -> list[str]:
     """A ``JobResult`` of a score_dpo run."""
+    lines: list[str] = []
     run = result.run
     state = "already complete, reused" if result.reused else f"scored {result.done_now} pairs"
     ref = (run.config or {}).get("reference") or "none (reference-free)"
-    out(f"score-dpo run {run.id} ({state}; split {run.split or 'all'}; reference {ref})")
-    print_dpo_summary(run.summary or {})
+    lines.append(f"score-dpo run {run.id} ({state}; split {run.split or 'all'}; reference {ref})")
+    return lines + dpo_summary_lines(run.summary or {})

@@ -116,10 +116,14 @@ def test_lone_surrogates_are_422(client, path, body):
 
 
 # ------------------------------------------------------------------ c. seed
-def test_generate_seed_is_bounded(client):
+def test_generate_seed_and_temperature_are_bounded(client):
     body = {"prompt": "Hi", "policies": ["base"], "max_new_tokens": 2, "temperature": 0.7}
     assert_json_error(client.post("/v1/generate", json={**body, "seed": 2**64}), 422)
     assert client.post("/v1/generate", json={**body, "seed": 2**64 - 1}).status_code == 200
+    # found by the fuzz test: logits / 5e-324 are infinite and sampling failed (500)
+    tiny = {**body, "temperature": 5e-324, "top_p": 5e-324}
+    assert "temperature" in assert_json_error(client.post("/v1/generate", json=tiny), 422)["detail"]
+    assert client.post("/v1/generate", json={**body, "temperature": 0.0}).status_code == 200
 
 
 # ------------------------------------------------------------------ d. non-finite numbers
@@ -183,7 +187,9 @@ def test_unknown_policies_are_not_echoed_in_full(client, make_client):
 
 
 def test_a_long_query_string_gets_the_json_error(client, make_client, seeded):
-    r = client.get(f"/v1/cases?run={seeded.score_run}&q=" + "a" * 60_000)  # httpx caps URLs at 64 KiB
+    r = client.get(
+        f"/v1/cases?run={seeded.score_run}&q=" + "a" * 60_000
+    )  # httpx caps URLs at 64 KiB
     assert "max_query_chars" in assert_json_error(r, 414)["detail"]
     short = make_client(max_query_chars=300)
     assert short.get(f"/v1/runs?kind={'s' * 280}").status_code == 200

@@ -3,6 +3,7 @@ PREFLENS_DATABASE_URL, and AppTest runs of one page."""
 
 from __future__ import annotations
 
+import functools
 import socket
 
 import pytest
@@ -53,10 +54,14 @@ def dash(store, app_env):
 
 @pytest.fixture
 def open_page():
-    """``open_page("cases", query={"run": "1"})``: an AppTest run of that page."""
+    """``open_page("cases", query={"run": "1"})``: an AppTest run of that page, which must
+    not have hit an unexpected error (``ui.run_page`` would show one generic line);
+    ``open_page.unchecked(...)`` skips that check, for tests that cause one."""
     from streamlit.testing.v1 import AppTest
 
-    def run(name: str, query: dict[str, str] | None = None) -> AppTest:
+    from dashboard.ui import UNEXPECTED
+
+    def run(name: str, query: dict[str, str] | None = None, check: bool = True) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=60)
         at.run()
         assert not at.exception, at.exception
@@ -66,6 +71,9 @@ def open_page():
             at.query_params = dict(query)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
+        if check:
+            assert UNEXPECTED not in [e.value for e in at.error]
         return at
 
+    run.unchecked = functools.partial(run, check=False)  # type: ignore[attr-defined]
     return run

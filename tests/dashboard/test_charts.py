@@ -135,13 +135,17 @@ def test_metric_chart_puts_several_runs_on_one_chart():
             "metric": ["train/loss", "eval/loss", "train/loss", "train/loss"],
             "step": [1, 1, 2, 4],
             "value": [0.7, 0.6, 0.69, 0.5],
+            "split": ["train", "eval", "train", "train"],
         }
-    )
+    ).assign(series=lambda d: d["run"])
     spec = charts.metric_chart(df, title="Loss", y_title="loss").to_dict()
     assert spec["mark"]["type"] == "line" and "point" in spec["mark"]
     enc = spec["encoding"]
     assert enc["x"]["field"] == "step" and enc["y"]["field"] == "value"
-    assert enc["color"]["field"] == "run" and enc["strokeDash"]["field"] == "metric"
+    # Colour: the run; train vs eval: dash and point shape.
+    assert enc["color"]["field"] == "series" and enc["strokeDash"]["field"] == "split"
+    assert enc["shape"]["field"] == "split"
+    assert enc["color"]["scale"]["domain"] == ["#2", "#6"]
     assert enc["y"]["title"] == "loss" and spec["title"] == "Loss"
     assert data_of(spec, spec) == df.to_dict("records")
 

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from dashboard.charts import CHOSEN_COLOR, REJECTED_COLOR
 from dashboard.frames import fmt, fmt_pct, fmt_signed, run_label
 from db import read
 from tests.dashboard.seed import XSS_IMG, XSS_SCRIPT
@@ -88,7 +89,13 @@ def test_overview_lists_datasets_runs_checkpoints_and_headline_numbers(store, da
         if run["kind"] == "score_generations":
             assert row["win rate"] == s["comparisons"][0]["win_rate"]
         if run["kind"] == "train_dpo":
-            assert row["final loss"] == s["metrics"]["train/loss"]["last"]
+            assert row["last train loss"] == s["metrics"]["train/loss"]["last"]
+    # A DPO run's accuracy is its eval accuracy, labelled; never a training window's.
+    dpo = headline.loc[run_label(next(r for r in runs if r["id"] == dash.dpo_run))]
+    assert dpo["eval accuracy"] == 0.625
+    assert dpo["accuracy from"] == "eval/rewards/accuracies, eval split, step 12"
+    simpo = headline.loc[run_label(next(r for r in runs if r["id"] == dash.simpo_run))]
+    assert pd.isna(simpo["eval accuracy"]) and simpo["accuracy from"] == "no eval logged"
     ckpts = frame_with(at, "name", "runs")
     assert list(ckpts["name"]) == [c["name"] for c in checkpoints]
 
@@ -217,23 +224,58 @@ def test_training_page_draws_rm_and_dpo_curves(store, dash, open_page):
     tr, dpo = dash.base.train_run, dash.dpo_run
     assert sorted(at.multiselect(key="train_runs").value) == sorted([tr, dpo])
     titles = [spec.get("title") for spec, _ in charts(at)]
-    for title in ("Loss", "DPO implicit rewards", "DPO reward margins", "Learning rate"):
-        assert title in titles
-    assert "RM accuracy (chosen scored above rejected)" in titles
+    dpo_label = f"#{dpo} train_dpo dpo-toy"
+    for title in (
+        "Loss",
+        f"DPO implicit rewards: chosen and rejected ({dpo_label})",
+        "DPO implicit rewards: margins (chosen - rejected)",
+        "Learning rate",
+        "RM accuracy (chosen scored above rejected)",
+    ):
+        assert title in titles, titles
     spec, data = chart_titled(at, "Loss")
     rows = next(iter(data.values()))
-    assert set(rows["run"]) == {f"#{tr} train_rm rm-toy", f"#{dpo} train_dpo dpo-toy"}
+    assert set(rows["run"]) == {f"#{tr} train_rm rm-toy", dpo_label}
     with store() as s:
         curves = read.metrics(s, [tr, dpo], ["train/loss"])
         last = read.run_summary(s, dpo)["metrics"]
-    dpo_loss = rows[(rows["run"].str.startswith(f"#{dpo}")) & (rows["metric"] == "train/loss")]
+    dpo_loss = rows[(rows["run"] == dpo_label) & (rows["metric"] == "train/loss")]
     assert list(dpo_loss["value"]) == curves["runs"][1]["series"]["train/loss"]["values"]
+    # Eval curves beside train: dashed, from the eval/* metrics.
+    assert set(rows[rows["run"] == dpo_label]["split"]) == {"train", "eval"}
+    assert spec["encoding"]["strokeDash"]["field"] == "split"
+    # Chosen and rejected in their fixed colours, told apart in the legend.
+    spec, data = chart_titled(at, f"DPO implicit rewards: chosen and rejected ({dpo_label})")
+    scale = spec["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "chosen": CHOSEN_COLOR,
+        "rejected": REJECTED_COLOR,
+    }
+    # The first step (every reward 0) is left out of the accuracy curve, and said so.
+    spec, data = chart_titled(
+        at, "DPO implicit rewards: accuracies (share of pairs whose chosen reward is higher)"
+    )
+    acc = next(iter(data.values()))
+    assert 1 not in set(acc["step"]) and min(acc["value"]) > 0
+    assert any(f"{dpo_label} train step 1" in c.value for c in at.caption)
     table = frame_with(at, "metric", "last_step", "last")
     row = table[(table["metric"] == "train/rewards/margins")].iloc[0]
     assert row["last"] == last["train/rewards/margins"]["last"]
 
     at.multiselect(key="train_runs").unselect(dpo).run()
-    assert "DPO reward margins" not in [spec.get("title") for spec, _ in charts(at)]
+    titles = [spec.get("title") for spec, _ in charts(at)]
+    assert not any(t.startswith("DPO implicit rewards") for t in titles)
+
+
+def test_training_page_names_simpo_rewards_by_their_loss(dash, open_page):
+    at = open_page("training")
+    at.multiselect(key="train_runs").set_value([dash.simpo_run]).run()
+    assert not at.exception
+    titles = [spec.get("title") for spec, _ in charts(at)]
+    label = f"#{dash.simpo_run} train_dpo simpo-toy"
+    assert f"SimPO rewards: chosen and rejected ({label})" in titles
+    assert not any("DPO implicit" in t for t in titles)
+    assert any("average log-prob" in c.value and "no reference" in c.value for c in at.caption)
 
 
 # ------------------------------------------------------------------ policies

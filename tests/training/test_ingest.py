@@ -61,7 +61,7 @@ def test_cli_ingest_exit_codes(tmp_path, capsys):
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"prompt": "Q", "chosen": "x", "rejected": "x"}])
     assert main(["ingest", str(bad)]) == 1
     printed = capsys.readouterr().out
-    assert "row 1: identical responses" in printed and "no row could be read" in printed
+    assert "row 1: identical responses" in printed and "no row could be used as a pair" in printed
     unknown = write_jsonl(tmp_path / "odd.jsonl", [{"a": 1}])
     assert main(["ingest", str(unknown)]) == 2
     assert "no known layout" in capsys.readouterr().err

@@ -2,7 +2,8 @@
 
 On the embedded model and the demo set: ingest, score the test split with the untrained
 reward model, train the RM and score again, train a DPO policy, let the base and DPO
-policies answer test prompts, score those answers with the trained RM. Every step is a
+policies answer test prompts, score those answers with the trained RM, probe the trained
+RM with counterfactual edits, and score the DPO policy per pair against the base. Every step is a
 normal job, so a second run reuses each finished step.
 
 ``run_demo`` yields one ``DemoStep`` per finished step (the command line prints them as
@@ -34,13 +35,15 @@ DPO_DEMO = {
     "logging_steps": 2,
 }
 GEN_DEMO = {"limit": 32, "max_new_tokens": 64}
-STEPS = 6
+PROBE_DEMO = {"limit": 8}  # 8 pairs x 2 sides x (8 edits + original): 144 texts
+SCORE_DPO_DEMO = {"limit": 16}
+STEPS = 8
 
 
 @dataclass
 class DemoStep:
     """One finished step: its number, title and what it produced (``kind`` says how to
-    show ``result``: model, ingest, rm, dpo, generate, compare)."""
+    show ``result``: model, ingest, rm, dpo, generate, compare, probe, score_dpo)."""
 
     number: int
     title: str
@@ -110,3 +113,27 @@ def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
         },
     }
     yield DemoStep(6, "score the answers with the trained RM", "compare", result)
+
+    from training.jobs.probe import run_probe_job
+    from training.jobs.score_dpo import run_score_dpo_job
+
+    probe_run = run_probe_job(
+        make_session, rm_path, DEMO_DATASET, "test", max_length=MAX_LENGTH, **PROBE_DEMO
+    ).run
+    runs = {**result["runs"], "probe": probe_run.id}
+    title = f"probe the trained RM with counterfactual edits of {PROBE_DEMO['limit']} test pairs"
+    yield DemoStep(7, title, "probe", {**result, "run": probe_run, "runs": runs})
+
+    dpo_scores = run_score_dpo_job(
+        make_session,
+        dpo_path,
+        EMBEDDED_MODEL_ALIAS,
+        DEMO_DATASET,
+        "test",
+        beta=DPO_DEMO.get("beta", 0.1),
+        max_length=MAX_LENGTH,
+        **SCORE_DPO_DEMO,
+    ).run
+    runs = {**runs, "score_dpo": dpo_scores.id}
+    title = f"DPO policy vs the base, per pair, on {SCORE_DPO_DEMO['limit']} test pairs"
+    yield DemoStep(8, title, "score_dpo", {**result, "run": dpo_scores, "runs": runs})

@@ -157,7 +157,10 @@ def ingest(
         _read_all(rows, reader, writer, report, split, test_fraction, progress)
     except Exception:
         log.warning("ingest of %s failed; taking back what it wrote", name)
-        writer.undo()
+        try:
+            writer.undo()
+        except Exception:  # the first error is the one to report; this one is logged
+            log.exception("could not take back what the failed ingest of %s wrote", name)
         raise
     report.replaced = writer.replaced
     if writer.dataset_id is None or (report.added == 0 and writer.drop_if_empty()):

@@ -64,6 +64,6 @@ class IngestCommand(Command):
         )
         print_ingest_report(report)
         if report.readable == 0:
-            out("error: no row could be read")
+            out("error: no row could be used as a pair (the reasons are above)")
             return 1
         return 0

@@ -26,7 +26,8 @@ class ProbeCommand(Command):
         parser.add_argument("--edits", nargs="+", metavar="EDIT", help=edits.metadata["help"])
 
     def run(self, args: argparse.Namespace) -> int:
-        from preflens.cli.probe_output import print_probe_run
+        from preflens.cli.output import print_lines
+        from preflens.cli.probe_output import probe_run_lines
         from training.jobs.probe import run_probe_job
         from training.probe_configs import ProbeConfig
 
@@ -44,7 +45,7 @@ class ProbeCommand(Command):
             max_length=cfg.max_length,
             head_seed=cfg.head_seed,
         )
-        print_probe_run(result)
+        print_lines(probe_run_lines(result))
         return 0
 
 
@@ -58,7 +59,8 @@ class ScoreDpoCommand(Command):
         add_config_arguments(parser, ScoreDpoConfig)
 
     def run(self, args: argparse.Namespace) -> int:
-        from preflens.cli.probe_output import print_score_dpo_run
+        from preflens.cli.output import print_lines
+        from preflens.cli.probe_output import score_dpo_run_lines
         from training.jobs.score_dpo import run_score_dpo_job
         from training.probe_configs import ScoreDpoConfig
 
@@ -76,5 +78,5 @@ class ScoreDpoCommand(Command):
             batch_size=cfg.batch_size,
             max_length=cfg.max_length,
         )
-        print_score_dpo_run(result)
+        print_lines(score_dpo_run_lines(result))
         return 0
