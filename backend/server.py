@@ -43,14 +43,16 @@ def serve(
         log.warning("serving on %s without an API key (set PREFLENS_API_KEY)", settings.api_host)
     app = create_app(settings)
     # One process, one worker: the models live in this process (one per GPU).
-    # h11 refuses a request head over its limit (16 KiB) with a plain-text 400 before
-    # the app sees it; a larger head lets the app answer a long query string with 414 JSON.
+    # The server refuses a long request head with a plain-text 400 before the app sees
+    # it (httptools at about 64 KiB of URL, h11 at its head limit). With h11 and a 1 MiB
+    # head limit the app itself answers a long query string: 414 with the JSON body.
     head_limit = max(1024 * 1024, 2 * settings.max_query_chars + 64 * 1024)
     uvicorn.run(
         app,
         host=settings.api_host,
         port=settings.api_port,
         workers=1,
+        http="h11",
         h11_max_incomplete_event_size=head_limit,
     )
     return 0

@@ -57,9 +57,10 @@ def run_label(run: dict[str, Any]) -> str:
 
 
 def run_stamp(run: dict[str, Any]) -> str:
-    """What changes while a run is written (status, progress, end time): part of the cache
-    key of the run's numbers, so a running job's numbers refresh as it goes."""
-    return f"{run['status']}:{run['progress']}:{run.get('finished_at')}"
+    """What changes whenever a run or its rows are written (status, progress and the
+    update time that every write moves, metrics written after the run finished
+    included): part of the cache key of the run's numbers, so they follow every write."""
+    return f"{run['status']}:{run['progress']}:{run.get('updated_at') or run.get('finished_at')}"
 
 
 # ------------------------------------------------------------------ distributions

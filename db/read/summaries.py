@@ -179,8 +179,9 @@ def generate_run_summary(session: Session, run_id: int) -> dict[str, Any]:
         p: {
             "n": int(n),
             "cut_at_limit": int(cut or 0),
-            "mean_tokens": tok,
-            "mean_chars": chars,
+            # PostgreSQL averages integers as NUMERIC (Decimal): JSON wants floats.
+            "mean_tokens": None if tok is None else float(tok),
+            "mean_chars": None if chars is None else float(chars),
             "mean_seconds": sec,
         }
         for p, n, cut, tok, chars, sec in rows

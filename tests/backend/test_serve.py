@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from http.client import HTTPConnection
 
 import httpx
 import pytest
@@ -94,6 +96,14 @@ def test_real_uvicorn_serves_http(served, tiny_rm):
     with httpx.Client(base_url=served, timeout=60) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         assert http.get("/readyz").status_code == 401
+        # a 100 KB query string reaches the app: 414 with the JSON body, not uvicorn's
+        # plain-text 400 (http.client: httpx refuses URLs over 64 KiB itself)
+        host, port = served.removeprefix("http://").split(":")
+        conn = HTTPConnection(host, int(port), timeout=60)
+        conn.request("GET", "/v1/runs?q=" + "a" * 100_000, headers=auth)
+        long = conn.getresponse()
+        assert long.status == 414 and json.loads(long.read())["error"] == "limit_exceeded"
+        conn.close()
         ready = http.get("/readyz", headers=auth).json()
         assert ready["status"] == "ready" and ready["policies"][0]["name"] == "tiny"
         pair = {"prompt": "Is water wet?", "response": "Water makes things wet."}

@@ -225,3 +225,19 @@ def test_case_probability_is_stable_for_huge_gaps(store, tmp_path):
         case = read.get_case(s, run_id, pair_id)
     assert case["scores"]["p_chosen_preferred"] == pytest.approx(0.0)
     assert np.isfinite(case["scores"]["p_chosen_preferred"])
+
+
+def test_dashboard_cache_key_follows_metrics_written_after_done(store):
+    from dashboard.frames import run_stamp
+
+    with writing(store) as s:
+        run, _ = runs.open_run(s, "train_rm", "k2")
+        runs.finish_run(s, run.id, {"x": 1})
+        run_id = run.id
+    with store() as s:
+        before = run_stamp(read.get_run(s, run_id))
+    with writing(store) as s:
+        runs.write_metrics(s, run_id, 9, {"eval/accuracy": 0.75})
+    with store() as s:
+        after = run_stamp(read.get_run(s, run_id))
+    assert before != after
