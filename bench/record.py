@@ -14,6 +14,8 @@ def save_result(out: Path | None, **fields: Any) -> dict[str, Any]:
     result = {
         "machine": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        # Other work on the machine while it ran (1, 5 and 15 minute load averages).
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         **fields,
     }
     if out:

@@ -1,61 +1,208 @@
-"""Reward-scoring throughput of the embedded model on CPU: threads x batch size.
+"""Reward-scoring throughput of the embedded model on CPU, side by side in one process.
 
-Scores the demo test split's conversations (both sides) with the untrained head and
-reports sequences per second. Run it on an otherwise idle machine:
+On the same HH-RLHF pairs (the shared file's first N rows, both sides scored):
 
-    .venv/bin/python -m bench.score_throughput --pairs 48 --out bench/results/score_throughput.json
+- ``bucketing``: length-bucketed batches (longest first) against batches in arrival
+  order, at batch 8: pairs/s and padded/real token ratio of each;
+- ``batch``: batch 8 against batch 1 (both bucketed);
+- ``api``: ``/v1/score`` of a real uvicorn server on loopback under 8 concurrent clients
+  (one pair per request), micro-batching on (the default batcher) against off
+  (``PREFLENS_BATCH_MAX_SIZE=1``), and one client alone (latency overhead);
+- ``grid``: threads x batch size (the earlier table).
+
+Slow on a small CPU; run it on an otherwise idle machine, one part at a time if need be:
+
+    .venv/bin/python -m bench.score_throughput --pairs 256 --parts bucketing batch api \\
+        --out bench/results/score_throughput.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
+import httpx
 import torch
 
 from bench.record import save_result
-from training.demo_data import build_demo_pairs
+from training.formats import read_hh
 from training.loading import load_reward_model
-from training.scoring import encode, score_encoded
+from training.scoring import encode, length_batches, score_encoded
+
+log = logging.getLogger("bench.score_throughput")
+ROOT = Path(__file__).resolve().parents[1]
+HH = Path(os.environ.get("PREFLENS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+HH_FILE = HH / "hh_rlhf_harmless_test_first1000.jsonl"
+MAX_LENGTH = 512
+
+
+def hh_pairs(n: int) -> list[dict]:
+    """The first ``n`` readable pairs of the shared HH-RLHF file."""
+    out = []
+    with HH_FILE.open() as f:
+        for line in f:
+            try:
+                out.append(read_hh(json.loads(line)))
+            except Exception:  # noqa: BLE001 - a row the reader refuses is skipped here
+                continue
+            if len(out) == n:
+                break
+    return [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in out]
+
+
+def padding_ratio(lengths: list[int], batch_size: int, sort: bool) -> float:
+    """Padded tokens / real tokens of the batches ``score_encoded`` would build."""
+    padded = sum(
+        len(b) * max(lengths[i] for i in b) for b in length_batches(lengths, batch_size, sort)
+    )
+    return padded / sum(lengths)
+
+
+def timed_scoring(rm, enc, batch_size: int, sort: bool) -> dict:  # noqa: ANN001
+    start = time.perf_counter()
+    score_encoded(rm, enc, batch_size=batch_size, sort_by_length=sort)
+    seconds = time.perf_counter() - start
+    lengths = [e.n_tokens for e in enc]
+    return {
+        "batch_size": batch_size,
+        "bucketed": sort,
+        "pairs": len(enc) // 2,
+        "seconds": round(seconds, 2),
+        "pairs_per_s": round(len(enc) / 2 / seconds, 3),
+        "padded_over_real_tokens": round(padding_ratio(lengths, batch_size, sort), 3),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(env_changes: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, **env_changes}
+    cmd = [sys.executable, "-m", "preflens.cli.main", "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def api_load(url: str, pairs: list[dict], clients: int) -> dict:
+    """Every pair's two sides as one /v1/score request each, from ``clients`` threads."""
+    items = [
+        {"prompt": p["prompt"], "response": p[s]} for p in pairs for s in ("chosen", "rejected")
+    ]
+    latencies: list[float] = []
+
+    def one(item: dict) -> None:
+        start = time.perf_counter()
+        r = httpx.post(f"{url}/v1/score", json=item, timeout=600)
+        r.raise_for_status()
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, items))
+    seconds = time.perf_counter() - start
+    return {
+        "clients": clients,
+        "requests": len(items),
+        "seconds": round(seconds, 2),
+        "requests_per_s": round(len(items) / seconds, 3),
+        "median_latency_s": round(statistics.median(latencies), 3),
+    }
+
+
+def api_part(pairs: list[dict]) -> list[dict]:
+    rows = []
+    for label, env in (
+        ("micro-batching", {}),
+        ("no micro-batching", {"PREFLENS_BATCH_MAX_SIZE": "1"}),
+    ):
+        proc, url = serve(env)
+        try:
+            api_load(url, pairs[:2], 2)  # warm-up
+            for clients in (8, 1):
+                rows.append({"server": label, **api_load(url, pairs, clients)})
+                log.info("%s", rows[-1])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=48)
+    parser.add_argument("--pairs", type=int, default=256)
+    parser.add_argument("--api-pairs", type=int, help="pairs sent to the API (default: --pairs)")
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["bucketing", "batch", "api"],
+        choices=["bucketing", "batch", "api", "grid"],
+    )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 16, 32])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    rm = load_reward_model("smollm2-135m-instruct", device="cpu")
-    pairs = [p for p in build_demo_pairs() if p["split"] == "test"][: args.pairs]
-    enc = [
-        encode(rm.tokenizer, p["prompt"], p[side], 256)
-        for p in pairs
-        for side in ("chosen", "rejected")
-    ]
-    tokens = sum(e.n_tokens for e in enc)
-    score_encoded(rm, enc[:4], batch_size=4)  # warm-up
-    rows = []
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        for bs in args.batch_sizes:
-            start = time.perf_counter()
-            score_encoded(rm, enc, batch_size=bs)
-            seconds = time.perf_counter() - start
-            rows.append(
-                {
-                    "threads": threads,
-                    "batch_size": bs,
-                    "sequences": len(enc),
-                    "tokens": tokens,
-                    "seconds": round(seconds, 2),
-                    "sequences_per_s": round(len(enc) / seconds, 2),
-                }
-            )
-            print(rows[-1], flush=True)
-    save_result(args.out, torch=torch.__version__, rows=rows)
+    pairs = hh_pairs(args.pairs)
+    result: dict = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "data": HH_FILE.name,
+        "pairs": len(pairs),
+        "max_length": MAX_LENGTH,
+    }
+    if set(args.parts) - {"api"}:
+        rm = load_reward_model("smollm2-135m-instruct", device="cpu")
+        enc = [
+            encode(rm.tokenizer, p["prompt"], p[s], MAX_LENGTH)
+            for p in pairs
+            for s in ("chosen", "rejected")
+        ]
+        result["tokens"] = sum(e.n_tokens for e in enc)
+        score_encoded(rm, enc[:4], batch_size=4)  # warm-up
+        if "bucketing" in args.parts:
+            result["bucketing"] = [timed_scoring(rm, enc, 8, sort) for sort in (True, False)]
+            log.info("%s", result["bucketing"])
+        if "batch" in args.parts:
+            result["batch"] = [timed_scoring(rm, enc, bs, True) for bs in (8, 1)]
+            log.info("%s", result["batch"])
+        if "grid" in args.parts:
+            grid = []
+            for threads in args.threads:
+                torch.set_num_threads(threads)
+                grid += [
+                    {"threads": threads, **timed_scoring(rm, enc, bs, True)}
+                    for bs in args.batch_sizes
+                ]
+            result["grid"] = grid
+    if "api" in args.parts:
+        result["api"] = api_part(list(islice(pairs, args.api_pairs or len(pairs))))
+    save_result(args.out, **result)
 
 
 if __name__ == "__main__":

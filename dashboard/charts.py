@@ -30,7 +30,7 @@ NAMED_COLORS = (  # for policies and runs (no green or red: those mean chosen / 
     "#bcbd22",
     "#7f7f7f",
     "#393b79",
-    "#ad494a",
+    "#6b6ecf",
 )
 # Train vs eval never by colour: solid line + circle for train, dashed + square for eval.
 SPLITS = ["train", "eval"]

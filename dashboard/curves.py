@@ -43,17 +43,13 @@ SHARED = [
 LAST = [("Learning rate", "learning rate", ["learning_rate"])]
 # Per DPO-family loss: the quantities whose meaning depends on it.
 FAMILY = [
-    ("{family}: margins (chosen - rejected)", "reward margin", ["rewards/margins"]),
-    (
-        "{family}: accuracies (share of pairs whose chosen reward is higher)",
-        "accuracy",
-        ["rewards/accuracies"],
-    ),
+    ("{family}: margin (chosen - rejected)", "reward margin", ["rewards/margins"]),
+    ("{family}: accuracy", "share with chosen reward higher", ["rewards/accuracies"]),
 ]
-# One chart per run, coloured by side.
+# One chart per run (named by its id, "#7"), coloured by side.
 PER_RUN = [
-    ("{family}: chosen and rejected ({run})", "reward", ["rewards/chosen", "rewards/rejected"]),
-    ("Log-probs of chosen and rejected ({run})", "log-prob", ["logps/chosen", "logps/rejected"]),
+    ("{family} of {run}: chosen vs rejected", "reward", ["rewards/chosen", "rewards/rejected"]),
+    ("Log-probs of {run}: chosen vs rejected", "log-prob", ["logps/chosen", "logps/rejected"]),
 ]
 DRAWN = {q for group in (SHARED, LAST, FAMILY, PER_RUN) for _, _, qs in group for q in qs}
 
@@ -162,7 +158,7 @@ def training_curves(df: pd.DataFrame, runs: Mapping[str, dict[str, Any]]) -> lis
                 caption = f"{name}: {meaning}." if quantities[0].startswith("rewards/") else None
                 curves.append(
                     Curve(
-                        title.format(family=name, run=label),
+                        title.format(family=name, run=label.split(" ", 1)[0]),
                         y_title,
                         picked.reset_index(drop=True),
                         caption,

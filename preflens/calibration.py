@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 N_BINS = 10
 FOLDS = 2
@@ -91,19 +90,36 @@ def brier(gap: Any) -> float | None:
     return float(((1.0 - sigmoid(g)) ** 2).mean())
 
 
-def fit_temperature(gap: Any) -> float:
-    """The temperature T > 0 minimising the Bradley-Terry NLL of sigmoid(gap / T)
-    (searched on a log scale within [T_MIN, T_MAX])."""
+def fit_temperature(gap: Any, iterations: int = 60) -> float:
+    """The temperature T > 0 minimising the Bradley-Terry NLL of sigmoid(gap / T), within
+    [T_MIN, T_MAX]. The NLL is convex in beta = 1/T, so a safeguarded Newton search on
+    beta (bisection whenever a step leaves the bracket) needs a few passes over the data,
+    not the dozens a derivative-free search would."""
     g = np.asarray(gap, dtype=np.float64)
     if len(g) == 0 or not np.any(g):
         return 1.0
-    res = optimize.minimize_scalar(
-        lambda log_t: np.logaddexp(0.0, -g / np.exp(log_t)).mean(),
-        bounds=(np.log(T_MIN), np.log(T_MAX)),
-        method="bounded",
-        options={"xatol": 1e-6},
-    )
-    return float(np.exp(res.x))
+    lo, hi = 1.0 / T_MAX, 1.0 / T_MIN
+
+    def slope_curve(beta: float) -> tuple[float, float]:
+        q = sigmoid(-beta * g)  # 1 - P(label) for each pair
+        return float(-(g * q).mean()), float((g * g * q * (1 - q)).mean())
+
+    if slope_curve(lo)[0] >= 0:  # no better than chance: the flattest allowed model
+        return T_MAX
+    if slope_curve(hi)[0] <= 0:  # separable: the sharpest allowed model
+        return T_MIN
+    beta = 1.0
+    for _ in range(iterations):
+        grad, curv = slope_curve(beta)
+        if grad > 0:
+            hi = beta
+        else:
+            lo = beta
+        step = beta - grad / curv if curv > 0 else np.inf
+        beta = step if lo < step < hi else (lo + hi) / 2
+        if hi - lo < 1e-12 * hi or abs(grad) < 1e-12:
+            break
+    return float(1.0 / beta)
 
 
 def cross_fitted_gaps(

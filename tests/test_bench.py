@@ -1,4 +1,6 @@
-"""The read-at-scale benchmark builds its store and times every query (at a small size)."""
+"""The read-at-scale benchmark builds its store and times every query, the previous
+implementation beside today's, at a small size; the legacy reads it compares against
+still answer the same questions."""
 
 from __future__ import annotations
 
@@ -10,13 +12,46 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_read_at_scale_benchmark_runs_every_query(tmp_path):
+def test_read_at_scale_benchmark_runs_every_query_old_and_new(tmp_path):
     out = tmp_path / "result.json"
-    cmd = [sys.executable, "-m", "bench.read_at_scale", "--pairs", "300"]
-    cmd += ["--db", str(tmp_path / "scale.db"), "--out", str(out)]
+    cmd = [sys.executable, "-m", "bench.read_at_scale", "--pairs", "300", "500"]
+    cmd += ["--db-dir", str(tmp_path), "--out", str(out)]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=300)
     result = json.loads(out.read_text())
-    assert result["pairs"] == 300 and result["build_seconds"] > 0
-    queries = [r["query"] for r in result["rows"]]
-    assert len(queries) == 12 and "one case in full" in queries
-    assert all(r["first_s"] >= 0 and r["repeat_s"] >= 0 for r in result["rows"])
+    assert [size["pairs"] for size in result["sizes"]] == [300, 500]
+    for size in result["sizes"]:
+        assert size["build"]["build_s"] > 0 and size["backend"] == "sqlite"
+        queries = [r["query"] for r in size["rows"]]
+        assert len(queries) == 16 and "cases: category coding, split test" in queries
+        for row in size["rows"]:
+            assert min(row["first_s"], row["repeat_s"], row["legacy_first_s"]) >= 0
+        assert size["page_view"]["legacy_s"] > 0 and size["page_view"]["new_s"] > 0
+
+
+def test_legacy_reads_agree_with_db_read_where_numpy_has_no_edge_cases(store):
+    """Same counts and quartiles on values with no ties at bin edges: the benchmark
+    compares two implementations of the same numbers."""
+    import numpy as np
+
+    from bench import legacy_reads
+    from db import read
+    from tests.backend.seed import seed_store
+
+    seeded = seed_store(store)
+    with store() as s:
+        for side in ("chosen", "gap"):
+            new, old = (
+                read.box_stats(s, seeded.score_run, side),
+                legacy_reads.box_stats(s, seeded.score_run, side),
+            )
+            assert {k: round(v, 9) for k, v in new.items() if isinstance(v, float)} == {
+                k: round(v, 9) for k, v in old.items() if isinstance(v, float)
+            }
+        new = read.histogram(s, seeded.score_run, "gap", 7, -2.05, 2.05)
+        old = legacy_reads.histogram(s, seeded.score_run, "gap", 7, -2.05, 2.05)
+        assert new["counts"] == old["counts"] and np.sum(new["counts"]) == len(seeded.gaps)
+        cases = legacy_reads.search_cases(s, seeded.score_run, split="test", limit=100)
+        assert [c["pair_id"] for c in cases["items"]] == [
+            c["pair_id"]
+            for c in read.search_cases(s, seeded.score_run, split="test", limit=100)["items"]
+        ]

@@ -98,3 +98,11 @@ def test_calibration_of_empty_and_tiny_runs():
     assert calibration([])["ece"] is None
     out = calibration([1.0, -1.0, 2.0])
     assert out["temperature"] is None and out["brier"] is not None
+
+
+def test_temperature_at_the_edges():
+    from preflens.calibration import T_MAX, T_MIN
+
+    assert fit_temperature([1.0, 2.0, 0.5]) == T_MIN  # separable: as sharp as allowed
+    assert fit_temperature([-1.0, -2.0, -0.5]) == T_MAX  # wrong everywhere: flat
+    assert fit_temperature([0.0, 0.0]) == 1.0

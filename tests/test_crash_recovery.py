@@ -152,3 +152,11 @@ def test_killed_ingest_resumes_without_doubles(store, tmp_path):
         hashes = s.scalars(select(Pair.content_hash)).all()
     assert len(hashes) == len(set(hashes)) == 30000
     assert Path(path).is_file()
+
+
+def test_commands_started_together_on_a_new_store_migrate_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFLENS_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    procs = [cli("db", "upgrade") for _ in range(3)]
+    results = [finish(p) for p in procs]
+    assert [r[0] for r in results] == [0, 0, 0], [r[2][-500:] for r in results]
+    assert all("Traceback" not in r[2] for r in results)

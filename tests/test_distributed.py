@@ -137,3 +137,21 @@ def test_two_process_reward_model_training(tmp_path, tiny_lm, monkeypatch):
     assert "train/loss" in names and "eval/accuracy" in names
     assert len(n_scores) == 8  # before and after, 4 test pairs each, no duplicates
     assert (out / "model.safetensors").exists() and (out / "run.json").exists()
+
+
+def test_zero2_config_loads_through_accelerate():
+    """configs/accelerate_zero2.yaml and the DeepSpeed JSON it names parse with
+    accelerate's own config classes (no DeepSpeed needed): a DeepSpeed cluster config and
+    a ZeRO stage-2 plugin whose "auto" values accelerate fills from the trainer."""
+    from accelerate.commands.config.config_args import ClusterConfig, load_config_from_file
+    from accelerate.utils import DeepSpeedPlugin, DistributedType
+
+    config = load_config_from_file(str(REPO / "configs" / "accelerate_zero2.yaml"))
+    assert isinstance(config, ClusterConfig)
+    assert config.distributed_type == DistributedType.DEEPSPEED and not config.use_cpu
+    ds_file = REPO / config.deepspeed_config["deepspeed_config_file"]  # relative to the repo
+    assert ds_file.exists() and json.loads(ds_file.read_text())["zero_optimization"]["stage"] == 2
+    plugin = DeepSpeedPlugin(hf_ds_config=str(ds_file))
+    assert plugin.zero_stage == 2 and plugin.hf_ds_config.is_zero2()
+    assert plugin.hf_ds_config.get_value("train_micro_batch_size_per_gpu") == "auto"
+    assert not plugin.hf_ds_config.is_offload()

@@ -25,6 +25,7 @@ from training.readers.conversations import (
 )
 from training.readers.fields import (
     CATEGORY_MAX,
+    MAX_PAIR_CHARS,
     SPLIT_MAX,
     flag_field,
     is_blank,
@@ -49,7 +50,8 @@ class PairRecord:
 
 def finish(prompt: Messages, chosen: str, rejected: str, **extra: Any) -> PairRecord:
     """Checks every layout shares: a prompt and two responses that show something and
-    differ. Responses are stored without surrounding whitespace."""
+    differ, within ``MAX_PAIR_CHARS`` in all. Responses are stored without surrounding
+    whitespace."""
     if not prompt or all(is_blank(m["content"]) for m in prompt):
         raise RowError("empty prompt")
     for side, text in (("chosen", chosen), ("rejected", rejected)):
@@ -57,6 +59,12 @@ def finish(prompt: Messages, chosen: str, rejected: str, **extra: Any) -> PairRe
             raise RowError(f"empty response ({side})")
     if chosen.strip() == rejected.strip():
         raise RowError("identical responses")
+    size = sum(len(m["content"]) for m in prompt) + len(chosen) + len(rejected)
+    if size > MAX_PAIR_CHARS:
+        raise RowError(
+            f"pair is {size:,} characters long (prompt and both responses), over the "
+            f"limit of {MAX_PAIR_CHARS:,}"
+        )
     return PairRecord(prompt, chosen.strip(), rejected.strip(), **extra)
 
 

@@ -4,6 +4,9 @@ diagnose`` and the dashboard's Diagnostics page)."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -14,6 +17,19 @@ from db.lookup import MAX_ID
 from db.read import diagnostics as diag
 
 router = APIRouter(prefix="/v1", tags=["diagnostics"])
+EXAMPLES_FILE = "diagnostics_examples.json"
+
+
+@cache
+def _examples() -> dict[str, Any]:
+    """Example responses (real output on a seeded store, lists cut short), package data."""
+    text = resources.files("backend").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def example(name: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": _examples()[name]}}}}
+
 
 RunId = Annotated[int, Path(ge=0, le=MAX_ID, description="a run id (`GET /v1/runs` lists them)")]
 Seed = Annotated[int, Query(ge=0, le=2**32 - 1, description="seed of the bootstrap")]
@@ -25,6 +41,7 @@ Resamples = Annotated[int, Query(ge=1000, le=10_000, description="bootstrap resa
     summary="Uncertainty, length control and calibration of a run",
     response_model=Diagnostics,
     response_model_exclude_unset=True,
+    responses=example("diagnostics"),
 )
 def run_diagnostics(
     session: SessionDep, run_id: RunId, b: Resamples = 2000, seed: Seed = 0
@@ -44,6 +61,7 @@ def run_diagnostics(
     summary="Two score runs on the same pairs",
     response_model=Paired,
     response_model_exclude_unset=True,
+    responses=example("paired"),
 )
 def paired(
     session: SessionDep, run_a: RunId, run_b: RunId, b: Resamples = 2000, seed: Seed = 0
@@ -60,6 +78,7 @@ def paired(
     summary="Pairs a score run gets wrong most confidently",
     response_model=ConfidentlyWrong,
     response_model_exclude_unset=True,
+    responses=example("confidently_wrong"),
 )
 def confidently_wrong(
     session: SessionDep,
@@ -76,6 +95,7 @@ def confidently_wrong(
     summary="Pairs several score runs agree are mislabelled",
     response_model=LabelNoise,
     response_model_exclude_unset=True,
+    responses=example("label_noise"),
 )
 def label_noise(
     session: SessionDep,

@@ -46,9 +46,12 @@ ui.metric_row(
         ("mean diff (A - B)", fmt_signed(cmp["mean_diff"])),
         ("wins / ties / losses", f"{cmp['wins']} / {cmp['ties']} / {cmp['losses']}"),
         ("win rate", fmt_pct(cmp["win_rate"])),
+        ("decisive win rate", fmt_pct(cmp.get("decisive_win_rate"))),
     ],
     help={
-        "win rate": f"share of prompts where A - B > {cmp['tie_margin']} (the tie margin)",
+        "win rate": "(wins + ties / 2) / prompts: a tie counts half. A win is A - B > "
+        f"{cmp['tie_margin']} (the tie margin); identical answers are ties",
+        "decisive win rate": "wins / (wins + losses): ties left out",
         "mean diff (A - B)": "mean over the prompts both policies answered",
     },
 )

@@ -14,7 +14,7 @@ import itertools
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.read import paired as paired_module
@@ -53,71 +53,74 @@ CONVENTIONS = {
 }
 
 
+def _numeric_rows(session: Session, stmt: Any) -> np.ndarray:
+    """All rows of a SELECT of numeric columns as one float64 matrix (NULL -> NaN). The
+    statement (whose only parameter is a run id, an int) is rendered with its values and
+    run on the DB-API cursor: at a million rows SQLAlchemy's row objects and a Python
+    transpose cost more than the query itself."""
+    sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    width = len(stmt.selected_columns)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width)
+
+
 def score_columns(session: Session, run_id: int) -> dict[str, Any]:
-    """One read of a score run's columns into numpy arrays (ordered by pair id), with
-    response lengths: stored response-only characters and tokens where the run has them,
-    else the character length of the pair's texts (``length_source`` says which)."""
+    """One read of a score run's numeric columns into numpy arrays (ordered by pair id),
+    with response lengths: stored response-only characters and tokens where the run has
+    them, else the character length of the pair's texts (``length_source`` says which)."""
     s = PairScore
-    missing = session.scalar(
-        select(func.count()).where(s.run_id == run_id, s.chars_chosen.is_(None))
-    )
     cols = [
         s.pair_id,
         s.score_chosen,
         s.score_rejected,
         s.gap,
-        s.category,
-        s.split,
         s.response_tokens_chosen,
         s.response_tokens_rejected,
     ]
-    if missing:
-        # Old runs stored no response lengths: measure the pair's texts instead.
+    stmt = select(*cols, s.chars_chosen, s.chars_rejected).where(pair_score_where(session, run_id))
+    m = _numeric_rows(session, stmt.order_by(s.pair_id))
+    source = "response-only characters stored at scoring"
+    if len(m) and np.isnan(m[:, 6:8]).any():
+        # Runs scored before lengths were stored: measure the pair's texts instead.
         stmt = (
             select(*cols, func.length(Pair.chosen), func.length(Pair.rejected))
             .join(Pair, Pair.id == s.pair_id)
             .where(s.run_id == run_id)
         )
+        m = _numeric_rows(session, stmt.order_by(s.pair_id))
         source = "length of the pair's response texts (run stored no response lengths)"
-    else:
-        stmt = select(*cols, s.chars_chosen, s.chars_rejected).where(
-            pair_score_where(session, run_id)
-        )
-        source = "response-only characters stored at scoring"
-    rows = session.execute(stmt.order_by(s.pair_id)).all()
-    n = len(rows)
-    # Transposed once (C speed) instead of one Python comprehension per column.
-    cols_ = list(zip(*rows, strict=True)) if n else [()] * 10
-    has_tokens = n > 0 and None not in cols_[6] and None not in cols_[7]
-
-    def f64(i: int) -> np.ndarray:
-        return np.array(cols_[i], dtype=np.float64)
-
+    has_tokens = len(m) > 0 and not np.isnan(m[:, 4:6]).any()
     return {
-        "pair_id": np.array(cols_[0], dtype=np.int64),
-        "chosen": f64(1),
-        "rejected": f64(2),
-        "gap": f64(3),
-        "category": list(cols_[4]),
-        "split": list(cols_[5]),
-        "chars_chosen": f64(8),
-        "chars_rejected": f64(9),
-        "tokens_chosen": f64(6) if has_tokens else None,
-        "tokens_rejected": f64(7) if has_tokens else None,
+        "pair_id": m[:, 0].astype(np.int64),
+        "chosen": m[:, 1],
+        "rejected": m[:, 2],
+        "gap": m[:, 3],
+        "tokens_chosen": m[:, 4] if has_tokens else None,
+        "tokens_rejected": m[:, 5] if has_tokens else None,
+        "chars_chosen": m[:, 6],
+        "chars_rejected": m[:, 7],
         "length_source": source,
     }
 
 
-def _by_group(labels: list[Any], correct: np.ndarray, key: str) -> list[dict[str, Any]]:
-    """Accuracy (Wilson) per label; labels in order, None last."""
-    names = sorted(set(labels), key=lambda v: (v is None, v or ""))
-    code = {name: i for i, name in enumerate(names)}
-    idx = np.fromiter((code[v] for v in labels), dtype=np.int64, count=len(labels))
-    n = np.bincount(idx, minlength=len(names))
-    k = np.bincount(idx, weights=correct, minlength=len(names))
+def by_group(session: Session, run_id: int, column: str) -> list[dict[str, Any]]:
+    """Accuracy (Wilson) per category or split of a score run, counted in SQL (the
+    (run, category, gap) and (run, split, ...) indexes cover it); None last."""
+    col = getattr(PairScore, column)
+    rows = session.execute(
+        select(col, func.count(), func.sum(case((PairScore.gap > 0, 1), else_=0)))
+        .where(PairScore.run_id == run_id)
+        .group_by(col)
+    ).all()
+    rows.sort(key=lambda r: (r[0] is None, r[0] or ""))
     return [
-        {key: name, "n": int(n[i]), "accuracy": proportion(int(k[i]), int(n[i]))}
-        for i, name in enumerate(names)
+        {column: name, "n": int(n), "accuracy": proportion(int(k or 0), int(n))}
+        for name, n, k in rows
     ]
 
 
@@ -139,8 +142,8 @@ def score_diagnostics(
         "gap_mean": bootstrap_mean(gap, b, seed),
         "gap_std": float(gap.std()) if n else None,
         "ties": int((gap == 0).sum()),
-        "by_category": _by_group(c["category"], correct, "category"),
-        "by_split": _by_group(c["split"], correct, "split"),
+        "by_category": by_group(session, run_id, "category"),
+        "by_split": by_group(session, run_id, "split"),
         "length": score_length_control(
             gap, c["chars_chosen"], c["chars_rejected"], "characters", b, seed
         ),

@@ -11,8 +11,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.lookup import run_record
-from db.read.common import PAIR_SIDES, comparison, public
-from db.read.values import series
+from db.read.common import PAIR_SIDES, comparison, pair_score_where, public
+from db.read.values import column_array, series
 from db.schema import (
     Generation,
     GenerationScore,
@@ -96,16 +96,15 @@ def score_summary(session: Session, run_id: int) -> dict[str, Any]:
     """Accuracy (share of pairs with chosen > rejected, i.e. gap > 0; ties count as
     wrong), reward mean and population std over both sides (2n values, computed by numpy:
     two-pass, no E[x^2] - E[x]^2 cancellation), chosen / rejected / gap means, number of
-    pairs and of truncated responses. A finished run reads its stored value series."""
+    pairs and of truncated responses, and per category (``score_categories``). A finished
+    run reads its stored value series."""
     run = run_record(session, run_id)
     s = PairScore
     if run.status == "done":
         chosen, rejected, gap = (series(session, run, side)[0] for side in PAIR_SIDES)
     else:  # one scan of the rows of a run still being written
-        rows = session.execute(
-            select(s.score_chosen, s.score_rejected, s.gap).where(s.run_id == run_id)
-        ).all()
-        cols = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        stmt = select(s.score_chosen, s.score_rejected, s.gap)
+        cols = column_array(session, stmt.where(pair_score_where(session, run_id)), 3)
         chosen, rejected, gap = cols[:, 0], cols[:, 1], cols[:, 2]
     n = len(gap)
     if not n:
@@ -116,7 +115,7 @@ def score_summary(session: Session, run_id: int) -> dict[str, Any]:
             func.sum(
                 case((s.truncated_chosen, 1), else_=0) + case((s.truncated_rejected, 1), else_=0)
             )
-        ).where(s.run_id == run_id)
+        ).where(pair_score_where(session, run_id))
     )
     return {
         "pairs": int(n),
@@ -127,7 +126,25 @@ def score_summary(session: Session, run_id: int) -> dict[str, Any]:
         "rejected_mean": float(np.mean(rejected)),
         "gap_mean": float(np.mean(gap)),
         "truncated_responses": int(truncated or 0),
+        # Stored with the rest when the run finishes: a finished run's page needs no
+        # group-by over its rows.
+        "categories": score_categories(session, run_id),
     }
+
+
+def score_categories(session: Session, run_id: int) -> list[dict[str, Any]]:
+    """Per category of a score run: pairs, accuracy (gap > 0) and mean gap."""
+    s = PairScore
+    rows = session.execute(  # the (run, category, gap) index covers this
+        select(s.category, func.count(), func.sum(case((s.gap > 0, 1), else_=0)), func.avg(s.gap))
+        .where(s.run_id == run_id)
+        .group_by(s.category)
+        .order_by(s.category)
+    )
+    return [
+        {"category": cat, "pairs": int(n), "accuracy": (correct or 0) / n, "gap_mean": gap}
+        for cat, n, correct, gap in rows
+    ]
 
 
 def score_run_summary(session: Session, run_id: int) -> dict[str, Any]:
@@ -141,17 +158,8 @@ def score_run_summary(session: Session, run_id: int) -> dict[str, Any]:
         out = dict(stored)
     else:
         out = score_summary(session, run_id)
-    s = PairScore
-    rows = session.execute(  # the (run, category, gap) index covers this
-        select(s.category, func.count(), func.sum(case((s.gap > 0, 1), else_=0)), func.avg(s.gap))
-        .where(s.run_id == run_id)
-        .group_by(s.category)
-        .order_by(s.category)
-    )
-    out["categories"] = [
-        {"category": cat, "pairs": int(n), "accuracy": (correct or 0) / n, "gap_mean": gap}
-        for cat, n, correct, gap in rows
-    ]
+    if "categories" not in out:  # summaries stored before they held the categories
+        out["categories"] = score_categories(session, run_id)
     # A run still being written: its numbers cover the pairs scored so far (batches run
     # in a random order of length chunks, so they are a fair sample, but partial).
     out["partial"] = run.status != "done"

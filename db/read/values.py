@@ -16,6 +16,7 @@ use the computed array). The raw-row path and the stored path return the same ar
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any
@@ -59,6 +60,14 @@ def series_key(run: Run, side: str, policy: str | None, a: str | None, b: str | 
     if side == "score":
         return json.dumps(["score", policy])
     return json.dumps(["gap", a, b])
+
+
+def column_array(session: Session, stmt: Any, width: int) -> np.ndarray:
+    """The rows of ``stmt`` (``width`` float columns) as an (n, width) array. Flattened
+    through an iterator: ``numpy.array`` over Row objects probes each one slowly."""
+    rows = session.execute(stmt).all()
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.float64, count=len(rows) * width).reshape(-1, width)
 
 
 def _raw(session: Session, run: Run, side: str, policy: str | None, a: str | None, b: str | None):
@@ -151,10 +160,13 @@ def materialise_values(session: Session, run_id: int) -> int:
     arrays: dict[str, np.ndarray] = {}
     if run.kind == "score":
         s = PairScore
-        rows = session.execute(
-            select(s.score_chosen, s.score_rejected, s.gap).where(pair_score_where(session, run_id))
-        ).all()
-        cols = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        cols = column_array(
+            session,
+            select(s.score_chosen, s.score_rejected, s.gap).where(
+                pair_score_where(session, run_id)
+            ),
+            3,
+        )
         arrays = {"chosen": cols[:, 0], "rejected": cols[:, 1], "gap": cols[:, 2]}
     else:
         for name in run_policies(session, run):

@@ -43,7 +43,7 @@ def print_ingest_report(report: Any) -> None:
     for _, example in report.examples[:10]:
         out(f"    e.g. {example}")
     if not report.kept:
-        out(f"  no pair could be stored, so dataset {report.dataset!r} was not kept")
+        out("  no pair could be stored, so this ingest kept nothing in the store")
 
 
 def print_score_summary(summary: dict, label: str = "") -> None:

@@ -111,3 +111,20 @@ def test_bad_parameters(client, seeded_diag):
     assert client.get(f"/v1/runs/{seeded_diag.base.train_run}/diagnostics").status_code == 422
     assert client.get(f"/v1/runs/{run}/confidently-wrong", params={"limit": 0}).status_code == 422
     assert "/v1/runs/{run_id}/diagnostics" in client.get("/openapi.json").json()["paths"]
+
+
+def test_examples_fit_their_models_and_appear_in_the_docs(client):
+    from backend.routes.diagnostics import _examples
+    from backend.schemas.diagnostics import ConfidentlyWrong, Diagnostics, LabelNoise, Paired
+
+    examples = _examples()
+    for name, model in (
+        ("diagnostics", Diagnostics),
+        ("paired", Paired),
+        ("confidently_wrong", ConfidentlyWrong),
+        ("label_noise", LabelNoise),
+    ):
+        model.model_validate(examples[name])
+    paths = client.get("/openapi.json").json()["paths"]
+    op = paths["/v1/runs/{run_a}/paired/{run_b}"]["get"]
+    assert op["responses"]["200"]["content"]["application/json"]["example"]["n"] == 40

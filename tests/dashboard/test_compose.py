@@ -116,3 +116,23 @@ def test_the_dockerfile_runs_make_install():
 def test_dockerignore_keeps_local_state_out_of_the_image():
     ignored = (REPO / ".dockerignore").read_text().split()
     assert ".venv/" in ignored and ".preflens/" in ignored
+
+
+def test_postgresql_is_the_documented_shared_store():
+    """The header shows the shared-store setup: the postgres profile, a database URL that
+    names the postgres service with its own user, password and database; the image has
+    the driver by default; the store's users wait for the server and the migration."""
+    header = (REPO / "docker-compose.yml").read_text().split("\nx-preflens")[0]
+    assert "SHARED STORE" in header and "--profile postgres up" in header
+    (url,) = re.findall(r"PREFLENS_DATABASE_URL=(\S+)", header)
+    env = SERVICES["postgres"]["environment"]
+    user, password, db = env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_DB"]
+    assert url == f"postgresql+psycopg://{user}:{password}@postgres:5432/{db}"
+    extras = PREFLENS["api"]["build"]["args"]["EXTRAS"]
+    assert "postgres" in re.search(r":-([^}]*)\}", extras).group(1).split(",")
+    assert SERVICES["migrate"]["command"] == ["db", "upgrade"]
+    assert "postgres" in SERVICES["migrate"]["profiles"]
+    for name in ("api", "dashboard", "demo", "job"):
+        waits = SERVICES[name]["depends_on"]
+        assert waits["postgres"] == {"condition": "service_healthy", "required": False}
+        assert waits["migrate"]["condition"] == "service_completed_successfully"

@@ -79,18 +79,18 @@ def test_eval_series_are_drawn_beside_train(drawn):
     assert list(loss["series"]) == list(loss["run"])  # colour: the run
     rm = drawn["RM accuracy (chosen scored above rejected)"].rows
     assert set(rm["split"]) == {"train", "eval"}
-    margins = drawn["DPO implicit rewards: margins (chosen - rejected)"].rows
+    margins = drawn["DPO implicit rewards: margin (chosen - rejected)"].rows
     assert set(margins["split"]) == {"train", "eval"} and set(margins["run"]) == {SIGMOID}
 
 
 def test_rewards_are_named_by_the_runs_loss_type(drawn):
-    simpo = drawn[f"SimPO rewards: chosen and rejected ({SIMPO})"]
+    simpo = drawn["SimPO rewards of #6: chosen vs rejected"]
     assert "average log-prob" in simpo.caption and "no reference" in simpo.caption
-    dpo = drawn[f"DPO implicit rewards: chosen and rejected ({SIGMOID})"]
+    dpo = drawn["DPO implicit rewards of #7: chosen vs rejected"]
     assert "log-ratio of policy to reference" in dpo.caption
     # Never one chart mixing SimPO's and DPO's rewards.
-    assert not any("DPO implicit" in t and SIMPO in t for t in drawn)
-    assert set(drawn["SimPO rewards: margins (chosen - rejected)"].rows["run"]) == {SIMPO}
+    assert not any("DPO implicit" in t and "#6" in t for t in drawn)
+    assert set(drawn["SimPO rewards: margin (chosen - rejected)"].rows["run"]) == {SIMPO}
     # Chosen / rejected are the colour series (one chart per run), both splits kept.
     assert set(dpo.rows["series"]) == {"chosen", "rejected"}
     assert set(dpo.rows["split"]) == {"train", "eval"}
@@ -98,16 +98,16 @@ def test_rewards_are_named_by_the_runs_loss_type(drawn):
 
 
 def test_the_tied_first_step_is_left_out_of_accuracy_curves(drawn):
-    acc = drawn["DPO implicit rewards: accuracies (share of pairs whose chosen reward is higher)"]
+    acc = drawn["DPO implicit rewards: accuracy"]
     train = acc.rows[acc.rows["split"] == "train"]
     assert list(train["step"]) == [2, 4] and 0.0 not in list(train["value"])
     assert f"{SIGMOID} train step 1" in acc.caption and "tie" in acc.caption
     # Only accuracies lose that point: loss and rewards keep step 1.
     loss = drawn["Loss"].rows
     assert 1 in set(loss[loss["run"] == SIGMOID]["step"])
-    rewards = drawn[f"DPO implicit rewards: chosen and rejected ({SIGMOID})"].rows
+    rewards = drawn["DPO implicit rewards of #7: chosen vs rejected"].rows
     assert 1 in set(rewards["step"])
-    simpo = drawn["SimPO rewards: accuracies (share of pairs whose chosen reward is higher)"]
+    simpo = drawn["SimPO rewards: accuracy"]
     assert simpo.caption is None and list(simpo.rows["value"]) == [0.6]
 
 
@@ -116,7 +116,7 @@ def test_metrics_no_chart_draws_are_offered_separately():
 
 
 def test_metric_chart_tells_train_from_eval_and_chosen_from_rejected(drawn):
-    curve = drawn[f"DPO implicit rewards: chosen and rejected ({SIGMOID})"]
+    curve = drawn["DPO implicit rewards of #7: chosen vs rejected"]
     spec = charts.metric_chart(curve.rows, title=curve.title, y_title="reward").to_dict()
     enc = spec["encoding"]
     assert enc["color"]["field"] == "series"

@@ -227,8 +227,8 @@ def test_training_page_draws_rm_and_dpo_curves(store, dash, open_page):
     dpo_label = f"#{dpo} train_dpo dpo-toy"
     for title in (
         "Loss",
-        f"DPO implicit rewards: chosen and rejected ({dpo_label})",
-        "DPO implicit rewards: margins (chosen - rejected)",
+        f"DPO implicit rewards of #{dpo}: chosen vs rejected",
+        "DPO implicit rewards: margin (chosen - rejected)",
         "Learning rate",
         "RM accuracy (chosen scored above rejected)",
     ):
@@ -245,16 +245,14 @@ def test_training_page_draws_rm_and_dpo_curves(store, dash, open_page):
     assert set(rows[rows["run"] == dpo_label]["split"]) == {"train", "eval"}
     assert spec["encoding"]["strokeDash"]["field"] == "split"
     # Chosen and rejected in their fixed colours, told apart in the legend.
-    spec, data = chart_titled(at, f"DPO implicit rewards: chosen and rejected ({dpo_label})")
+    spec, data = chart_titled(at, f"DPO implicit rewards of #{dpo}: chosen vs rejected")
     scale = spec["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         "chosen": CHOSEN_COLOR,
         "rejected": REJECTED_COLOR,
     }
     # The first step (every reward 0) is left out of the accuracy curve, and said so.
-    spec, data = chart_titled(
-        at, "DPO implicit rewards: accuracies (share of pairs whose chosen reward is higher)"
-    )
+    spec, data = chart_titled(at, "DPO implicit rewards: accuracy")
     acc = next(iter(data.values()))
     assert 1 not in set(acc["step"]) and min(acc["value"]) > 0
     assert any(f"{dpo_label} train step 1" in c.value for c in at.caption)
@@ -272,8 +270,7 @@ def test_training_page_names_simpo_rewards_by_their_loss(dash, open_page):
     at.multiselect(key="train_runs").set_value([dash.simpo_run]).run()
     assert not at.exception
     titles = [spec.get("title") for spec, _ in charts(at)]
-    label = f"#{dash.simpo_run} train_dpo simpo-toy"
-    assert f"SimPO rewards: chosen and rejected ({label})" in titles
+    assert f"SimPO rewards of #{dash.simpo_run}: chosen vs rejected" in titles
     assert not any("DPO implicit" in t for t in titles)
     assert any("average log-prob" in c.value and "no reference" in c.value for c in at.caption)
 
@@ -289,7 +286,10 @@ def test_policies_page_shows_the_comparison(store, dash, open_page):
     cmp = summary["comparisons"][0]
     shown = metrics(at)
     assert shown["prompts"] == str(cmp["n"])
-    assert shown["win rate"] == fmt_pct(cmp["win_rate"]) == "45.0%"
+    # Ties count half: (W + T/2) / n, from the counts (and decisive: W / (W + L)).
+    w, t, n = cmp["wins"], cmp["ties"], cmp["n"]
+    assert shown["win rate"] == fmt_pct(cmp["win_rate"]) == fmt_pct((w + t / 2) / n)
+    assert shown["decisive win rate"] == fmt_pct(w / (w + cmp["losses"]))
     assert shown["wins / ties / losses"] == f"{cmp['wins']} / {cmp['ties']} / {cmp['losses']}"
     assert shown["mean diff (A - B)"] == fmt_signed(cmp["mean_diff"])
     assert shown["A mean"] == fmt(summary["policies"]["dpo"]["mean"])

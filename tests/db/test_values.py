@@ -10,7 +10,6 @@ lazily); the stored series must equal the raw-row computation.
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 import pytest
@@ -388,3 +387,29 @@ def test_cdf_inside_ties_is_the_share_at_or_below(store):
         s.flush()
         c = read.cdf(s, run.id, "gap", 200)
     assert list(zip(c["x"], c["p"], strict=True)) == [(1.0, 0.75), (2.0, 1.0)]
+
+
+def test_split_filter_reads_pair_score_split_and_falls_back_to_the_join(store):
+    """Rows carrying their split are filtered on pair_score alone; a run with a row
+    whose split is NULL (scored before the column was filled) joins pair; same pages."""
+    from db.read.common import split_copied
+    from tests.backend.seed import seed_store
+
+    seeded = seed_store(store)
+    with store() as s:
+        run_id = seeded.score_run
+        assert not split_copied(s, run_id)
+        joined = read.search_cases(s, run_id, split="test", category="safety", limit=100)
+        s.execute(
+            PairScore.__table__.update()
+            .where(PairScore.run_id == run_id)
+            .values(split=select(Pair.split).where(Pair.id == PairScore.pair_id).scalar_subquery())
+        )
+        s.commit()
+        assert split_copied(s, run_id)
+        direct = read.search_cases(s, run_id, split="test", category="safety", limit=100)
+    want = [
+        p for p, sp in seeded.splits.items() if sp == "test" and seeded.categories[p] == "safety"
+    ]
+    assert sorted(i["pair_id"] for i in direct["items"]) == sorted(want)
+    assert direct["items"] == joined["items"] and want

@@ -197,6 +197,27 @@ def test_every_page_in_a_real_browser(servers, browser_page):
     shoot(page, "6-case")
 
 
+def test_a_bad_link_shows_no_stack_trace(servers, browser_page):
+    """A case id no store can hold and a forged cursor: a page, never a stack trace or a
+    server path (the real server runs with error details off)."""
+    page, base = browser_page, servers["dashboard"]
+    run = servers["seeded"].base.score_run
+    links = [
+        "cases?run=1&case=999999999999999999999999",
+        f"cases?run={run}&cursor=eyJrIjoxZTMwMCwiaWQiOjEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMCwiZiI6IngifQ&page=2",
+        f"cases?run={run}&case={2**63 - 1}",
+    ]
+    for link in links:
+        page.goto(f"{base}/{link}")
+        page.get_by_text("Cases", exact=True).first.wait_for()
+        settle(page)
+        body = page.inner_text("body")
+        assert "Traceback" not in body, link
+        assert str(REPO) not in body and "site-packages" not in body and "/work/" not in body
+        assert not page.locator("[data-testid=stException]").count(), link
+    shoot(page, "8-bad-link")
+
+
 def test_live_scoring_through_the_real_backend(servers, browser_page):
     page, base = browser_page, servers["dashboard"]
     page.goto(f"{base}/live")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from preflens.errors import ModelError
 
 WEIGHTS = "model.safetensors"
+PROGRESS_BAR = re.compile(r"generating:\s+\d+%\|[^|]*\|[^\]]*\]\s*")
 
 
 def _truncate(fraction: float) -> Callable[[Path], None]:
@@ -138,7 +140,8 @@ def test_the_command_line_prints_one_line_and_exits_2(bad, cli_store, capsys, co
     folder, words = bad
     argv = [part.replace("{model}", str(folder)) for part in command]
     assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
+    # The generate job's progress bar (tqdm, on stderr) is not part of the message.
+    err = PROGRESS_BAR.sub("", capsys.readouterr().err).strip()
     assert len(err.splitlines()) == 1, err
     assert err.startswith("error: ")
     _one_line(err, folder, words)

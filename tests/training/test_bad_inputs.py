@@ -3,7 +3,8 @@
 ``expected.json`` gives, per file, the options, the exit code (0: some pairs stored, 1:
 no pair could be stored, 2: the source or an option is unusable), the layout, the pairs
 stored and, per rejected row, its row number and reason. Large inputs (200k nesting, a
-131k-character CSV field, 5,000-digit numbers) and binary ones are generated here.
+131k-character CSV field, 5,000-digit numbers, a 360k-character pair) and binary ones
+are generated here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def _trl(i: int, **extra) -> dict:
 
 def _deep_nesting(path: Path) -> None:
     write_jsonl(path, [_trl(1), "[" * 200_000 + "]" * 200_000, _trl(3)])
+
+
+def _pair_too_big(path: Path) -> None:
+    words = " ".join(f"w{i:07d}" for i in range(40_000))  # 359,999 characters
+    write_jsonl(path, [_trl(1), {"prompt": "Q?", "chosen": words, "rejected": "No."}])
 
 
 def _big_integer(path: Path) -> None:
@@ -93,6 +99,7 @@ GENERATED = {
     "big_integer.jsonl": _big_integer,
     "big_integer_label.jsonl": _big_integer_label,
     "csv_big_field.csv": _csv_big_field,
+    "pair_too_big.jsonl": _pair_too_big,
     "csv_label_digits.csv": _csv_label_digits,
     "truncated.parquet": _truncated_parquet,
     "bad_dataset_info": _bad_dataset_info,

@@ -114,7 +114,7 @@ def test_two_processes_ingest_one_file_at_once(tmp_path, db_url):
     from db.migrate import upgrade
 
     upgrade(db_url)  # the store exists before; what is tested is the ingest
-    n, bad = 3000, 3000 // 50
+    n, bad = 10_000, 10_000 // 50  # enough chunks that the two interleave
     path = write_jsonl(tmp_path / "both.jsonl", _rows_with_bad(n))
     env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PREFLENS_DATA_DIR": str(tmp_path)}
     cmd = [sys.executable, "-m", "preflens", "ingest", str(path), "--name", "both"]
@@ -249,6 +249,32 @@ def test_cli_bad_rows_only_leave_no_dataset(tmp_path, capsys):
     )
     assert main(["ingest", str(bad)]) == 1
     printed = capsys.readouterr().out
-    assert "lone surrogate (\\ud800)" in printed and "was not kept" in printed
+    assert "lone surrogate (\\ud800)" in printed and "kept nothing in the store" in printed
     assert main(["datasets"]) == 0
     assert "no datasets yet" in capsys.readouterr().out
+
+
+def test_replace_with_a_source_of_no_usable_pair_keeps_the_old_dataset(store, tmp_path):
+    ingest(store, write_jsonl(tmp_path / "d.jsonl", trl_rows(3)), name="d", progress=False)
+    rows = [{"prompt": f"Q{i}", "chosen": "same", "rejected": "same"} for i in range(1500)]
+    wrong = write_jsonl(tmp_path / "wrong.jsonl", rows)
+    report = ingest(store, wrong, name="d", replace=True, progress=False)
+    assert (report.added, report.rejected, report.kept, report.replaced) == (0, 1500, False, None)
+    assert _counts(store) == (1, 3, 0)  # the old dataset is untouched
+
+
+def test_a_pair_too_big_for_the_search_index_is_a_rejected_row(store, tmp_path):
+    """On PostgreSQL such a pair failed the insert (tsvector over 1 MiB) and the ingest."""
+    import random
+    import string
+
+    rnd = random.Random(0)
+    words = " ".join("".join(rnd.choices(string.ascii_lowercase, k=8)) for _ in range(120_000))
+    rows = [{"prompt": "Q?", "chosen": words, "rejected": "Short."}, *trl_rows(2)]
+    report = ingest(store, write_jsonl(tmp_path / "big.jsonl", rows), progress=False)
+    assert (report.added, report.rejected) == (2, 1)
+    [(_, reason)] = report.examples
+    assert reason == (
+        "row 1: pair is 1,080,007 characters long (prompt and both responses), "
+        "over the limit of 300,000"
+    )

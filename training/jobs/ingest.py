@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 CHUNK = 1000
 SAMPLE = 50  # rows looked at to detect the layout
 EXAMPLES = 20  # (row, reason) examples kept in a report
+# Rejected rows held back while no pair has been read yet: the dataset (and, with
+# --replace, the deletion of the old one) waits for a first pair up to this many rows.
+HOLD_BAD = 10_000
 
 
 @dataclass
@@ -47,7 +50,7 @@ class IngestReport:
     reasons: Counter = field(default_factory=Counter)
     examples: list[tuple[int, str]] = field(default_factory=list)  # (row, reason), first few
     replaced: Replaced | None = None  # what --replace deleted
-    kept: bool = True  # False: no pair was stored, so no dataset was created
+    kept: bool = True  # False: no pair was stored, so this ingest left nothing in the store
 
     @property
     def readable(self) -> int:
@@ -220,7 +223,9 @@ def _read_all(
                         "prompt_hash": by_prompt,
                     }
                 )
-        if len(pairs) + len(bad) >= CHUNK:
+        if len(pairs) + len(bad) >= CHUNK and (
+            pairs or writer.dataset_id is not None or len(bad) >= HOLD_BAD
+        ):
             flush()
     # Bad rows alone never create a dataset: without a pair they are only reported.
     if pairs or (bad and writer.dataset_id is not None):
