@@ -19,6 +19,7 @@ import anyio.to_thread
 
 from backend.batching import ScoreBatcher
 from preflens.config import EMBEDDED_MODEL_ALIAS, Settings
+from preflens.fingerprint import model_fingerprint
 from training.generation import Answer, generate_answers
 from training.loading import Policy, RewardModel, load_policy, load_reward_model
 from training.scoring import Encoded, Messages, encode, score_encoded
@@ -49,6 +50,9 @@ class RewardService:
         self.rm = rm
         self.name = display_name(rm.spec)
         self.max_length = max_length
+        # What identifies these weights in the store: a run scored by the same fingerprint
+        # (and max length) is comparable with this server's scores.
+        self.fingerprint = model_fingerprint(rm.path)
         # Tokenizers are not documented as thread-safe; encoding is cheap next to a pass.
         self._encode_lock = threading.Lock()
         self.batcher = ScoreBatcher(self._forward, max_batch=max_batch, wait_ms=wait_ms)
@@ -74,7 +78,16 @@ class RewardService:
             "head_initialized": self.rm.head_initialized,
             "head_seed": self.rm.head_seed,
             "max_length": self.max_length,
+            "fingerprint": self.fingerprint,
         }
+
+    def matches_run(self, scorer: dict) -> bool:
+        """Whether a run's scores came from this model at this max length (same weights
+        fingerprint; for an untrained head, the same head seed)."""
+        same = scorer.get("model_fingerprint") == self.fingerprint
+        if self.rm.head_initialized:
+            same = same and scorer.get("head_seed") == self.rm.head_seed
+        return same and scorer.get("max_length") == self.max_length
 
 
 class GenerationService:

@@ -155,10 +155,11 @@ def page_view(session: Session, run_id: int, impl: Any) -> None:
     runs list, three boxes, summary, two side histograms on a common range, three CDFs,
     the gap histogram."""
     read.list_runs(session)
+    summary = impl.run_summary if hasattr(impl, "run_summary") else read.run_summary
     boxes = {side: impl.box_stats(session, run_id, side) for side in ("chosen", "rejected", "gap")}
     lo = min(boxes["chosen"]["min"], boxes["rejected"]["min"])
     hi = max(boxes["chosen"]["max"], boxes["rejected"]["max"])
-    read.run_summary(session, run_id)
+    summary(session, run_id)
     for side in ("chosen", "rejected"):
         impl.histogram(session, run_id, side, BINS, lo, hi)
     for side in ("chosen", "rejected", "gap"):
@@ -169,8 +170,13 @@ def page_view(session: Session, run_id: int, impl: Any) -> None:
 def calls(run_id: int, pair_id: int, cursor: str) -> dict[str, tuple]:
     """name -> (legacy call or None, new call, positional args, keyword args)."""
     return {
-        "run summary (stored + per category)": (read.run_summary, read.run_summary, (), {}),
-        "score summary (live)": (legacy.score_summary, read.score_summary, (), {}),
+        "run summary (stored + per category)": (legacy.run_summary, read.run_summary, (), {}),
+        "score summary recomputed (what a job stores at finish)": (
+            legacy.score_summary,
+            read.score_summary,
+            (),
+            {},
+        ),
         "histogram chosen (40 bins)": (legacy.histogram, read.histogram, ("chosen", BINS), {}),
         "histogram gap (40 bins)": (legacy.histogram, read.histogram, ("gap", BINS), {}),
         "cdf chosen (200 points)": (legacy.cdf, read.cdf, ("chosen",), {}),

@@ -94,6 +94,12 @@ def checkpoints(url: str) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def run_scorer(url: str, run_id: int) -> dict[str, Any]:
+    """Which RM scored a run (fingerprint, max length, head seed): ``read.run_scorer``."""
+    return _call(url, read.run_scorer, run_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def run_summary(url: str, run_id: int, stamp: str) -> dict[str, Any]:
     """``GET /v1/runs/{run_id}/summary``."""
     return _call(url, read.run_summary, run_id)

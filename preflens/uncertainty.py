@@ -161,9 +161,11 @@ def auc(chosen: Any, rejected: Any) -> float | None:
     c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
     if len(c) == 0 or len(r) == 0:
         return None
-    r_sorted = np.sort(r)
-    less = np.searchsorted(r_sorted, c, side="left")
-    leq = np.searchsorted(r_sorted, c, side="right")
+    # Sorted needles: searchsorted then walks the haystack in order (cache-friendly; several
+    # times faster at a million scores than looking up values in random order).
+    r_sorted, c_sorted = np.sort(r), np.sort(c)
+    less = np.searchsorted(r_sorted, c_sorted, side="left")
+    leq = np.searchsorted(r_sorted, c_sorted, side="right")
     return float((less + 0.5 * (leq - less)).sum() / (len(c) * len(r)))
 
 
@@ -190,10 +192,15 @@ def auc_standard_error(chosen: Any, rejected: Any) -> float:
     first-order projection is (P(c_i > R) + P(C > r_i)) / 2 per pair i."""
     c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
     n = len(c)
-    rs, cs = np.sort(r), np.sort(c)
-    # Placements: share of rejected scores below c_i, share of chosen scores above r_i.
-    v10 = (np.searchsorted(rs, c, "left") + np.searchsorted(rs, c, "right")) / (2 * n)
-    v01 = 1 - (np.searchsorted(cs, r, "left") + np.searchsorted(cs, r, "right")) / (2 * n)
+    c_order, r_order = np.argsort(c), np.argsort(r)
+    cs, rs = c[c_order], r[r_order]
+    # Placements: share of rejected scores below c_i, share of chosen scores above r_i,
+    # looked up with sorted needles and put back in pair order.
+    v10, v01 = np.empty(n), np.empty(n)
+    v10[c_order] = (np.searchsorted(rs, cs, "left") + np.searchsorted(rs, cs, "right")) / (2 * n)
+    v01[r_order] = 1 - (np.searchsorted(cs, rs, "left") + np.searchsorted(cs, rs, "right")) / (
+        2 * n
+    )
     return float(np.sqrt((v10 + v01).var(ddof=1) / n))
 
 

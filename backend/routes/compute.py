@@ -30,7 +30,6 @@ from backend.schemas import (
     texts_of,
 )
 from db import read
-from db.lookup import run_record
 from preflens.config import Settings
 
 router = APIRouter(prefix="/v1", tags=["compute"])
@@ -116,9 +115,18 @@ async def score(
     for i, item in enumerate(items):
         check_prompt(settings, f"items[{i}].prompt", item.prompt)
         check_texts(settings, [(f"items[{i}].response", item.response)])
-    scored = await rm.score([(prompt_messages(i.prompt), i.response) for i in items])
+    # Responses lose surrounding whitespace, as ingest stores them: the same pair scores
+    # the same here and in `preflens score`.
+    scored = await rm.score([(prompt_messages(i.prompt), i.response.strip()) for i in items])
+    untrained = rm.rm.head_initialized
     results = [
-        ScoreResult(score=s.score, n_tokens=s.n_tokens, truncated=s.truncated, model=rm.name)
+        ScoreResult(
+            score=s.score,
+            n_tokens=s.n_tokens,
+            truncated=s.truncated,
+            model=rm.name,
+            head_initialized=untrained,
+        )
         for s in scored
     ]
     wanted = [k for k, i in enumerate(items) if i.per_token or body.per_token]
@@ -162,10 +170,13 @@ async def compare(
     counting half."""
     check_prompt(settings, "prompt", body.prompt)
     check_texts(settings, [("response_a", body.response_a), ("response_b", body.response_b)])
+    scorer: dict = {}
     if body.run is not None:  # fail before computing anything when the run is unknown
-        await anyio.to_thread.run_sync(run_record, session, body.run)
+        scorer = await anyio.to_thread.run_sync(read.run_scorer, session, body.run)
     messages = prompt_messages(body.prompt)
-    a, b = await rm.score([(messages, body.response_a), (messages, body.response_b)])
+    a, b = await rm.score(
+        [(messages, body.response_a.strip()), (messages, body.response_b.strip())]
+    )
     percentiles: tuple[float | None, float | None] = (None, None)
     if body.run is not None:
         percentiles = await anyio.to_thread.run_sync(
@@ -181,9 +192,14 @@ async def compare(
         n_tokens_b=b.n_tokens,
         truncated_a=a.truncated,
         truncated_b=b.truncated,
+        head_initialized=rm.rm.head_initialized,
+        max_length=rm.max_length,
         run=body.run,
         percentile_a=percentiles[0],
         percentile_b=percentiles[1],
+        run_model=scorer.get("model"),
+        run_max_length=scorer.get("max_length"),
+        run_same_model=rm.matches_run(scorer) if body.run is not None else None,
     )
 
 
@@ -241,6 +257,7 @@ async def generate(
     )
     return GenerateResult(
         model=rm.name if rm is not None else None,
+        head_initialized=rm.rm.head_initialized if rm is not None else None,
         results=[
             GeneratedAnswer(
                 policy=name,

@@ -105,6 +105,11 @@ class ScoreResult(BaseModel):
     n_tokens: int = Field(description="tokens of the templated conversation as scored")
     truncated: bool = Field(description="the conversation was cut to its last max_length tokens")
     model: str = Field(description="the reward model that scored it")
+    head_initialized: bool = Field(
+        default=False,
+        description="true when the RM had no trained head (initialised from a seed): its "
+        "scores are noise",
+    )
     tokens: list[TokenValue] | None = Field(
         default=None,
         description="with per_token: the response's tokens then the end-of-turn tokens, each "
@@ -161,9 +166,21 @@ class CompareResult(BaseModel):
     n_tokens_b: int
     truncated_a: bool
     truncated_b: bool
+    head_initialized: bool = Field(
+        default=False, description="true when the RM's head is untrained: scores are noise"
+    )
+    max_length: int | None = Field(default=None, description="this server's RM max length")
     run: int | None = None
     percentile_a: float | None = Field(default=None, description="0-100, within the run")
     percentile_b: float | None = None
+    run_model: str | None = Field(default=None, description="the RM that scored the run")
+    run_max_length: int | None = Field(default=None, description="the run's max length")
+    run_same_model: bool | None = Field(
+        default=None,
+        description="whether the run was scored by this server's RM (same weights "
+        "fingerprint and max length); when false the percentiles compare scores of "
+        "different models",
+    )
 
 
 class GenerateRequest(BaseModel):
@@ -227,4 +244,7 @@ class GeneratedAnswer(BaseModel):
 
 class GenerateResult(BaseModel):
     model: str | None = Field(description="the reward model that scored the answers")
+    head_initialized: bool | None = Field(
+        default=None, description="true when the RM's head is untrained: scores are noise"
+    )
     results: list[GeneratedAnswer]

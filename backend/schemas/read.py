@@ -27,6 +27,9 @@ class RewardModelInfo(Open):
     head_initialized: bool | None = None
     head_seed: int | None = None
     max_length: int | None = None
+    fingerprint: str | None = Field(
+        default=None, description="hash of the loaded weights, as runs store it"
+    )
 
 
 class PolicyInfo(Open):

@@ -28,9 +28,15 @@ if backend_ok:
     except BackendError as exc:
         st.error(f"The backend at {client.base_url} refused: {exc}.")
         loaded = None
+    st.session_state["live_rm"] = loaded or {}
     if loaded:
         st.caption(f"Reward model of the backend at {client.base_url}:")
         st.text(str(loaded.get("name", "")))
+        if loaded.get("head_initialized"):
+            st.warning(
+                "This reward model's head is untrained (initialised from a seed): its scores "
+                "are noise, and so are P(A preferred) and the percentiles below."
+            )
     else:
         st.warning(
             "The backend has no reward model loaded: start it with `preflens serve --rm MODEL`."
@@ -167,6 +173,18 @@ if result:
         "the run's scores (both sides of a score run), ties counting half."
     )
     if marked is not None:
+        scorer = data.run_scorer(url, marked["id"])
+        live_rm = st.session_state.get("live_rm") or {}
+        same = scorer.get("model_fingerprint") == live_rm.get("fingerprint") and scorer.get(
+            "max_length"
+        ) == live_rm.get("max_length")
+        if same:
+            st.caption("The marked run was scored by this same reward model and max length.")
+        else:
+            st.warning(
+                "The marked run was scored by another reward model or max length than the "
+                "backend's: the percentiles and marks compare scores of different models."
+            )
         marked_histogram(marked, marks)
     if result.get("tokens"):
         st.subheader("Reward at every token")

@@ -23,6 +23,7 @@ from db.read.catalog import (
     list_datasets,
     list_runs,
     run_dict,
+    run_scorer,
 )
 from db.read.common import (
     CASE_SORTS,
@@ -80,6 +81,7 @@ __all__ = [
     "run_dict",
     "run_gaps",
     "run_policies",
+    "run_scorer",
     "run_summary",
     "score_percentile",
     "score_run_summary",

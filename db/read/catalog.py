@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record, run_record
-from db.read.common import iso, public
+from db.read.common import iso, public, scored_run
 from db.read.inputs import dataset_counts
 from db.runs import shown_status
 from db.schema import (
@@ -165,3 +165,20 @@ def list_checkpoints(session: Session) -> list[dict[str, Any]]:
         }
         for c in session.scalars(select(Checkpoint).order_by(Checkpoint.id))
     ]
+
+
+def run_scorer(session: Session, run_id: int) -> dict[str, Any]:
+    """Which reward model scored a score or score_generations run, and how: its name
+    (server paths cut), weights fingerprint, max length and head seed (so a live score
+    can say whether it is comparable with the run's)."""
+    run = scored_run(session, run_id)
+    config = run.config or {}
+    return {
+        "run_id": run.id,
+        "model": public(run.checkpoint.name)
+        if run.checkpoint
+        else public(config.get("model") or config.get("rm")),
+        "model_fingerprint": run.model_fingerprint,
+        "max_length": config.get("max_length"),
+        "head_seed": config.get("head_seed"),
+    }

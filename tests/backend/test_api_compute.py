@@ -297,3 +297,36 @@ def test_openapi_docs_have_an_example_on_every_endpoint(client):
             ref = op["requestBody"]["content"]["application/json"]["schema"]
             text = str(ref) + str(schema["components"]["schemas"])
             assert "examples" in text
+
+
+def test_live_scores_say_whether_a_run_is_comparable(make_client, store, tmp_path, tiny_lm):
+    """/v1/compare with a run says whether that run was scored by this server's RM (same
+    weights fingerprint and max length); every score carries head_initialized."""
+    from tests.factories import ingest_test_split, make_tiny_lm_dir
+    from training.jobs.score import run_score_job
+
+    name = ingest_test_split(store, tmp_path, "live", 3)
+    client = make_client()
+    max_length = client.get("/v1/models").json()["reward_model"]["max_length"]
+    same = run_score_job(store, str(tiny_lm), name, "test", max_length=max_length, progress=False)
+    other_lm = make_tiny_lm_dir(tmp_path / "other", seed=5)
+    other = run_score_job(store, str(other_lm), name, "test", max_length=max_length, progress=False)
+    shorter = run_score_job(store, str(tiny_lm), name, "test", max_length=32, progress=False)
+    req = {"prompt": "Q?", "response_a": "yes", "response_b": "no"}
+    body = client.post("/v1/compare", json={**req, "run": same.run.id}).json()
+    assert body["run_same_model"] is True and body["head_initialized"] is True
+    assert body["run_max_length"] == max_length
+    assert (
+        client.post("/v1/compare", json={**req, "run": other.run.id}).json()["run_same_model"]
+        is False
+    )
+    assert (
+        client.post("/v1/compare", json={**req, "run": shorter.run.id}).json()["run_same_model"]
+        is False
+    )
+    assert client.post("/v1/compare", json=req).json()["run_same_model"] is None
+    scored = client.post("/v1/score", json={"prompt": "Q?", "response": "  yes \n"}).json()
+    assert scored["head_initialized"] is True
+    # Surrounding whitespace is dropped as ingest drops it: the same text scores the same.
+    plain = client.post("/v1/score", json={"prompt": "Q?", "response": "yes"}).json()
+    assert scored["score"] == plain["score"]
