@@ -26,8 +26,12 @@ from preflens.errors import QueryError
 
 def search_cases(session: Session, run_id: int, **filters: Any) -> dict[str, Any]:
     """``db.read.search_cases`` with the split filter joining ``pair`` (as before
-    ``pair_score.split`` was read)."""
-    with mock.patch.object(db.read.cases, "split_copied", lambda *_: False):
+    ``pair_score.split`` was read) and, on PostgreSQL, text search by ILIKE (as before
+    the tsvector column was used)."""
+    with (
+        mock.patch.object(db.read.cases, "split_copied", lambda *_: False),
+        mock.patch.object(db.read.cases, "_has_tsvector", lambda *_: False),
+    ):
         return read.search_cases(session, run_id, **filters)
 
 

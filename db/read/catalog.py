@@ -73,7 +73,8 @@ def list_datasets(session: Session) -> list[dict[str, Any]]:
 
 
 def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> dict[str, Any]:
-    """One dataset as in ``list_datasets`` plus its first ``examples`` rejected rows."""
+    """One dataset as in ``list_datasets`` plus its first ``examples`` rejected rows and
+    ``shared_prompts`` (prompts that appear in more than one split)."""
     ds = dataset_record(session, name_or_id)
     where = Pair.dataset_id == ds.id
     splits = dict(
@@ -87,6 +88,8 @@ def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> 
     }
     counts = dataset_counts(session, ds.id)
     out = _dataset_dict(ds, splits, cats, counts["reasons"])
+    # Prompts found in more than one split: a leak between train and test.
+    out["shared_prompts"] = counts["shared_prompts"]
     rows = session.execute(
         select(RejectedRow.source_row, RejectedRow.reason, func.substr(RejectedRow.raw, 1, 300))
         .where(RejectedRow.dataset_id == ds.id)

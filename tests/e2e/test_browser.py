@@ -226,7 +226,8 @@ def test_live_scoring_through_the_real_backend(servers, browser_page):
     page.get_by_label("Response A").fill("Water makes things wet.")
     page.get_by_label("Response B (optional)").fill(f"No. {XSS_SCRIPT}")
     page.get_by_role("button", name="Score", exact=True).click()
-    page.get_by_text("P(A preferred)").wait_for()
+    # The metric tile, not the untrained-head warning (which names P(A preferred) too).
+    page.locator("[data-testid=stMetricLabel]", has_text="P(A preferred)").wait_for()
     settle(page)
     expected = httpx.post(
         f"{servers['api']}/v1/compare",
