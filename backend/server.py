@@ -35,6 +35,7 @@ def serve(
         update["api_head_seed"] = head_seed
     settings = settings.model_copy(update=update)
     upgrade(settings.resolved_database_url)  # the API reads read-only: the schema must exist
+    _check_models(settings)
     if settings.num_threads:
         import torch
 
@@ -56,3 +57,15 @@ def serve(
         h11_max_incomplete_event_size=head_limit,
     )
     return 0
+
+
+def _check_models(settings) -> None:  # noqa: ANN001 - Settings
+    """Find (and check) every model the server will load before the server starts, so a
+    missing or damaged checkpoint is a one-line error, not a failed start-up inside
+    uvicorn."""
+    from backend.services import wanted_rm
+    from training.fetch import resolve_model
+
+    spec = wanted_rm(settings)
+    for model in ([spec] if spec else []) + list(settings.api_policies.values()):
+        resolve_model(model)

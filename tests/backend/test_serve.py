@@ -194,3 +194,15 @@ def test_api_score_equals_preflens_score_with_the_embedded_model(
     finally:
         for client in clients:
             client.__exit__(None, None, None)
+
+
+def test_serve_with_a_damaged_model_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text("{not json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "preflens", "serve", "--rm", str(bad), "--port", "0"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr[-1000:]
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error:")

@@ -136,3 +136,14 @@ def test_diagnostics_page_for_a_generation_comparison(seeded_page):
     shown = {m.label: m.value for m in at.metric}
     assert {"win rate [95%]", "LC win rate [95%]", "sign test p"} <= shown.keys()
     assert any("dpo (A) vs base (B)" in h.value for h in at.subheader)
+
+
+def test_diagnostics_page_on_an_empty_store_says_what_to_run(store, app_env):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/diagnostics.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("preflens score" in m.value for m in at.info)

@@ -89,8 +89,8 @@ def run_generate_job(
         return JobResult(run, reused=True, done_now=0)
 
     made = 0
-    with runs.failing_marks_run(make_session, run.id):
-        bar = tqdm(total=total, desc="generating", unit="answer", disable=not progress)
+    bar = tqdm(total=total, desc="generating", unit="answer", disable=not progress)
+    with runs.failing_marks_run(make_session, run.id), bar:
         batch_no = 0
         for name, spec in policies.items():
             with make_session() as session:
