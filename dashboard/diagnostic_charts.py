@@ -10,10 +10,18 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from dashboard.charts import CHOSEN_COLOR, HEIGHT, REJECTED_COLOR, TIE_COLOR, name_color
+from dashboard.charts import (
+    CHOSEN_COLOR,
+    FIXED_COLORS,
+    HEIGHT,
+    REJECTED_COLOR,
+    TIE_COLOR,
+    name_color,
+)
 
 LONGER_COLOR = "#ff7f0e"  # the longer-wins baseline and the "chosen longer" stratum
 SHORTER_COLOR = "#1f77b4"
+AFTER_TEMPERATURE_COLOR = "#9467bd"
 FLIP_COLORS = {
     "wrong -> right": CHOSEN_COLOR,
     "right -> wrong": REJECTED_COLOR,
@@ -41,7 +49,12 @@ def interval_frame(rows: Sequence[tuple[str, dict[str, Any] | None, str]]) -> pd
 
 
 def _series_scale(names: Sequence[str]) -> alt.Scale:
-    fixed = {"longer": LONGER_COLOR, "shorter": SHORTER_COLOR}
+    fixed = {
+        "longer": LONGER_COLOR,
+        "shorter": SHORTER_COLOR,
+        "sigmoid(gap)": FIXED_COLORS["gap"],
+        "after temperature": AFTER_TEMPERATURE_COLOR,
+    }
     domain = list(dict.fromkeys(names))
     return alt.Scale(domain=domain, range=[fixed.get(n) or name_color(n) for n in domain])
 
@@ -49,7 +62,7 @@ def _series_scale(names: Sequence[str]) -> alt.Scale:
 def interval_chart(df: pd.DataFrame, title: str, rule: float | None = 0.5) -> alt.LayerChart:
     """One row per number: a dot at the value and a bar over its 95% interval, on [0, 1];
     a dashed rule at ``rule`` (chance)."""
-    y = alt.Y("label:N", sort=None, title=None)
+    y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))
     scale = _series_scale(list(df["series"]))
     x_scale = alt.Scale(domain=[0, 1])
     tooltip = ["label", "value", "ci_low", "ci_high", "n"]
@@ -73,8 +86,8 @@ def interval_chart(df: pd.DataFrame, title: str, rule: float | None = 0.5) -> al
     if rule is not None:
         line = pd.DataFrame({"x": [rule]})
         layers.append(alt.Chart(line).mark_rule(strokeDash=[4, 3], color=TIE_COLOR).encode(x="x:Q"))
-    height = max(60, 28 * len(df))
-    return alt.layer(*layers).properties(title=title, height=height)
+    # A step per row (not a fixed height), so each number gets its own line.
+    return alt.layer(*layers).properties(title=title, height=alt.Step(28))
 
 
 def reliability_frame(calibration: dict[str, Any]) -> pd.DataFrame:

@@ -12,26 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.lookup import run_record
+from db.ownership import now, owner_alive, owner_id
 from db.read.values import materialise_values
 from db.schema import Checkpoint, Metric, Run
 from db.session import writing
 from preflens.errors import PrefLensError
 
 log = logging.getLogger(__name__)
-# Across hosts a pid cannot be checked: an owner silent this long is taken as gone.
-STALE_AFTER_S = 600.0
 
 
 class RunBusyError(PrefLensError):
@@ -40,10 +36,6 @@ class RunBusyError(PrefLensError):
     def __init__(self, message: str, run_id: int | None = None, owner: str | None = None):
         super().__init__(message)
         self.run_id, self.owner = run_id, owner
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def job_key(**parts: object) -> str:
@@ -55,39 +47,6 @@ def find_run(session: Session, kind: str, key: str) -> Run | None:
     """The newest run of ``kind`` with this job key, if any."""
     stmt = select(Run).where(Run.kind == kind, Run.key == key).order_by(Run.id.desc())
     return session.scalars(stmt).first()
-
-
-def owner_id() -> str:
-    """``host:pid`` of this process: who owns the runs it opens."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
-    """Whether the process named by ``owner`` still runs: checked by pid on this host,
-    by a recent heartbeat elsewhere."""
-    if not owner:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    if heartbeat is None:
-        return False
-    beat = heartbeat if heartbeat.tzinfo else heartbeat.replace(tzinfo=UTC)
-    return (now() - beat).total_seconds() < STALE_AFTER_S
-
-
-def shown_status(run: Run) -> str:
-    """The status to show: a running run whose owner is gone is ``interrupted`` (rerun
-    the same command to resume it)."""
-    if run.status == "running" and not owner_alive(run.owner, run.heartbeat_at):
-        return "interrupted"
-    return run.status
 
 
 def _lock_key(session: Session, kind: str, key: str) -> None:

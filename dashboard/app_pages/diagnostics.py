@@ -42,9 +42,13 @@ if d["kind"] == "score_generations":
         ui.metric_row(
             [
                 ("mean diff A - B [95%]", iv(c["mean_difference"])),
+                ("sign test p", num(c["sign_test_p"])),
+            ]
+        )
+        ui.metric_row(
+            [
                 ("win rate [95%]", iv(c["win_rate"])),
                 ("LC win rate [95%]", iv(lc["lc_win_rate"])),
-                ("sign test p", num(c["sign_test_p"])),
             ],
             help={"LC win rate [95%]": lc["label"], "win rate [95%]": "(W + T/2) / n"},
         )
@@ -58,14 +62,10 @@ if d["kind"] == "score_generations":
 
 length, cal = d["length"], d["calibration"]
 ui.metric_row(
-    [
-        ("pairs", str(d["n"])),
-        ("accuracy [95%]", iv(d["accuracy"])),
-        ("AUC [95%]", iv(d["auc"])),
-        ("mean gap [95%]", iv(d["gap_mean"])),
-    ],
+    [("pairs", str(d["n"])), ("accuracy [95%]", iv(d["accuracy"]))],
     help={"accuracy [95%]": "share of pairs with gap > 0 (a gap of 0 counts wrong); Wilson"},
 )
+ui.metric_row([("AUC [95%]", iv(d["auc"])), ("mean gap [95%]", iv(d["gap_mean"]))])
 headline = [
     ("accuracy", d["accuracy"], "chosen"),
     ("AUC", d["auc"], "chosen"),
@@ -128,8 +128,13 @@ else:
             ("shared pairs", str(p["n"])),
             ("accuracy b - a [95%]", iv(p["difference"])),
             ("McNemar p", num(p["mcnemar_p"])),
+        ]
+    )
+    ui.metric_row(
+        [
             ("flips wrong->right / right->wrong", f"{f['wrong_to_right']} / {f['right_to_wrong']}"),
             ("Kendall tau", num(p["kendall_tau"])),
+            ("Spearman", num(p["spearman"])),
         ]
     )
     st.caption(

@@ -9,9 +9,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record, run_record
+from db.ownership import shown_status
 from db.read.common import iso, public, scored_run
 from db.read.inputs import dataset_counts
-from db.runs import shown_status
 from db.schema import (
     Checkpoint,
     Dataset,

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from db import read, runs
 from db.lookup import run_record
+from db.ownership import shown_status
 from db.schema import Generation, GenerationScore, Pair, Run
 from db.session import writing
 from preflens.errors import PrefLensError
@@ -48,7 +49,7 @@ def run_score_generations_job(
         if gen_run.status != "done":
             # A partial run compares policies on different prompts; refuse it.
             raise PrefLensError(
-                f"generation run {generation_run} is {runs.shown_status(gen_run)}, not done; "
+                f"generation run {generation_run} is {shown_status(gen_run)}, not done; "
                 "rerun the same `preflens generate` command to finish it first"
             )
         policy_order = list(gen_run.config.get("policies", {}))

@@ -32,7 +32,7 @@ class DiagnoseCommand(Command):
     name = "diagnose"
     help = "a run's numbers with 95%% intervals, length control and calibration"
     description = (
-        "Accuracy, AUC and mean gap with 95%% intervals, accuracy by category, length "
+        "Accuracy, AUC and mean gap with 95% intervals, accuracy by category, length "
         "control and calibration of a score run (or, for a score_generations run, mean "
         "differences, win rates, sign test and length-controlled win rate); with --against, "
         "the paired comparison of two score runs on the same pairs."
@@ -98,7 +98,7 @@ class ReportCommand(Command):
     name = "report"
     help = "write one self-contained HTML report of a run"
     description = (
-        "Headline numbers with 95%% intervals, length control, calibration, the paired "
+        "Headline numbers with 95% intervals, length control, calibration, the paired "
         "comparison with --against, and the most confidently wrong pairs, in one HTML file "
         "with inline SVG charts (opens offline, runs no script)."
     )

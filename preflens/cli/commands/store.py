@@ -64,7 +64,7 @@ class RunsCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         from sqlalchemy import select
 
-        from db.runs import shown_status
+        from db.ownership import shown_status
         from db.schema import Run
 
         with open_store()() as session:
