@@ -81,6 +81,11 @@ class RewardService:
             "fingerprint": self.fingerprint,
         }
 
+    @property
+    def head_initialized(self) -> bool:
+        """The RM had no trained head (initialised from a seed): its scores are noise."""
+        return self.rm.head_initialized
+
     def matches_run(self, scorer: dict) -> bool:
         """Whether a run's scores came from this model at this max length (same weights
         fingerprint; for an untrained head, the same head seed)."""

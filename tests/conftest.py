@@ -21,6 +21,10 @@ HH_FILE = SHARED_DATA / "hh_rlhf_harmless_test_first1000.jsonl"
 # `make test` pulls the embedded model here (the default data dir) before the tests run.
 REPO_MODEL_CACHE = Path(os.environ.get("PREFLENS_TEST_MODEL_CACHE", REPO / ".preflens" / "models"))
 
+# Read now: the per-test settings fixture clears every PREFLENS_* variable.
+TEST_POSTGRES_URL = os.environ.get("PREFLENS_TEST_POSTGRES_URL")
+PG_BINDIR = os.environ.get("PREFLENS_PG_BINDIR")
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -109,7 +113,7 @@ def postgres_server() -> Iterator[str]:
     server, its user allowed to create databases), else a throwaway cluster started from
     the local PostgreSQL binaries on a free port (trust auth, fsync off), stopped at the end.
     A template database migrated once makes each test's database a cheap copy."""
-    given = os.environ.get("PREFLENS_TEST_POSTGRES_URL")
+    given = TEST_POSTGRES_URL
     cluster = None
     if given:
         server = given.rstrip("/")
@@ -166,8 +170,7 @@ class PostgresCluster:
 
     @staticmethod
     def bindir() -> Path:
-        env = os.environ.get("PREFLENS_PG_BINDIR")
-        found = [Path(env)] if env else []
+        found = [Path(PG_BINDIR)] if PG_BINDIR else []
         found += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name)[
             ::-1
         ]

@@ -118,7 +118,7 @@ async def score(
     # Responses lose surrounding whitespace, as ingest stores them: the same pair scores
     # the same here and in `preflens score`.
     scored = await rm.score([(prompt_messages(i.prompt), i.response.strip()) for i in items])
-    untrained = rm.rm.head_initialized
+    untrained = rm.head_initialized
     results = [
         ScoreResult(
             score=s.score,
@@ -192,7 +192,7 @@ async def compare(
         n_tokens_b=b.n_tokens,
         truncated_a=a.truncated,
         truncated_b=b.truncated,
-        head_initialized=rm.rm.head_initialized,
+        head_initialized=rm.head_initialized,
         max_length=rm.max_length,
         run=body.run,
         percentile_a=percentiles[0],
@@ -257,7 +257,7 @@ async def generate(
     )
     return GenerateResult(
         model=rm.name if rm is not None else None,
-        head_initialized=rm.rm.head_initialized if rm is not None else None,
+        head_initialized=rm.head_initialized if rm is not None else None,
         results=[
             GeneratedAnswer(
                 policy=name,

@@ -260,7 +260,14 @@ def test_a_dependency_override_swaps_the_model(make_client):
     from backend.services import Scored
 
     class Fixed:
+        """What a reward service provides to the routes."""
+
         name = "fixed"
+        head_initialized = False
+        max_length = 512
+
+        def matches_run(self, scorer):
+            return False
 
         async def score(self, items):
             return [Scored(float(len(r)), 1, False) for _, r in items]
