@@ -22,8 +22,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.record import save_result
+from db import read
 from db.migrate import upgrade
 from db.read import diagnostics as diag
+from db.runs import finish_run
 from db.schema import Dataset, Pair, PairScore, Run
 from db.session import make_engine
 
@@ -42,7 +44,7 @@ def build(url: str, n: int, seed: int = 0) -> tuple[int, float]:
         ds = Dataset(name="scale", source="synthetic", format="trl", options={})
         s.add(ds)
         s.flush()
-        run = Run(kind="score", key="scale", status="done", dataset_id=ds.id, total=n)
+        run = Run(kind="score", key="scale", status="running", dataset_id=ds.id, total=n)
         s.add(run)
         s.commit()
         ds_id, run_id = ds.id, run.id
@@ -96,6 +98,11 @@ def build(url: str, n: int, seed: int = 0) -> tuple[int, float]:
             )
             s.commit()
         log.info("built %d / %d pairs", min(lo + CHUNK, n), n)
+    # Finished as a real job finishes it (db.runs.finish_run): the summary, the sorted
+    # value series and the aligned columns the diagnostics read are stored once here.
+    with make() as s:
+        finish_run(s, run_id, read.score_summary(s, run_id))
+        s.commit()
     return run_id, time.perf_counter() - start
 
 

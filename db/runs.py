@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.lookup import run_record
 from db.ownership import now, owner_alive, owner_id
+from db.read.columns import store_columns
 from db.read.values import materialise_values
 from db.schema import Checkpoint, Metric, Run
 from db.session import writing
@@ -150,6 +151,7 @@ def finish_run(
         # of one per view (db.read.values).
         session.flush()
         materialise_values(session, run_id)
+        store_columns(session, run_id)  # aligned columns for diagnostics (db.read.columns)
     return run
 
 

@@ -18,7 +18,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.read import paired as paired_module
-from db.read.common import pair_score_where, run_policies, scored_run
+from db.read.columns import numeric_rows, score_run_columns
+from db.read.common import run_policies, scored_run
 from db.read.paired import confidently_wrong, label_noise_candidates, paired, paired_scatter
 from db.schema import Generation, GenerationScore, Pair, PairScore
 from preflens.calibration import calibration
@@ -53,25 +54,6 @@ CONVENTIONS = {
 }
 
 
-def _numeric_rows(session: Session, stmt: Any) -> np.ndarray:
-    """All rows of a SELECT of numeric columns as one float64 matrix (NULL -> NaN). The
-    statement (whose only parameter is a run id, an int) is rendered with its values and
-    run on the DB-API cursor: at a million rows SQLAlchemy's row objects and a Python
-    transpose cost more than the query itself."""
-    sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-    cursor = session.connection().connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    width = len(stmt.selected_columns)
-    m = np.array(rows, dtype=np.float64).reshape(len(rows), width)
-    # By pair id (column 0), sorted here rather than in SQL: rows come back almost in
-    # that order already, which a stable sort handles in one quick pass.
-    return m[np.argsort(m[:, 0], kind="stable")]
-
-
 def score_columns(session: Session, run_id: int) -> dict[str, Any]:
     """One read of a score run's numeric columns into numpy arrays (ordered by pair id),
     with response lengths: stored response-only characters and tokens where the run has
@@ -85,8 +67,7 @@ def score_columns(session: Session, run_id: int) -> dict[str, Any]:
         s.response_tokens_chosen,
         s.response_tokens_rejected,
     ]
-    stmt = select(*cols, s.chars_chosen, s.chars_rejected).where(pair_score_where(session, run_id))
-    m = _numeric_rows(session, stmt)
+    m = score_run_columns(session, run_id)  # the same columns, stored once when finished
     source = "response-only characters stored at scoring"
     if len(m) and np.isnan(m[:, 6:8]).any():
         # Runs scored before lengths were stored: measure the pair's texts instead.
@@ -95,7 +76,7 @@ def score_columns(session: Session, run_id: int) -> dict[str, Any]:
             .join(Pair, Pair.id == s.pair_id)
             .where(s.run_id == run_id)
         )
-        m = _numeric_rows(session, stmt)
+        m = numeric_rows(session, stmt)
         source = "length of the pair's response texts (run stored no response lengths)"
     has_tokens = len(m) > 0 and not np.isnan(m[:, 4:6]).any()
     return {
