@@ -42,6 +42,7 @@ from db.read.inputs import (
     pairs_of,
     pairs_query,
     run_gaps,
+    selection,
     unscored_pairs,
 )
 from db.read.summaries import (
@@ -87,5 +88,6 @@ __all__ = [
     "score_run_summary",
     "score_summary",
     "search_cases",
+    "selection",
     "unscored_pairs",
 ]

@@ -4,11 +4,13 @@ run has not scored yet, counts, and a hash of the data a job uses."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from db.lookup import dataset_record
 from db.schema import Pair, PairScore, RejectedRow
 from preflens.fingerprint import data_fingerprint
 
@@ -63,6 +65,25 @@ def dataset_hash(
     pairs' content hashes."""
     sub = pairs_query(dataset_id, split, limit).subquery()
     return data_fingerprint(session.scalars(select(sub.c.content_hash)))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The pairs a job works on: the dataset, how many pairs, their data fingerprint."""
+
+    dataset_id: int
+    total: int
+    data_fingerprint: str
+
+
+def selection(
+    session: Session, dataset: str | int, split: str | None, limit: int | None = None
+) -> Selection:
+    """The selection ``pairs_query(dataset, split, limit)`` names (dataset by name or id)."""
+    ds = dataset_record(session, dataset)
+    return Selection(
+        ds.id, count_pairs(session, ds.id, split, limit), dataset_hash(session, ds.id, split, limit)
+    )
 
 
 def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.lookup import run_record
 from db.schema import Run
 
 
@@ -15,3 +18,11 @@ class JobResult:
     run: Run
     reused: bool  # the run was already complete; nothing was done
     done_now: int  # items (pairs, answers) processed by this call
+
+    @classmethod
+    def load(
+        cls, make_session: sessionmaker[Session], run_id: int, reused: bool, done_now: int
+    ) -> JobResult:
+        """The result with the run as the store has it now."""
+        with make_session() as session:
+            return cls(run_record(session, run_id), reused, done_now)

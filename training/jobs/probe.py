@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
 from db import read, runs
-from db.lookup import dataset_record, run_record
 from db.read.probes import probe_summary
 from db.schema import ProbeScore, Run
 from db.session import writing
@@ -67,9 +66,8 @@ def run_probe_job(
     spec = model.spec if isinstance(model, RewardModel) else str(model)
     fingerprint = model_fingerprint(path)
     with make_session() as session:
-        ds = dataset_record(session, dataset)
-        dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
-        data_fp = read.dataset_hash(session, ds.id, split, limit)
+        chosen = read.selection(session, dataset, split, limit)
+    dataset_id, total, data_fp = chosen.dataset_id, chosen.total, chosen.data_fingerprint
     key = runs.job_key(
         kind="probe",
         model=fingerprint,
@@ -97,7 +95,7 @@ def run_probe_job(
     )  # fmt: skip
     run_id = run.id
     if done:
-        return JobResult(_load(make_session, run_id), reused=True, done_now=0)
+        return JobResult.load(make_session, run_id, True, 0)
     with make_session() as session:
         pairs = [
             (p.id, p.prompt, p.chosen, p.rejected)
@@ -114,16 +112,11 @@ def run_probe_job(
             head_seed, fingerprint, on_batch, progress,
         )  # fmt: skip
     runs.finish(make_session, run_id, lambda s: probe_summary(s, run_id))
-    return JobResult(_load(make_session, run_id), reused=False, done_now=done_now)
+    return JobResult.load(make_session, run_id, False, done_now)
 
 
 def _names(suite: Sequence[Edit]) -> list[str]:
     return ["original", *(e.name for e in suite)]
-
-
-def _load(make_session: sessionmaker[Session], run_id: int) -> Run:
-    with make_session() as session:
-        return run_record(session, run_id)
 
 
 def _probe_pairs(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
 from db import read, runs
-from db.lookup import dataset_record, run_record
+from db.lookup import dataset_record
 from db.schema import PairScore, Run
 from db.session import writing
 from preflens.fingerprint import model_fingerprint
@@ -69,9 +69,8 @@ def run_score_job(
     spec = model.spec if isinstance(model, RewardModel) else str(model)
     fingerprint = model_fingerprint(path)
     with make_session() as session:
-        ds = dataset_record(session, dataset)
-        dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
-        data_fp = read.dataset_hash(session, ds.id, split, limit)
+        chosen = read.selection(session, dataset, split, limit)
+    dataset_id, total, data_fp = chosen.dataset_id, chosen.total, chosen.data_fingerprint
     key = runs.job_key(
         model=fingerprint,
         data=data_fp,
@@ -106,7 +105,7 @@ def run_score_job(
         state = (run.id, done)
     run_id, done = dist.broadcast(state)
     if done:
-        return JobResult(_load_run(make_session, run_id), reused=True, done_now=0)
+        return JobResult.load(make_session, run_id, True, 0)
     with make_session() as session:
         pending = [
             (p.id, p.prompt, p.chosen, p.rejected, p.category, p.split)
@@ -124,7 +123,7 @@ def run_score_job(
     if dist.is_main():
         runs.finish(make_session, run_id, lambda s: read.score_summary(s, run_id))
     dist.barrier()
-    return JobResult(_load_run(make_session, run_id), reused=False, done_now=scored)
+    return JobResult.load(make_session, run_id, False, scored)
 
 
 def _load(model: str | RewardModel, head_seed: int, pending: list) -> RewardModel | None:
@@ -144,11 +143,6 @@ def _record_checkpoint(
             session, rm.path, name=str(rm.spec), kind=kind, fingerprint=fingerprint
         )
         session.get(Run, run_id).checkpoint_id = ckpt.id
-
-
-def _load_run(make_session: sessionmaker[Session], run_id: int) -> Run:
-    with make_session() as session:
-        return run_record(session, run_id)
 
 
 def _rows(run_id: int, rm: RewardModel, pairs: list[tuple], enc: list, batch: list[int]) -> list:

@@ -26,7 +26,6 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from db import read, runs
-from db.lookup import dataset_record, run_record
 from db.read.probes import dpo_summary
 from db.schema import DpoScore, Pair, Run
 from db.session import writing
@@ -123,9 +122,8 @@ def run_score_dpo_job(
     pol_fp = model_fingerprint(pol_path)
     ref_fp = model_fingerprint(ref_path) if ref_path is not None else None
     with make_session() as session:
-        ds = dataset_record(session, dataset)
-        dataset_id, total = ds.id, read.count_pairs(session, ds.id, split, limit)
-        data_fp = read.dataset_hash(session, ds.id, split, limit)
+        chosen = read.selection(session, dataset, split, limit)
+    dataset_id, total, data_fp = chosen.dataset_id, chosen.total, chosen.data_fingerprint
     key = runs.job_key(
         kind="score_dpo",
         policy=pol_fp,
@@ -156,7 +154,7 @@ def run_score_dpo_job(
     )  # fmt: skip
     run_id = run.id
     if done:
-        return JobResult(_load(make_session, run_id), reused=True, done_now=0)
+        return JobResult.load(make_session, run_id, True, 0)
     with make_session() as session:
         chosen = read.pairs_query(dataset_id, split, limit).subquery()
         scored = select(DpoScore.pair_id).where(DpoScore.run_id == run_id)
@@ -175,12 +173,7 @@ def run_score_dpo_job(
             max_length, on_batch, progress,
         )  # fmt: skip
     runs.finish(make_session, run_id, lambda s: dpo_summary(s, run_id))
-    return JobResult(_load(make_session, run_id), reused=False, done_now=done_now)
-
-
-def _load(make_session: sessionmaker[Session], run_id: int) -> Run:
-    with make_session() as session:
-        return run_record(session, run_id)
+    return JobResult.load(make_session, run_id, False, done_now)
 
 
 def _score(
