@@ -4,31 +4,17 @@ diagnose`` and the dashboard's Diagnostics page)."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from backend.deps import SessionDep
+from backend.examples import example
 from backend.schemas.diagnostics import ConfidentlyWrong, Diagnostics, LabelNoise, Paired
 from db.lookup import MAX_ID
 from db.read import diagnostics as diag
 
 router = APIRouter(prefix="/v1", tags=["diagnostics"])
-EXAMPLES_FILE = "diagnostics_examples.json"
-
-
-@cache
-def _examples() -> dict[str, Any]:
-    """Example responses (real output on a seeded store, lists cut short), package data."""
-    text = resources.files("backend").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def example(name: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {"application/json": {"example": _examples()[name]}}}}
 
 
 RunId = Annotated[int, Path(ge=0, le=MAX_ID, description="a run id (`GET /v1/runs` lists them)")]

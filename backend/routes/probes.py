@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.deps import RewardDep, SessionDep, SettingsDep
 from backend.errors import LimitError
+from backend.examples import example
 from backend.routes.compute import check_prompt, check_texts
 from backend.schemas import Prompt, prompt_messages
 from db.lookup import MAX_ID
@@ -22,96 +23,6 @@ from training.probes import ORIGINAL, apply_all, parse_edits, select_edits
 router = APIRouter(prefix="/v1", tags=["probes"])
 RunId = Annotated[int, Path(ge=0, le=MAX_ID, description="a run id (`GET /v1/runs` lists them)")]
 MAX_CUSTOM_EDITS = 20
-
-
-def _interval(value: float, lo: float, hi: float, n: int, method: str) -> dict[str, Any]:
-    return {"value": value, "ci_low": lo, "ci_high": hi, "n": n, "method": method}
-
-
-_RATE = {**_interval(0.25, 0.0709, 0.5907, 8, "wilson"), "k": 2}
-_MEAN = _interval(-0.412, -0.655, -0.188, 8, "bootstrap-percentile")
-_EDIT = {
-    "edit": "first_half",
-    "chosen_text": "Steep it for a shorter time, around",
-    "rejected_text": "Just add",
-    "chosen_score": 0.91,
-    "rejected_score": -0.35,
-    "chosen_change": -0.52,
-    "rejected_change": -0.28,
-    "flips_chosen": False,
-    "flips_rejected": False,
-}
-_POINT = {"pair_id": 17, "category": "advice", "rm_gap": 1.21, "dpo_gap": -0.043}
-EXAMPLES: dict[str, Any] = {
-    "probe": {"model": "rm", "prompt": [{"role": "user", "content": "..."}], "edits": [_EDIT]},
-    "probes": {
-        "run_id": 9,
-        "pairs": 8,
-        "original_accuracy": {**_interval(0.75, 0.409, 0.929, 8, "wilson"), "k": 6},
-        "original_ties": 0,
-        "order": "mean_change",
-        "edits": [
-            {
-                "edit": "first_half",
-                "description": "cut to the first half (of the words)",
-                "pairs": 8,
-                "mean_change": _MEAN,
-                "mean_change_chosen": _MEAN,
-                "mean_change_rejected": _MEAN,
-                "flip_rate_chosen": _RATE,
-                "flip_rate_rejected": {**_RATE, "value": 0.0, "k": 0, "ci_low": 0.0},
-                "flip_rate": 0.25,
-            }
-        ],
-    },
-    "probe_pair": {"run_id": 9, "pair_id": 17, "prompt": [], "edits": [_EDIT]},
-    "dpo": {
-        "summary": {
-            "run_id": 10,
-            "pairs": 16,
-            "beta": 0.1,
-            "reference_free": False,
-            "reward": "beta x (log pi - log ref), summed over response tokens",
-            "accuracy": {**_interval(0.625, 0.386, 0.815, 16, "wilson"), "k": 10},
-            "chosen_fell": {**_interval(0.5, 0.28, 0.72, 16, "wilson"), "k": 8},
-        },
-        "points": [
-            {
-                "pair_id": 17,
-                "category": "advice",
-                "logp_policy_chosen": -41.2,
-                "logp_policy_rejected": -55.0,
-                "logp_ref_chosen": -40.9,
-                "logp_ref_rejected": -53.1,
-                "tokens_chosen": 24,
-                "tokens_rejected": 30,
-                "reward_chosen": -0.03,
-                "reward_rejected": -0.19,
-                "gap": 0.16,
-                "delta_chosen": -0.3,
-                "delta_rejected": -1.9,
-            }
-        ],
-        "points_total": 16,
-    },
-    "agreement": {
-        "dpo_run": 10,
-        "rm_run": 4,
-        "pairs": 16,
-        "quadrants": {"both_prefer_chosen": 9, "rm_only": 4, "dpo_only": 1, "neither": 2},
-        "agreement": {**_interval(0.6875, 0.444, 0.858, 16, "wilson"), "k": 11},
-        "pearson": 0.41,
-        "spearman": 0.38,
-        "points": [_POINT],
-        "disagreeing": [_POINT],
-        "disagreeing_total": 5,
-    },
-}
-
-
-def example(name: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 response's example for the docs (``backend.examples`` style)."""
-    return {200: {"content": {"application/json": {"example": EXAMPLES[name]}}}}
 
 
 # ------------------------------------------------------------------ response models
