@@ -114,7 +114,7 @@ def test_bad_parameters(client, seeded_diag):
 
 
 def test_examples_fit_their_models_and_appear_in_the_docs(client):
-    from backend.routes.diagnostics import _examples
+    from backend.examples import examples as _examples
     from backend.schemas.diagnostics import ConfidentlyWrong, Diagnostics, LabelNoise, Paired
 
     examples = _examples()
