@@ -156,7 +156,6 @@ def materialise_values(session: Session, run_id: int) -> int:
     run = session.get(Run, run_id)
     if run is None or run.kind not in ("score", "score_generations"):
         return 0
-    session.execute(delete(RunValues).where(RunValues.run_id == run_id))
     arrays: dict[str, np.ndarray] = {}
     if run.kind == "score":
         s = PairScore
@@ -181,6 +180,10 @@ def materialise_values(session: Session, run_id: int) -> int:
             _, _, parts = comparison(session, run, a, b)
             gaps = session.scalars(parts["select"](parts["gap"])).all()
             arrays[json.dumps(["gap", a, b])] = np.array(gaps, dtype=np.float64)
+    # Replace these series only: run_values also holds other modules' series of the run.
+    session.execute(
+        delete(RunValues).where(RunValues.run_id == run_id, RunValues.series.in_(list(arrays)))
+    )
     for key, values in arrays.items():
         session.add(RunValues(run_id=run_id, series=key, n=len(values), data=pack(values)))
     session.flush()

@@ -81,7 +81,9 @@ def test_generation_histograms_cdf_and_scatter(store, seeded):
     assert (h["a"], h["b"]) == ("dpo", "base")  # A: the later-listed policy
     assert h["counts"] == np.histogram(diffs, bins=5)[0].tolist()
     assert reverse["counts"] == np.histogram(-diffs, bins=5)[0].tolist()
-    assert base["x"] == sorted((i % 5) / 2 for i in range(20)) and base["p"][-1] == 1.0
+    # One point per distinct value, p = share of values <= x (ties included).
+    assert base["x"] == sorted({(i % 5) / 2 for i in range(20)})
+    assert base["p"] == [0.2, 0.4, 0.6, 0.8, 1.0]
     assert scatter["n"] == 20
     for point in scatter["points"]:
         assert point["score_a"] - point["score_b"] == pytest.approx(
@@ -95,8 +97,8 @@ def test_cdf_is_exact_when_points_cover_the_data(store, seeded):
     with store() as s:
         full = read.cdf(s, seeded.score_run, "gap", points=1000)
         few = read.cdf(s, seeded.score_run, "chosen", points=5)
-    assert full["x"] == gaps.tolist()
-    assert full["p"] == pytest.approx([(i + 1) / len(gaps) for i in range(len(gaps))])
+    assert full["x"] == np.unique(gaps).tolist()
+    assert full["p"] == [np.count_nonzero(gaps <= x) / len(gaps) for x in full["x"]]
     chosen = np.sort(sides(seeded)["chosen"])
     assert len(few["x"]) == 5 and few["x"][0] == chosen[0] and few["x"][-1] == chosen[-1]
     assert few["p"] == sorted(few["p"]) and few["p"][-1] == 1.0
