@@ -14,13 +14,14 @@ import itertools
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.read import paired as paired_module
 from db.read.columns import numeric_rows, score_run_columns
 from db.read.common import run_policies, scored_run
 from db.read.paired import confidently_wrong, label_noise_candidates, paired, paired_scatter
+from db.read.summaries import group_counts
 from db.schema import Generation, GenerationScore, Pair, PairScore
 from preflens.calibration import calibration
 from preflens.length_control import lc_win_rate, score_length_control
@@ -93,15 +94,13 @@ def score_columns(session: Session, run_id: int) -> dict[str, Any]:
 
 
 def by_group(session: Session, run_id: int, column: str) -> list[dict[str, Any]]:
-    """Accuracy (Wilson) per category or split of a score run, counted in SQL (the
-    (run, category, gap) and (run, split, ...) indexes cover it); None last."""
-    col = getattr(PairScore, column)
-    rows = session.execute(
-        select(col, func.count(), func.sum(case((PairScore.gap > 0, 1), else_=0)))
-        .where(PairScore.run_id == run_id)
-        .group_by(col)
-    ).all()
-    rows.sort(key=lambda r: (r[0] is None, r[0] or ""))
+    """Accuracy (Wilson) per category or split of a score run; None last. A finished
+    run's counts were stored with its summary; otherwise they are counted in SQL."""
+    run = scored_run(session, run_id)
+    stored = ((run.summary or {}).get("counts_by") or {}).get(column)
+    rows = stored if run.status == "done" and stored is not None else None
+    if rows is None:
+        rows = group_counts(session, run_id, column)
     return [
         {column: name, "n": int(n), "accuracy": proportion(int(k or 0), int(n))}
         for name, n, k in rows

@@ -129,7 +129,23 @@ def score_summary(session: Session, run_id: int) -> dict[str, Any]:
         # Stored with the rest when the run finishes: a finished run's page needs no
         # group-by over its rows.
         "categories": score_categories(session, run_id),
+        # Exact counts (pairs, correct) per category and per split, for the intervals of
+        # the diagnostics (db.read.diagnostics.by_group).
+        "counts_by": {c: group_counts(session, run_id, c) for c in ("category", "split")},
     }
+
+
+def group_counts(session: Session, run_id: int, column: str) -> list[list[Any]]:
+    """[value, pairs, correct (gap > 0)] per value of ``column`` (category or split) of a
+    score run, values sorted with None last."""
+    col = getattr(PairScore, column)
+    rows = session.execute(
+        select(col, func.count(), func.sum(case((PairScore.gap > 0, 1), else_=0)))
+        .where(PairScore.run_id == run_id)
+        .group_by(col)
+    ).all()
+    rows.sort(key=lambda r: (r[0] is None, r[0] or ""))
+    return [[name, int(n), int(k or 0)] for name, n, k in rows]
 
 
 def score_categories(session: Session, run_id: int) -> list[dict[str, Any]]:
