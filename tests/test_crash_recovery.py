@@ -160,3 +160,29 @@ def test_commands_started_together_on_a_new_store_migrate_once(tmp_path, monkeyp
     results = [finish(p) for p in procs]
     assert [r[0] for r in results] == [0, 0, 0], [r[2][-500:] for r in results]
     assert all("Traceback" not in r[2] for r in results)
+
+
+@pytest.mark.slow
+def test_two_identical_generation_jobs_share_one_run(store, data, stopping_lm):
+    args = ("generate", "--policy", f"a={stopping_lm}", "--dataset", data, "--limit", "12")
+    args += ("--batch-size", "2", "--max-new-tokens", "4", "--temperature", "0")
+    results = [finish(p) for p in (cli(*args), cli(*args))]
+    assert [r[0] for r in results] == [0, 0], [r[2][-800:] for r in results]
+    with store() as s:
+        (run,) = s.scalars(select(Run).where(Run.kind == "generate")).all()
+        rows = s.execute(select(Generation.pair_id, Generation.policy)).all()
+    assert run.status == "done" and run.error is None
+    assert len(rows) == len(set(rows)) == 12
+
+
+@pytest.mark.slow
+def test_two_identical_training_jobs_share_one_run(store, data, tiny_lm, tmp_path):
+    args = ("train-rm", "--model", str(tiny_lm), "--dataset", data, "--train-split", "test")
+    args += ("--limit", "8", "--batch-size", "4", "--output", str(tmp_path / "rm"))
+    args += ("--no-score-before", "--no-score-after")
+    results = [finish(p) for p in (cli(*args), cli(*args))]
+    assert [r[0] for r in results] == [0, 0], [r[2][-800:] for r in results]
+    with store() as s:
+        (run,) = s.scalars(select(Run).where(Run.kind == "train_rm")).all()
+    assert run.status == "done" and run.error is None
+    assert sum("reused the checkpoint" in r[1] for r in results) == 1
