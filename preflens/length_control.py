@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from preflens.calibration import sigmoid
-from preflens.stats import spearman
+from preflens.stats import pearson, ranks, spearman
 from preflens.uncertainty import (
     DEFAULT_B,
     DEFAULT_SEED,
@@ -87,8 +87,10 @@ def score_length_control(
     unit: str = "characters",
     b: int = DEFAULT_B,
     seed: int = DEFAULT_SEED,
+    gap_ranks: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Length control of one score run (see the module docstring for conventions)."""
+    """Length control of one score run (see the module docstring for conventions).
+    ``gap_ranks``: ``stats.ranks(gap)`` when the caller has it (one sort saved per call)."""
     g = np.asarray(gap, dtype=np.float64)
     diff = np.asarray(len_chosen, dtype=np.float64) - np.asarray(len_rejected, dtype=np.float64)
     correct = g > 0
@@ -107,7 +109,9 @@ def score_length_control(
         "longer_wins_baseline": longer_wins,
         "shorter_wins_baseline": shorter_wins,
         "length_balanced_accuracy": length_balanced(correct, longer, shorter, b, seed),
-        "spearman_gap_length_diff": spearman(g, diff),
+        "spearman_gap_length_diff": (
+            spearman(g, diff) if gap_ranks is None or n < 2 else pearson(gap_ranks, ranks(diff))
+        ),
         "bins": length_bins(correct, diff),
         "label": (
             f"length = response-only {unit}; length diff = chosen - rejected; a gap of 0 "

@@ -12,9 +12,13 @@ import numpy as np
 def ranks(x: np.ndarray) -> np.ndarray:
     """Ranks from 1, ties sharing their average rank (as Spearman's rho needs)."""
     x = np.asarray(x)
-    order = np.argsort(x, kind="mergesort")
-    _, first, counts = np.unique(x[order], return_index=True, return_counts=True)
-    r = np.empty(len(x), dtype=np.float64)
+    n = len(x)
+    order = np.argsort(x)  # ties get their average rank, so the sort need not be stable
+    xs = x[order]
+    # Runs of equal values in the sorted array (one pass; no second sort as np.unique does).
+    first = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]]) if n else np.array([], dtype=int)
+    counts = np.diff(np.r_[first, n])
+    r = np.empty(n, dtype=np.float64)
     r[order] = np.repeat(first + (counts - 1) / 2 + 1, counts)
     return r
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special
+import scipy.stats
 
 from preflens.stats import compare, compare_diffs, pearson, policy_stats, ranks, sigmoid, spearman
 
@@ -69,3 +70,10 @@ def test_sigmoid_is_stable(x):
     value = sigmoid(x)
     assert 0.0 <= value <= 1.0
     assert value == pytest.approx(float(scipy.special.expit(x)))
+
+
+def test_ranks_equal_scipy_average_ranks_with_ties():
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 5, 200):
+        x = rng.integers(0, 7, n).astype(float)
+        np.testing.assert_array_equal(ranks(x), scipy.stats.rankdata(x, method="average"))

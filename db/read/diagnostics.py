@@ -25,6 +25,7 @@ from db.read.summaries import group_counts
 from db.schema import Generation, GenerationScore, Pair, PairScore
 from preflens.calibration import calibration
 from preflens.length_control import lc_win_rate, score_length_control
+from preflens.stats import ranks
 from preflens.uncertainty import (
     DEFAULT_B,
     DEFAULT_SEED,
@@ -116,6 +117,7 @@ def score_diagnostics(
     gap = c["gap"]
     n = len(gap)
     correct = gap > 0
+    gap_ranks = ranks(gap)  # shared by both length-control Spearman correlations
     out: dict[str, Any] = {
         "run_id": run_id,
         "kind": "score",
@@ -128,7 +130,7 @@ def score_diagnostics(
         "by_category": by_group(session, run_id, "category"),
         "by_split": by_group(session, run_id, "split"),
         "length": score_length_control(
-            gap, c["chars_chosen"], c["chars_rejected"], "characters", b, seed
+            gap, c["chars_chosen"], c["chars_rejected"], "characters", b, seed, gap_ranks
         ),
         "calibration": calibration(gap),
         "conventions": {**CONVENTIONS, "length": c["length_source"]},
@@ -136,7 +138,7 @@ def score_diagnostics(
     out["length"]["source"] = c["length_source"]
     if c["tokens_chosen"] is not None:
         out["length_tokens"] = score_length_control(
-            gap, c["tokens_chosen"], c["tokens_rejected"], "tokens", b, seed
+            gap, c["tokens_chosen"], c["tokens_rejected"], "tokens", b, seed, gap_ranks
         )
         out["length_tokens"]["source"] = "response-only tokens stored at scoring"
     return out
