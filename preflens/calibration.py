@@ -13,19 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
+
+from preflens.stats import sigmoid_array as sigmoid
 
 N_BINS = 10
 FOLDS = 2
 # Temperatures searched (log scale): a worse-than-chance RM is pushed to the top end,
 # which predicts 0.5 everywhere.
 T_MIN, T_MAX = 1e-3, 1e4
-
-
-def sigmoid(x: Any) -> np.ndarray:
-    """Numerically stable logistic function (scipy's ``expit``: no overflow for large
-    |x|, exact 0.5 at 0)."""
-    return special.expit(np.asarray(x, dtype=np.float64))
 
 
 def mirrored(gap: Any) -> tuple[np.ndarray, np.ndarray]:

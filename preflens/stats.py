@@ -3,10 +3,10 @@ stores when it finishes and what the API and dashboard compute live."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import special
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
@@ -59,11 +59,14 @@ def policy_stats(
 
 
 def sigmoid(x: float) -> float:
-    """The logistic function, computed without overflow for any finite or infinite x."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
+    """The logistic function of one number, without overflow for any x (the one sigmoid
+    of PrefLens: ``sigmoid_array`` is the same function over arrays)."""
+    return float(sigmoid_array(x))
+
+
+def sigmoid_array(x: Sequence[float] | np.ndarray | float) -> np.ndarray:
+    """The logistic function elementwise (scipy's ``expit``: stable for large |x|)."""
+    return special.expit(np.asarray(x, dtype=np.float64))
 
 
 TIES_CONVENTION = (

@@ -4,7 +4,6 @@ requests share forward passes through the micro-batcher."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Annotated
 
@@ -31,6 +30,7 @@ from backend.schemas import (
 )
 from db import read
 from preflens.config import Settings
+from preflens.stats import sigmoid
 
 router = APIRouter(prefix="/v1", tags=["compute"])
 DEFAULT_NEW_TOKENS = 128
@@ -82,10 +82,6 @@ def shown(names: list[str]) -> str:
     cut = [n if len(n) <= SHOWN_NAME_CHARS else n[:SHOWN_NAME_CHARS] + "..." for n in names]
     more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
     return "[" + ", ".join(repr(n) for n in cut[:SHOWN_NAMES]) + "]" + more
-
-
-def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 @router.post(
