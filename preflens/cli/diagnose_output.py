@@ -1,14 +1,11 @@
 """What ``preflens diagnose`` prints: every number labelled, rates and means with their
-95% interval as ``value [low, high]``. Imports nothing above the core."""
+95% interval as ``value [low, high]``. Prints through ``preflens.cli.output.out``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-
-def out(text: str = "") -> None:
-    """Command output (results for the user; diagnostics go through logging)."""
-    print(text, flush=True)
+from preflens.cli.output import out  # the one place results are printed
 
 
 def fmt_interval(iv: dict[str, Any] | None, digits: int = 3) -> str:
