@@ -149,6 +149,5 @@ def run_generate_job(
                     on_batch(batch_no)
                 batch_no += 1
             del policy
-        bar.close()
     run = runs.finish(make_session, run.id, lambda s: read.generate_run_summary(s, run.id))
     return JobResult(run, reused=False, done_now=made)
