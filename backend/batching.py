@@ -2,8 +2,9 @@
 
 Requests put their sequences on a pending list and await one future per sequence. A
 single worker task takes the first pending sequence, waits up to ``wait_ms`` for more
-(or until ``max_batch`` sequences are pending), and runs one forward pass over them in a
-worker thread, so the event loop never blocks. Each result is the score of its own
+(or until ``max_batch`` sequences are pending), and hands them to ``score_fn`` in a worker
+thread, so the event loop never blocks (the reward service runs each gathered batch as
+one or a few forward passes of similar lengths). Each result is the score of its own
 sequence: the scorer reads each row's last real token from the attention mask, so a
 sequence scores the same alone or padded in a batch (within float rounding).
 """
@@ -33,16 +34,16 @@ class _Job:
 class ScoreBatcher:
     """Gathers items from concurrent callers into shared calls of ``score_fn``.
 
-    ``score_fn(items)`` must score a list in ONE forward pass and return one float per
-    item, in order. ``forward_passes`` and ``items_scored`` count the calls and items,
-    so tests and ``/readyz`` can see the sharing.
+    ``score_fn(items)`` scores a gathered list and returns one float per item, in order.
+    ``batches`` and ``items_scored`` count its calls and items, so tests and ``/readyz``
+    can see the sharing.
     """
 
     def __init__(self, score_fn: ScoreFn, *, max_batch: int = 32, wait_ms: float = 5.0):
         self._score_fn = score_fn
         self.max_batch = max(1, max_batch)
         self.wait_s = max(0.0, wait_ms) / 1000
-        self.forward_passes = 0
+        self.batches = 0
         self.items_scored = 0
         self._pending: list[_Job] = []
         self._arrived = asyncio.Event()
@@ -109,7 +110,7 @@ class ScoreBatcher:
                     if not job.future.done():
                         job.future.set_exception(exc)
                 continue
-            self.forward_passes += 1
+            self.batches += 1
             self.items_scored += len(batch)
             for job, score in zip(batch, scores, strict=True):
                 if not job.future.done():

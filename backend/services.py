@@ -22,7 +22,7 @@ from preflens.config import EMBEDDED_MODEL_ALIAS, Settings
 from preflens.fingerprint import model_fingerprint
 from training.generation import Answer, generate_answers
 from training.loading import Policy, RewardModel, load_policy, load_reward_model
-from training.scoring import Encoded, Messages, encode, score_encoded
+from training.scoring import Encoded, Messages, encode, padding_aware_batches, score_encoded
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,13 @@ def display_name(spec: str) -> str:
     if spec == EMBEDDED_MODEL_ALIAS or not (path.exists() or spec.startswith((".", "/", "~"))):
         return spec
     return path.name
+
+
+# What a forward pass costs before its first token, in tokens' worth of compute: on the
+# 2-core CPU of bench/RESULTS.md ("cost of one forward pass") a batch-1 pass of 16 tokens
+# took 138 ms against 1.2-2.5 ms per further token (reading the weights dominates a short
+# pass). A gathered batch is split where padding would waste more than this saves.
+CPU_PASS_OVERHEAD_TOKENS = 64.0
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,25 @@ class RewardService:
         # Tokenizers are not documented as thread-safe; encoding is cheap next to a pass.
         self._encode_lock = threading.Lock()
         self.batcher = ScoreBatcher(self._forward, max_batch=max_batch, wait_ms=wait_ms)
+        # On a GPU a pass's fixed cost dwarfs padding: a gathered batch stays one pass.
+        self.pass_overhead_tokens = (
+            float("inf") if rm.device.type == "cuda" else CPU_PASS_OVERHEAD_TOKENS
+        )
+        self.forward_passes = 0
 
     def _forward(self, encoded: list[Encoded]) -> list[float]:
-        # batch_size = len(encoded): exactly one forward pass per call.
-        return score_encoded(self.rm, encoded, batch_size=len(encoded), sort_by_length=False)
+        """Scores of a gathered batch, run as passes of similar lengths (the batcher's one
+        worker thread calls this, so the counter needs no lock)."""
+        scores = [0.0] * len(encoded)
+        groups = padding_aware_batches(
+            [e.n_tokens for e in encoded], len(encoded), self.pass_overhead_tokens
+        )
+        for group in groups:
+            part = [encoded[i] for i in group]
+            for i, s in zip(group, score_encoded(self.rm, part, batch_size=len(part)), strict=True):
+                scores[i] = float(s)
+        self.forward_passes += len(groups)
+        return scores
 
     def encode_all(self, items: Sequence[tuple[Messages, str]]) -> list[Encoded]:
         with self._encode_lock:

@@ -5,14 +5,19 @@ On the same HH-RLHF pairs (the shared file's first N rows, both sides scored):
 - ``bucketing``: length-bucketed batches (longest first) against batches in arrival
   order, at batch 8: pairs/s and padded/real token ratio of each;
 - ``batch``: batch 8 against batch 1 (both bucketed);
+- ``passcost``: what one forward pass costs per sequence at batch 1 and batch 8, for
+  equal-length sequences of 16 to 384 tokens (the ceiling of what sharing passes can buy);
 - ``api``: ``/v1/score`` of a real uvicorn server on loopback under 8 concurrent clients
-  (one pair per request), micro-batching on (the default batcher) against off
-  (``PREFLENS_BATCH_MAX_SIZE=1``), and one client alone (latency overhead);
+  (one conversation per request), micro-batching on (the default batcher) against off
+  (``PREFLENS_BATCH_MAX_SIZE=1``), and one client alone on the first
+  ``--latency-requests`` requests (latency overhead); for two workloads: the full HH
+  conversations and short requests (each pair's last user turn and the first 100
+  characters of each response, the size of a Live-page check);
 - ``grid``: threads x batch size (the earlier table).
 
 Slow on a small CPU; run it on an otherwise idle machine, one part at a time if need be:
 
-    .venv/bin/python -m bench.score_throughput --pairs 256 --parts bucketing batch api \\
+    .venv/bin/python -m bench.score_throughput --pairs 256 --parts bucketing batch passcost api \\
         --out bench/results/score_throughput.json
 """
 
@@ -37,7 +42,7 @@ import torch
 from bench.record import save_result
 from training.formats import read_hh
 from training.loading import load_reward_model
-from training.scoring import encode, length_batches, score_encoded
+from training.scoring import encode, length_batches, reward_forward, score_encoded
 
 log = logging.getLogger("bench.score_throughput")
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,12 +113,29 @@ def serve(env_changes: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the server did not start")
 
 
-def api_load(url: str, pairs: list[dict], clients: int) -> dict:
-    """Every pair's two sides as one /v1/score request each, from ``clients`` threads."""
-    items = [
-        {"prompt": p["prompt"], "response": p[s]} for p in pairs for s in ("chosen", "rejected")
+def api_items(pairs: list[dict], workload: str) -> list[dict]:
+    """One /v1/score body per pair side: the whole conversation, or a short request."""
+    if workload == "full":
+        return [
+            {"prompt": p["prompt"], "response": p[s]}
+            for p in pairs
+            for s in ("chosen", "rejected")
+        ]
+    return [
+        {"prompt": p["prompt"][-1:], "response": p[s][:100]}
+        for p in pairs
+        for s in ("chosen", "rejected")
     ]
+
+
+def batcher_counts(url: str) -> dict:
+    return httpx.get(f"{url}/readyz", timeout=30).json()["batcher"]
+
+
+def api_load(url: str, items: list[dict], clients: int) -> dict:
+    """Each item as one /v1/score request, from ``clients`` threads."""
     latencies: list[float] = []
+    before = batcher_counts(url)
 
     def one(item: dict) -> None:
         start = time.perf_counter()
@@ -125,16 +147,18 @@ def api_load(url: str, pairs: list[dict], clients: int) -> dict:
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, items))
     seconds = time.perf_counter() - start
+    after = batcher_counts(url)
     return {
         "clients": clients,
         "requests": len(items),
         "seconds": round(seconds, 2),
         "requests_per_s": round(len(items) / seconds, 3),
         "median_latency_s": round(statistics.median(latencies), 3),
+        "forward_passes": after["forward_passes"] - before["forward_passes"],
     }
 
 
-def api_part(pairs: list[dict]) -> list[dict]:
+def api_part(pairs: list[dict], latency_requests: int) -> list[dict]:
     rows = []
     for label, env in (
         ("micro-batching", {}),
@@ -142,13 +166,46 @@ def api_part(pairs: list[dict]) -> list[dict]:
     ):
         proc, url = serve(env)
         try:
-            api_load(url, pairs[:2], 2)  # warm-up
-            for clients in (8, 1):
-                rows.append({"server": label, **api_load(url, pairs, clients)})
-                log.info("%s", rows[-1])
+            api_load(url, api_items(pairs[:2], "full"), 2)  # warm-up
+            for workload in ("full", "short"):
+                items = api_items(pairs, workload)
+                for clients, sent in ((8, items), (1, items[:latency_requests])):
+                    row = {"server": label, "workload": workload, **api_load(url, sent, clients)}
+                    rows.append(row)
+                    log.info("%s", row)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
+    return rows
+
+
+def pass_cost(rm, lengths: list[int], reps: int = 3) -> list[dict]:  # noqa: ANN001
+    """Median milliseconds per sequence of one forward pass at batch 1 and at batch 8,
+    equal-length sequences of random token ids (no padding)."""
+    gen = torch.Generator().manual_seed(0)
+    rows = []
+    for length in lengths:
+        per_seq = {}
+        for batch in (1, 8):
+            ids = torch.randint(100, 1000, (batch, length), generator=gen)
+            mask = torch.ones_like(ids)
+            with torch.inference_mode():
+                reward_forward(rm.model, ids, mask)  # warm-up
+                times = []
+                for _ in range(reps):
+                    start = time.perf_counter()
+                    reward_forward(rm.model, ids, mask)
+                    times.append(time.perf_counter() - start)
+            per_seq[batch] = statistics.median(times) / batch * 1000
+        rows.append(
+            {
+                "tokens_per_sequence": length,
+                "batch_1_ms_per_sequence": round(per_seq[1], 1),
+                "batch_8_ms_per_sequence": round(per_seq[8], 1),
+                "batch_8_speedup": round(per_seq[1] / per_seq[8], 2),
+            }
+        )
+        log.info("%s", rows[-1])
     return rows
 
 
@@ -159,14 +216,18 @@ def main() -> None:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["bucketing", "batch", "api"],
-        choices=["bucketing", "batch", "api", "grid"],
+        default=["bucketing", "batch", "passcost", "api"],
+        choices=["bucketing", "batch", "passcost", "api", "grid"],
+    )
+    parser.add_argument(
+        "--latency-requests", type=int, default=64, help="requests of the one-client runs"
     )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 16, 32])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     pairs = hh_pairs(args.pairs)
     result: dict = {
@@ -191,6 +252,8 @@ def main() -> None:
         if "batch" in args.parts:
             result["batch"] = [timed_scoring(rm, enc, bs, True) for bs in (8, 1)]
             log.info("%s", result["batch"])
+        if "passcost" in args.parts:
+            result["passcost"] = pass_cost(rm, [16, 64, 128, 192, 384])
         if "grid" in args.parts:
             grid = []
             for threads in args.threads:
@@ -201,7 +264,9 @@ def main() -> None:
                 ]
             result["grid"] = grid
     if "api" in args.parts:
-        result["api"] = api_part(list(islice(pairs, args.api_pairs or len(pairs))))
+        result["api"] = api_part(
+            list(islice(pairs, args.api_pairs or len(pairs))), args.latency_requests
+        )
     save_result(args.out, **result)
 
 

@@ -65,7 +65,8 @@ def readyz(request: Request) -> JSONResponse:
         "database": database,
         **_models(request),
         "batcher": {
-            "forward_passes": reward.batcher.forward_passes,
+            "batches": reward.batcher.batches,
+            "forward_passes": reward.forward_passes,
             "items_scored": reward.batcher.items_scored,
         }
         if reward

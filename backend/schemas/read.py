@@ -62,8 +62,11 @@ class DatabaseState(Open):
 
 
 class BatcherCounts(Open):
-    forward_passes: int
-    items_scored: int
+    batches: int = Field(description="gathered batches (calls of the scorer)")
+    forward_passes: int = Field(
+        description="model forward passes (a gathered batch of mixed lengths may run as several)"
+    )
+    items_scored: int = Field(description="sequences scored")
 
 
 class Readiness(Open):

@@ -39,7 +39,7 @@ def test_concurrent_callers_share_one_call():
 
     batcher, results = run(main())
     assert results == [[i * 10.0, (i + 100) * 10.0] for i in range(16)]
-    assert batcher.forward_passes == len(calls) == 1 and batcher.items_scored == 32
+    assert batcher.batches == len(calls) == 1 and batcher.items_scored == 32
 
 
 def test_batches_are_capped_and_errors_reach_every_waiting_caller():
@@ -109,7 +109,7 @@ def test_sixteen_concurrent_requests_fewer_passes_same_scores(tiny_rm):
             )
         finally:
             await service.batcher.stop()
-        return service.batcher.forward_passes, [r[0].score for r in results]
+        return service.forward_passes, [r[0].score for r in results]
 
     passes, scores = run(main())
     assert passes < 16
@@ -126,9 +126,11 @@ def test_sixteen_concurrent_http_requests_share_passes(make_client, tiny_rm):
 
     with ThreadPoolExecutor(16) as pool:
         scores = list(pool.map(post, range(16)))
-    batcher = client.app.state.reward.batcher
-    assert batcher.items_scored == 16 and batcher.forward_passes < 16
-    assert client.get("/readyz").json()["batcher"]["forward_passes"] == batcher.forward_passes
+    reward = client.app.state.reward
+    assert reward.batcher.items_scored == 16 and reward.forward_passes < 16
+    counts = client.get("/readyz").json()["batcher"]
+    assert counts["forward_passes"] == reward.forward_passes
+    assert counts["batches"] == reward.batcher.batches <= reward.forward_passes
     np.testing.assert_allclose(scores, alone(tiny_rm), atol=1e-5)
     one_by_one = [post(i) for i in range(16)]
     np.testing.assert_allclose(scores, one_by_one, atol=1e-5)
@@ -144,10 +146,35 @@ def test_no_wait_still_scores_everything(tiny_rm, wait_ms):
                 ([{"role": "user", "content": p}], r)
                 for p, r in zip(PROMPTS, RESPONSES, strict=True)
             ]
-            return await service.score(items), service.batcher.forward_passes
+            return await service.score(items), service.batcher.batches
         finally:
             await service.batcher.stop()
 
-    scored, passes = run(main())
-    assert passes == 6  # 16 items, at most 3 per pass
+    scored, batches = run(main())
+    assert batches == 6  # 16 items, at most 3 per gathered batch
     np.testing.assert_allclose([s.score for s in scored], alone(tiny_rm), atol=1e-5)
+
+
+def test_a_gathered_batch_of_mixed_lengths_runs_as_passes_of_similar_length(tiny_rm):
+    """Four short requests and one long one arrive together: the long one gets a pass of
+    its own (padding the short ones to its length would cost more than a pass), the
+    short ones share one, and every score equals the score alone."""
+    short = [([{"role": "user", "content": f"Hi {i}"}], f"Hello {i}.") for i in range(4)]
+    long = ([{"role": "user", "content": "Tell me a story."}], "Once upon a time. " * 60)
+    items = [*short[:2], long, *short[2:]]
+
+    async def main():
+        service = RewardService(tiny_rm, max_length=512, max_batch=32, wait_ms=100)
+        await service.batcher.start()
+        try:
+            results = await asyncio.gather(*(service.score([it]) for it in items))
+        finally:
+            await service.batcher.stop()
+        return service, [r[0].score for r in results]
+
+    service, scores = run(main())
+    assert service.batcher.batches == 1 and service.forward_passes == 2
+    expected = [
+        float(score_encoded(tiny_rm, [encode(tiny_rm.tokenizer, p, r, 512)])[0]) for p, r in items
+    ]
+    np.testing.assert_allclose(scores, expected, atol=1e-5)

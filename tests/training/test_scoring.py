@@ -8,7 +8,13 @@ import pytest
 from preflens.errors import ModelError
 from training.fetch import resolve_model
 from training.loading import load_reward_model, load_tokenizer
-from training.scoring import encode, score_encoded, score_texts
+from training.scoring import (
+    encode,
+    length_batches,
+    padding_aware_batches,
+    score_encoded,
+    score_texts,
+)
 
 PROMPTS = [
     [{"role": "user", "content": "What is the capital of France?" + " Please." * i}]
@@ -111,3 +117,51 @@ def test_gguf_file_is_converted_once_and_loads(embedded_model, tmp_path, monkeyp
     a = [s for s, _ in score_texts(converted, PROMPTS[:2], RESPONSES[:2])]
     b = [s for s, _ in score_texts(pulled, PROMPTS[:2], RESPONSES[:2])]
     np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def _set_partitions(items):
+    """Every partition of ``items`` into non-empty blocks (an independent enumeration)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        yield [[first], *part]
+        for k in range(len(part)):
+            yield [*part[:k], [first, *part[k]], *part[k + 1 :]]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_padding_aware_batches_are_the_cheapest_partition(seed):
+    """Against brute force over every set partition (not only cuts of the sorted order):
+    the dynamic programme's cost is the minimum, it covers each item once, and it keeps
+    to ``max_batch``."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 8))
+    lengths = rng.integers(1, 400, n).tolist()
+    max_batch = int(rng.integers(1, 5))
+    overhead = float(rng.choice([0.0, 16.0, 64.0, 500.0]))
+
+    def cost(parts):
+        return sum(overhead + len(b) * max(lengths[i] for i in b) for b in parts)
+
+    got = padding_aware_batches(lengths, max_batch, overhead)
+    assert sorted(i for b in got for i in b) == list(range(n))
+    assert all(1 <= len(b) <= max_batch for b in got)
+    best = min(
+        cost(p) for p in _set_partitions(list(range(n))) if all(len(b) <= max_batch for b in p)
+    )
+    assert cost(got) == pytest.approx(best)
+
+
+def test_padding_aware_batches_extremes():
+    assert padding_aware_batches([], 8, 64.0) == []
+    # equal lengths share one pass; a far longer item gets its own
+    assert padding_aware_batches([50] * 6, 8, 64.0) == [list(range(6))]
+    assert sorted(map(sorted, padding_aware_batches([20, 20, 20, 400], 8, 64.0))) == [
+        [0, 1, 2],
+        [3],
+    ]
+    # no overhead: every pass holds one length; infinite overhead: plain length batches
+    assert len(padding_aware_batches([5, 6, 7], 8, 0.0)) == 3
+    assert padding_aware_batches([5, 9, 7], 2, float("inf")) == length_batches([5, 9, 7], 2)
