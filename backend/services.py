@@ -36,11 +36,14 @@ def display_name(spec: str) -> str:
     return path.name
 
 
-# What a forward pass costs before its first token, in tokens' worth of compute: on the
-# 2-core CPU of bench/RESULTS.md ("cost of one forward pass") a batch-1 pass of 16 tokens
-# took 138 ms against 1.2-2.5 ms per further token (reading the weights dominates a short
-# pass). A gathered batch is split where padding would waste more than this saves.
+# What a forward pass costs before its first token, in tokens' worth of compute, and the
+# largest pass worth running, both from the 2-core CPU of bench/RESULTS.md ("what one
+# forward pass costs"): a batch-1 pass of 16 tokens took 121 ms against about 2 ms per
+# token in a full pass (reading the weights dominates a short pass), and passes of 500 to
+# 1,500 padded tokens ran fastest per token (3,072 ran 27% slower). A gathered batch is
+# split where padding would waste more than a pass's overhead saves.
 CPU_PASS_OVERHEAD_TOKENS = 64.0
+CPU_MAX_PASS_TOKENS = 2048
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,10 @@ class RewardService:
         worker thread calls this, so the counter needs no lock)."""
         scores = [0.0] * len(encoded)
         groups = padding_aware_batches(
-            [e.n_tokens for e in encoded], len(encoded), self.pass_overhead_tokens
+            [e.n_tokens for e in encoded],
+            len(encoded),
+            self.pass_overhead_tokens,
+            None if self.rm.device.type == "cuda" else CPU_MAX_PASS_TOKENS,
         )
         for group in groups:
             part = [encoded[i] for i in group]

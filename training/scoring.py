@@ -105,7 +105,10 @@ def length_batches(lengths: Sequence[int], batch_size: int, sort: bool = True) -
 
 
 def padding_aware_batches(
-    lengths: Sequence[int], max_batch: int, pass_overhead_tokens: float
+    lengths: Sequence[int],
+    max_batch: int,
+    pass_overhead_tokens: float,
+    max_pass_tokens: int | None = None,
 ) -> list[list[int]]:
     """Split items into batches of similar length that minimise the modelled cost.
 
@@ -114,8 +117,9 @@ def padding_aware_batches(
     compute. Over the items sorted by length, dynamic programming finds the cheapest cut
     into consecutive batches of at most ``max_batch`` (exact for this model; O(n^2) on a
     micro-batch of a few dozen items). Equal lengths end in one pass; one very long item
-    among short ones gets a pass of its own. An infinite overhead gives plain
-    ``length_batches``.
+    among short ones gets a pass of its own. ``max_pass_tokens`` caps rows x longest of a
+    pass of two or more rows (very large passes run slower per token on a CPU). An
+    infinite overhead gives plain ``length_batches``.
     """
     n = len(lengths)
     if n == 0:
@@ -128,7 +132,10 @@ def padding_aware_batches(
     cut = [0] * (n + 1)
     for j in range(1, n + 1):
         for i in range(max(0, j - max_batch), j):
-            cost = best[i] + pass_overhead_tokens + (j - i) * ls[j - 1]
+            rows = j - i
+            if max_pass_tokens is not None and rows > 1 and rows * ls[j - 1] > max_pass_tokens:
+                continue
+            cost = best[i] + pass_overhead_tokens + rows * ls[j - 1]
             if cost < best[j]:
                 best[j], cut[j] = cost, i
     batches = []

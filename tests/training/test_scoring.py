@@ -131,7 +131,7 @@ def _set_partitions(items):
             yield [*part[:k], [first, *part[k]], *part[k + 1 :]]
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 def test_padding_aware_batches_are_the_cheapest_partition(seed):
     """Against brute force over every set partition (not only cuts of the sorted order):
     the dynamic programme's cost is the minimum, it covers each item once, and it keeps
@@ -141,16 +141,19 @@ def test_padding_aware_batches_are_the_cheapest_partition(seed):
     lengths = rng.integers(1, 400, n).tolist()
     max_batch = int(rng.integers(1, 5))
     overhead = float(rng.choice([0.0, 16.0, 64.0, 500.0]))
+    cap = [None, 600][seed % 2]
 
     def cost(parts):
         return sum(overhead + len(b) * max(lengths[i] for i in b) for b in parts)
 
-    got = padding_aware_batches(lengths, max_batch, overhead)
+    def allowed(block):
+        fits = cap is None or len(block) == 1 or len(block) * max(lengths[i] for i in block) <= cap
+        return len(block) <= max_batch and fits
+
+    got = padding_aware_batches(lengths, max_batch, overhead, cap)
     assert sorted(i for b in got for i in b) == list(range(n))
-    assert all(1 <= len(b) <= max_batch for b in got)
-    best = min(
-        cost(p) for p in _set_partitions(list(range(n))) if all(len(b) <= max_batch for b in p)
-    )
+    assert all(1 <= len(b) and allowed(b) for b in got)
+    best = min(cost(p) for p in _set_partitions(list(range(n))) if all(map(allowed, p)))
     assert cost(got) == pytest.approx(best)
 
 
@@ -165,3 +168,7 @@ def test_padding_aware_batches_extremes():
     # no overhead: every pass holds one length; infinite overhead: plain length batches
     assert len(padding_aware_batches([5, 6, 7], 8, 0.0)) == 3
     assert padding_aware_batches([5, 9, 7], 2, float("inf")) == length_batches([5, 9, 7], 2)
+    # a cap on rows x longest splits equal lengths that would make too large a pass
+    capped = padding_aware_batches([300] * 8, 8, 64.0, 2048)
+    assert len(capped) == 2 and max(map(len, capped)) <= 6
+    assert padding_aware_batches([3000], 8, 64.0, 2048) == [[0]]  # one row always fits
