@@ -10,7 +10,8 @@ On the same HH-RLHF pairs (the shared file's first N rows, both sides scored):
 - ``api``: ``/v1/score`` of a real uvicorn server on loopback under 8 concurrent clients
   (one conversation per request), micro-batching on (the default batcher) against off
   (``PREFLENS_BATCH_MAX_SIZE=1``), and one client alone on the first
-  ``--latency-requests`` requests (latency overhead); for two workloads: the full HH
+  ``--latency-requests`` requests, alternating between the two servers (latency
+  overhead); for two workloads: the full HH
   conversations and short requests (each pair's last user turn and the first 100
   characters of each response, the size of a Live-page check);
 - ``grid``: threads x batch size (the earlier table).
@@ -158,22 +159,44 @@ def api_load(url: str, items: list[dict], clients: int) -> dict:
     }
 
 
-def api_part(pairs: list[dict], latency_requests: int) -> list[dict]:
+SERVERS = (("micro-batching", {}), ("no micro-batching", {"PREFLENS_BATCH_MAX_SIZE": "1"}))
+
+
+def api_part(pairs: list[dict], latency_requests: int, rounds: int = 3) -> list[dict]:
+    """Both servers run side by side (an idle one takes no CPU). Throughput: 8 clients on
+    one server, then on the other. Latency: one client, the first ``latency_requests``
+    requests, alternating between the servers for ``rounds`` rounds (so a change in the
+    machine's load falls on both); the median of the round medians is reported."""
+    started = [(label, *serve(env)) for label, env in SERVERS]
     rows = []
-    for label, env in (
-        ("micro-batching", {}),
-        ("no micro-batching", {"PREFLENS_BATCH_MAX_SIZE": "1"}),
-    ):
-        proc, url = serve(env)
-        try:
+    try:
+        for _, _, url in started:
             api_load(url, api_items(pairs[:2], "full"), 2)  # warm-up
-            for workload in ("full", "short"):
-                items = api_items(pairs, workload)
-                for clients, sent in ((8, items), (1, items[:latency_requests])):
-                    row = {"server": label, "workload": workload, **api_load(url, sent, clients)}
-                    rows.append(row)
-                    log.info("%s", row)
-        finally:
+        for workload in ("full", "short"):
+            items = api_items(pairs, workload)
+            for label, _, url in started:
+                row = {"server": label, "workload": workload, **api_load(url, items, 8)}
+                rows.append(row)
+                log.info("%s", row)
+            medians: dict[str, list[float]] = {label: [] for label, _, _ in started}
+            for _ in range(rounds):
+                for label, _, url in started:
+                    one = api_load(url, items[:latency_requests], 1)
+                    medians[label].append(one["median_latency_s"])
+            for label, _, _ in started:
+                row = {
+                    "server": label,
+                    "workload": workload,
+                    "clients": 1,
+                    "requests": latency_requests,
+                    "rounds": rounds,
+                    "round_median_latency_s": medians[label],
+                    "median_latency_s": round(statistics.median(medians[label]), 3),
+                }
+                rows.append(row)
+                log.info("%s", row)
+    finally:
+        for _, proc, _ in started:
             proc.terminate()
             proc.wait(timeout=60)
     return rows
