@@ -29,6 +29,7 @@ from transformers import TrainerCallback
 
 from bench.record import save_result
 from bench.score_throughput import HH_FILE, hh_pairs
+from preflens.config import EMBEDDED_MODEL_ALIAS
 from training.configs import DPOTrainConfig
 from training.jobs.train_dpo import build_trainer, preference_rows
 from training.loading import load_policy
@@ -50,9 +51,9 @@ class StepTimes(TrainerCallback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def one_run(rows: list[dict], steps: int, max_length: int, precompute: bool) -> dict:
+def one_run(rows: list[dict], steps: int, max_length: int, precompute: bool, model: str) -> dict:
     torch.manual_seed(0)
-    policy = load_policy("smollm2-135m-instruct", "policy", device="cpu")
+    policy = load_policy(model, "policy", device="cpu")
     cfg = DPOTrainConfig(
         dataset="bench",
         max_steps=steps,
@@ -85,13 +86,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=40, help="training pairs (8 per step)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--model", default=EMBEDDED_MODEL_ALIAS, help="policy to train")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     rows = preference_rows([SimpleNamespace(**p) for p in hh_pairs(args.pairs)])
     runs = []
     for precompute in (False, True):
-        runs.append(one_run(rows, args.steps, args.max_length, precompute))
+        runs.append(one_run(rows, args.steps, args.max_length, precompute, args.model))
         log.info("%s", runs[-1])
     live, pre = runs
     result = save_result(
@@ -102,6 +104,7 @@ def main() -> None:
         pairs=len(rows),
         batch_size=8,
         max_length=args.max_length,
+        model=args.model,
         runs=runs,
         # Both runs draw the same batches in the same order (same seed), so step i of one
         # compares with step i of the other; the first step (warm-up) is left out.

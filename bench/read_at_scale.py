@@ -12,9 +12,9 @@ page view is the sequence of calls the page makes for one run, on one new connec
 
     .venv/bin/python -m bench.read_at_scale --pairs 10000 100000 1000000 \\
         --out bench/results/read_at_scale.json
-    .venv/bin/python -m bench.read_at_scale --pairs 100000 \\
+    .venv/bin/python -m bench.read_at_scale --pairs 1000000 \\
         --database-url postgresql+psycopg://USER@HOST:PORT/DB \\
-        --out bench/results/read_at_scale_postgresql.json
+        --out bench/results/read_at_scale_postgresql_1m.json
 """
 
 from __future__ import annotations

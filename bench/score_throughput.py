@@ -41,6 +41,7 @@ import httpx
 import torch
 
 from bench.record import save_result
+from preflens.config import EMBEDDED_MODEL_ALIAS
 from training.formats import read_hh
 from training.loading import load_reward_model
 from training.scoring import encode, length_batches, reward_forward, score_encoded
@@ -118,9 +119,7 @@ def api_items(pairs: list[dict], workload: str) -> list[dict]:
     """One /v1/score body per pair side: the whole conversation, or a short request."""
     if workload == "full":
         return [
-            {"prompt": p["prompt"], "response": p[s]}
-            for p in pairs
-            for s in ("chosen", "rejected")
+            {"prompt": p["prompt"], "response": p[s]} for p in pairs for s in ("chosen", "rejected")
         ]
     return [
         {"prompt": p["prompt"][-1:], "response": p[s][:100]}
@@ -206,11 +205,12 @@ def pass_cost(rm, lengths: list[int], reps: int = 3) -> list[dict]:  # noqa: ANN
     """Median milliseconds per sequence of one forward pass at batch 1 and at batch 8,
     equal-length sequences of random token ids (no padding)."""
     gen = torch.Generator().manual_seed(0)
+    top = min(1000, rm.model.config.vocab_size)
     rows = []
     for length in lengths:
         per_seq = {}
         for batch in (1, 8):
-            ids = torch.randint(100, 1000, (batch, length), generator=gen)
+            ids = torch.randint(top // 10, top, (batch, length), generator=gen)
             mask = torch.ones_like(ids)
             with torch.inference_mode():
                 reward_forward(rm.model, ids, mask)  # warm-up
@@ -247,6 +247,9 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 16, 32])
+    parser.add_argument(
+        "--model", default=EMBEDDED_MODEL_ALIAS, help="reward model (not --parts api)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -259,9 +262,10 @@ def main() -> None:
         "data": HH_FILE.name,
         "pairs": len(pairs),
         "max_length": MAX_LENGTH,
+        "model": args.model,
     }
     if set(args.parts) - {"api"}:
-        rm = load_reward_model("smollm2-135m-instruct", device="cpu")
+        rm = load_reward_model(args.model, device="cpu")
         enc = [
             encode(rm.tokenizer, p["prompt"], p[s], MAX_LENGTH)
             for p in pairs

@@ -202,7 +202,10 @@ def test_serve_with_a_damaged_model_is_one_line_and_exit_2(tmp_path):
     (bad / "config.json").write_text("{not json")
     proc = subprocess.run(
         [sys.executable, "-m", "preflens", "serve", "--rm", str(bad), "--port", "0"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2, proc.stderr[-1000:]
     assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error:")
