@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 
 from preflens.cli.commands import COMMANDS
+from preflens.cli.output import error
 from preflens.errors import PrefLensError
 
 
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # bad variable is reported here, as one line, before any command runs.
         args = build_parser().parse_args(argv)
     except PrefLensError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(f"error: {exc}")
         return 2
     # Deprecation notices from the libraries say nothing a PrefLens user can act on.
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -50,10 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except PrefLensError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        error("interrupted; rerun the same command to resume")
         return 130
 
 

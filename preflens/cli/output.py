@@ -6,12 +6,18 @@ a ``std`` is the population standard deviation of the values, not an uncertainty
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 
 def out(text: str = "") -> None:
     """Command output (results for the user; diagnostics go through logging)."""
     print(text, flush=True)
+
+
+def error(text: str) -> None:
+    """A command's one-line failure, on standard error."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def print_lines(lines: list[str]) -> None:
