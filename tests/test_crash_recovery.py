@@ -78,6 +78,26 @@ def _run_status(store, kind: str) -> tuple[int, str]:
         return run.id, read.run_dict(run)["status"]
 
 
+def kill_and_rerun(store, kind: str, args: tuple[str, ...], ready) -> None:
+    """Start ``preflens ARGS``, SIGKILL it once ``ready()`` holds, check its run shows
+    ``interrupted``, and run the same command again to a clean exit."""
+    kill_when(cli(*args), ready)
+    assert _run_status(store, kind)[1] == "interrupted"
+    code, _, err = finish(cli(*args))
+    assert code == 0, err
+
+
+def run_twice_at_once(store, kind: str, args: tuple[str, ...]):
+    """Two identical ``preflens ARGS`` started together: both exit 0 and leave one finished
+    run of ``kind``; returns it (detached) and each process's (code, stdout, stderr)."""
+    results = [finish(p) for p in (cli(*args), cli(*args))]
+    assert [r[0] for r in results] == [0, 0], [r[2][-800:] for r in results]
+    with store() as s:
+        (run,) = s.scalars(select(Run).where(Run.kind == kind)).all()
+    assert run.status == "done" and run.error is None
+    return run, results
+
+
 def test_killed_score_job_is_interrupted_then_resumes_exactly(store, data, tiny_lm):
     args = ("score", "--model", str(tiny_lm), "--dataset", data, "--batch-size", "1")
     proc = cli(*args)
@@ -98,12 +118,7 @@ def test_killed_score_job_is_interrupted_then_resumes_exactly(store, data, tiny_
 
 def test_two_identical_score_jobs_share_one_run(store, data, tiny_lm):
     args = ("score", "--model", str(tiny_lm), "--dataset", data, "--batch-size", "2")
-    first, second = cli(*args), cli(*args)
-    results = [finish(first), finish(second)]
-    assert [r[0] for r in results] == [0, 0], [r[2][-800:] for r in results]
-    with store() as s:
-        (run,) = s.scalars(select(Run).where(Run.kind == "score")).all()
-        assert run.status == "done" and run.error is None
+    _, results = run_twice_at_once(store, "score", args)
     assert count(store, PairScore) == 40  # exactly one row per pair
     # One scored the pairs; the other waited for it and reused the finished run.
     assert sum("already complete, reused" in r[1] for r in results) == 1
@@ -113,11 +128,7 @@ def test_two_identical_score_jobs_share_one_run(store, data, tiny_lm):
 def test_killed_generation_resumes_with_one_answer_per_prompt(store, data, stopping_lm):
     args = ("generate", "--policy", f"a={stopping_lm}", "--dataset", data)
     args += ("--batch-size", "1", "--max-new-tokens", "4", "--temperature", "0")
-    proc = cli(*args)
-    kill_when(proc, lambda: count(store, Generation) >= 2)
-    assert _run_status(store, "generate")[1] == "interrupted"
-    code, _, err = finish(cli(*args))
-    assert code == 0, err
+    kill_and_rerun(store, "generate", args, lambda: count(store, Generation) >= 2)
     with store() as s:
         rows = s.execute(select(Generation.pair_id, Generation.policy)).all()
     assert len(rows) == len(set(rows)) == 40
@@ -128,11 +139,7 @@ def test_killed_training_resumes_and_finishes(store, data, tiny_lm, tmp_path):
     args = ("train-rm", "--model", str(tiny_lm), "--dataset", data, "--train-split", "test")
     args += ("--batch-size", "1", "--logging-steps", "1", "--output", str(tmp_path / "rm"))
     args += ("--no-score-before", "--no-score-after")
-    proc = cli(*args)
-    kill_when(proc, lambda: count(store, Metric) >= 2)
-    assert _run_status(store, "train_rm")[1] == "interrupted"
-    code, _, err = finish(cli(*args))
-    assert code == 0, err
+    kill_and_rerun(store, "train_rm", args, lambda: count(store, Metric) >= 2)
     run_id, status = _run_status(store, "train_rm")
     assert status == "done" and (tmp_path / "rm" / "run.json").is_file()
     with store() as s:
@@ -166,12 +173,9 @@ def test_commands_started_together_on_a_new_store_migrate_once(tmp_path, monkeyp
 def test_two_identical_generation_jobs_share_one_run(store, data, stopping_lm):
     args = ("generate", "--policy", f"a={stopping_lm}", "--dataset", data, "--limit", "12")
     args += ("--batch-size", "2", "--max-new-tokens", "4", "--temperature", "0")
-    results = [finish(p) for p in (cli(*args), cli(*args))]
-    assert [r[0] for r in results] == [0, 0], [r[2][-800:] for r in results]
+    run_twice_at_once(store, "generate", args)
     with store() as s:
-        (run,) = s.scalars(select(Run).where(Run.kind == "generate")).all()
         rows = s.execute(select(Generation.pair_id, Generation.policy)).all()
-    assert run.status == "done" and run.error is None
     assert len(rows) == len(set(rows)) == 12
 
 
@@ -180,9 +184,5 @@ def test_two_identical_training_jobs_share_one_run(store, data, tiny_lm, tmp_pat
     args = ("train-rm", "--model", str(tiny_lm), "--dataset", data, "--train-split", "test")
     args += ("--limit", "8", "--batch-size", "4", "--output", str(tmp_path / "rm"))
     args += ("--no-score-before", "--no-score-after")
-    results = [finish(p) for p in (cli(*args), cli(*args))]
-    assert [r[0] for r in results] == [0, 0], [r[2][-800:] for r in results]
-    with store() as s:
-        (run,) = s.scalars(select(Run).where(Run.kind == "train_rm")).all()
-    assert run.status == "done" and run.error is None
+    _, results = run_twice_at_once(store, "train_rm", args)
     assert sum("reused the checkpoint" in r[1] for r in results) == 1
