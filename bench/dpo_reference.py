@@ -4,7 +4,7 @@ Both runs train the embedded policy with the same DPO config (``preflens train-d
 trainer, sigmoid loss, batch 8, fp32 on CPU) on the same HH-RLHF pairs (the first pairs of
 the shared file, the same file ``bench.score_throughput`` reads). A live reference runs a
 forward pass of a frozen copy every step; a precomputed one computes the reference
-log-probs of every pair once, before the first step (timed on its own as "precompute").
+log-probs of every pair once, when the trainer is built (inside ``setup_seconds``).
 Per-step wall times come from a trainer callback (step begin to step end); the first step
 is reported apart (it warms up the allocator), and the speed-up is the ratio of the summed
 later steps: both runs draw the same batches in the same order. Run on an otherwise idle
@@ -22,13 +22,12 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 from transformers import TrainerCallback
 
 from bench.record import save_result
-from bench.score_throughput import HH_FILE, hh_pairs
+from bench.score_throughput import HH_FILE, hh_records
 from preflens.config import EMBEDDED_MODEL_ALIAS
 from training.configs import DPOTrainConfig
 from training.jobs.train_dpo import build_trainer, preference_rows
@@ -90,7 +89,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    rows = preference_rows([SimpleNamespace(**p) for p in hh_pairs(args.pairs)])
+    rows = preference_rows(hh_records(args.pairs))
     runs = []
     for precompute in (False, True):
         runs.append(one_run(rows, args.steps, args.max_length, precompute, args.model))

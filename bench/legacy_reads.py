@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 import db.read.cases
 from db import read
 from db.read.common import pair_score_where, scored_run, value_series
+from db.read.summaries import score_categories
 from db.schema import Generation, GenerationScore, PairScore
 from preflens.errors import QueryError
 
@@ -265,15 +266,5 @@ def run_summary(session: Session, run_id: int) -> dict[str, Any]:
     """``db.read.run_summary`` of a finished score run as it was: the stored numbers, and
     the per-category numbers grouped over the run's rows on every call."""
     out = {k: v for k, v in read.run_summary(session, run_id).items() if k != "categories"}
-    s = PairScore
-    rows = session.execute(
-        select(s.category, func.count(), func.sum(case((s.gap > 0, 1), else_=0)), func.avg(s.gap))
-        .where(s.run_id == run_id)
-        .group_by(s.category)
-        .order_by(s.category)
-    )
-    out["categories"] = [
-        {"category": cat, "pairs": int(n), "accuracy": (correct or 0) / n, "gap_mean": gap}
-        for cat, n, correct, gap in rows
-    ]
+    out["categories"] = score_categories(session, run_id)
     return out

@@ -160,11 +160,10 @@ def page_view(session: Session, run_id: int, impl: Any) -> None:
     runs list, three boxes, summary, two side histograms on a common range, three CDFs,
     the gap histogram."""
     read.list_runs(session)
-    summary = impl.run_summary if hasattr(impl, "run_summary") else read.run_summary
     boxes = {side: impl.box_stats(session, run_id, side) for side in ("chosen", "rejected", "gap")}
     lo = min(boxes["chosen"]["min"], boxes["rejected"]["min"])
     hi = max(boxes["chosen"]["max"], boxes["rejected"]["max"])
-    summary(session, run_id)
+    impl.run_summary(session, run_id)
     for side in ("chosen", "rejected"):
         impl.histogram(session, run_id, side, BINS, lo, hi)
     for side in ("chosen", "rejected", "gap"):

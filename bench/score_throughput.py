@@ -28,21 +28,21 @@ import argparse
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from pathlib import Path
 
 import httpx
 import torch
 
 from bench.record import save_result
+from bench.serving import free_port, wait_healthy
 from preflens.config import EMBEDDED_MODEL_ALIAS
-from training.formats import read_hh
+from preflens.errors import RowError
+from training.formats import PairRecord, read_hh
 from training.loading import load_reward_model
 from training.scoring import encode, length_batches, reward_forward, score_encoded
 
@@ -53,18 +53,23 @@ HH_FILE = HH / "hh_rlhf_harmless_test_first1000.jsonl"
 MAX_LENGTH = 512
 
 
-def hh_pairs(n: int) -> list[dict]:
+def hh_records(n: int) -> list[PairRecord]:
     """The first ``n`` readable pairs of the shared HH-RLHF file."""
     out = []
     with HH_FILE.open() as f:
         for line in f:
             try:
                 out.append(read_hh(json.loads(line)))
-            except Exception:  # noqa: BLE001 - a row the reader refuses is skipped here
+            except (RowError, json.JSONDecodeError):  # a row the reader refuses is skipped
                 continue
             if len(out) == n:
                 break
-    return [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in out]
+    return out
+
+
+def hh_pairs(n: int) -> list[dict]:
+    """The same pairs as plain dicts (prompt messages, chosen, rejected)."""
+    return [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in hh_records(n)]
 
 
 def padding_ratio(lengths: list[int], batch_size: int, sort: bool) -> float:
@@ -90,12 +95,6 @@ def timed_scoring(rm, enc, batch_size: int, sort: bool) -> dict:  # noqa: ANN001
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve(env_changes: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, **env_changes}
@@ -104,15 +103,8 @@ def serve(env_changes: dict[str, str]) -> tuple[subprocess.Popen, str]:
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("the server did not start")
+    wait_healthy(proc, url)
+    return proc, url
 
 
 def api_items(pairs: list[dict], workload: str) -> list[dict]:
@@ -291,9 +283,7 @@ def main() -> None:
                 ]
             result["grid"] = grid
     if "api" in args.parts:
-        result["api"] = api_part(
-            list(islice(pairs, args.api_pairs or len(pairs))), args.latency_requests
-        )
+        result["api"] = api_part(pairs[: args.api_pairs], args.latency_requests)
     save_result(args.out, **result)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,14 +24,9 @@ import httpx
 import numpy as np
 
 from bench.record import save_result
+from bench.serving import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(env: dict[str, str], *args: str, **popen: object) -> subprocess.Popen:
@@ -74,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     server = _cli(
         env,
         "serve",
@@ -86,12 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(server, base)
     writer = _cli(
         env,
         "score",
