@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from preflens.calibration import sigmoid
-from preflens.stats import pearson, ranks, spearman
+from preflens.stats import sigmoid_array as sigmoid
+from preflens.stats import spearman
 from preflens.uncertainty import (
     DEFAULT_B,
     DEFAULT_SEED,
@@ -109,9 +109,7 @@ def score_length_control(
         "longer_wins_baseline": longer_wins,
         "shorter_wins_baseline": shorter_wins,
         "length_balanced_accuracy": length_balanced(correct, longer, shorter, b, seed),
-        "spearman_gap_length_diff": (
-            spearman(g, diff) if gap_ranks is None or n < 2 else pearson(gap_ranks, ranks(diff))
-        ),
+        "spearman_gap_length_diff": (spearman(g, diff, x_ranks=gap_ranks)),
         "bins": length_bins(correct, diff),
         "label": (
             f"length = response-only {unit}; length diff = chosen - rejected; a gap of 0 "

@@ -31,11 +31,15 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+def spearman(
+    x: Sequence[float], y: Sequence[float], x_ranks: np.ndarray | None = None
+) -> float | None:
+    """Spearman correlation (Pearson on average ranks); ``x_ranks`` are the ranks of ``x``
+    when the caller has them already (a stored run's ranks), saving a sort."""
     a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if len(a) < 2:
         return None
-    return pearson(ranks(a), ranks(b))
+    return pearson(ranks(a) if x_ranks is None else x_ranks, ranks(b))
 
 
 def policy_stats(

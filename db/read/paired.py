@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from db.read.common import PREVIEW_CHARS, scored_run
 from db.schema import Pair, PairScore
-from preflens.calibration import sigmoid
 from preflens.errors import QueryError
-from preflens.stats import spearman
+from preflens.stats import sigmoid, spearman
 from preflens.uncertainty import (
     DEFAULT_B,
     DEFAULT_SEED,
@@ -142,7 +141,7 @@ def confidently_wrong(session: Session, run_id: int, limit: int = 20) -> list[di
         {
             "pair_id": r[0],
             "gap": r[1],
-            "p_chosen": float(sigmoid(np.array([r[1]]))[0]),
+            "p_chosen": sigmoid(r[1]),
             "score_chosen": r[2],
             "score_rejected": r[3],
             "category": r[4],

@@ -100,11 +100,12 @@ def score_summary(session: Session, run_id: int) -> dict[str, Any]:
     run reads its stored value series."""
     run = run_record(session, run_id)
     s = PairScore
+    where = pair_score_where(session, run_id)
     if run.status == "done":
         chosen, rejected, gap = (series(session, run, side)[0] for side in PAIR_SIDES)
     else:  # one scan of the rows of a run still being written
         stmt = select(s.score_chosen, s.score_rejected, s.gap)
-        cols = column_array(session, stmt.where(pair_score_where(session, run_id)), 3)
+        cols = column_array(session, stmt.where(where), 3)
         chosen, rejected, gap = cols[:, 0], cols[:, 1], cols[:, 2]
     n = len(gap)
     if not n:
@@ -115,7 +116,7 @@ def score_summary(session: Session, run_id: int) -> dict[str, Any]:
             func.sum(
                 case((s.truncated_chosen, 1), else_=0) + case((s.truncated_rejected, 1), else_=0)
             )
-        ).where(pair_score_where(session, run_id))
+        ).where(where)
     )
     return {
         "pairs": int(n),
