@@ -58,6 +58,7 @@ class Pair(Base):
         Index("ix_pair_dataset_split", "dataset_id", "split"),
         Index("ix_pair_dataset_category", "dataset_id", "category"),
         Index("ix_pair_dataset_prompt", "dataset_id", "prompt_hash"),
+        Index("ix_pair_dataset_source_id", "dataset_id", "source_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +75,9 @@ class Pair(Base):
     # Hash of the prompt messages alone: splits are assigned per prompt, so pairs that
     # share a prompt never land on both sides of a train/test split.
     prompt_hash: Mapped[str | None] = mapped_column(String(64))
+    # The row's own ``id`` in its source, when it has one (RewardBench results name the
+    # pairs they scored by it).
+    source_id: Mapped[str | None] = mapped_column(String(200))
 
     dataset: Mapped[Dataset] = relationship(back_populates="pairs")
 
@@ -163,9 +167,10 @@ class PairScore(Base):
     score_chosen: Mapped[float] = mapped_column(Float)
     score_rejected: Mapped[float] = mapped_column(Float)
     gap: Mapped[float] = mapped_column(Float)  # score_chosen - score_rejected
-    # Tokens of the templated conversation as scored (system + prompt + response, capped).
-    tokens_chosen: Mapped[int] = mapped_column(Integer)
-    tokens_rejected: Mapped[int] = mapped_column(Integer)
+    # Tokens of the templated conversation as scored (system + prompt + response, capped);
+    # null for scores imported from elsewhere (the scorer's tokenizer is not known).
+    tokens_chosen: Mapped[int | None] = mapped_column(Integer)
+    tokens_rejected: Mapped[int | None] = mapped_column(Integer)
     # The response alone: characters and tokens (without template or prompt).
     chars_chosen: Mapped[int | None] = mapped_column(Integer)
     chars_rejected: Mapped[int | None] = mapped_column(Integer)
@@ -203,9 +208,10 @@ class Generation(Base):
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
     policy: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
-    n_tokens: Mapped[int] = mapped_column(Integer)
+    # Generated tokens and seconds: null for imported answers whose file does not say.
+    n_tokens: Mapped[int | None] = mapped_column(Integer)
     finish_reason: Mapped[str] = mapped_column(String(20))  # stop | length
-    seconds: Mapped[float] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class GenerationScore(Base):
