@@ -227,7 +227,7 @@ class GenerationScore(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
     generation_id: Mapped[int] = mapped_column(ForeignKey("generation.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
-    n_tokens: Mapped[int] = mapped_column(Integer)
+    n_tokens: Mapped[int | None] = mapped_column(Integer)  # null: imported score
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -68,3 +68,13 @@ def data_fingerprint(content_hashes: Iterable[str]) -> str:
     for h in sorted(content_hashes):
         digest.update(h.encode())
     return digest.hexdigest()
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """A hash of a whole file's bytes: the identity of an imported results file (the same
+    file imported twice is one run; one changed byte is another)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

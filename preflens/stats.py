@@ -55,11 +55,19 @@ def policy_stats(
         "mean": float(s.mean()),
         "std": float(s.std()),
         "mean_chars": float(np.mean(chars)),
-        "mean_tokens": float(np.mean(tokens)),
+        "mean_tokens": _mean_known(tokens),
         "cut_at_limit": int(np.sum(cut)),
         "pearson_length_score": pearson(chars, s),
         "spearman_length_score": spearman(chars, s),
     }
+
+
+def _mean_known(values: Sequence[float | None]) -> float | None:
+    """The mean of the values that are known (imported answers may carry no token
+    count: None or NaN); None when none is."""
+    v = np.asarray([np.nan if x is None else x for x in values], dtype=np.float64)
+    known = v[~np.isnan(v)]
+    return float(known.mean()) if len(known) else None
 
 
 def sigmoid(x: float) -> float:

@@ -26,6 +26,7 @@ from training.readers.conversations import (
 from training.readers.fields import (
     CATEGORY_MAX,
     MAX_PAIR_CHARS,
+    SOURCE_ID_MAX,
     SPLIT_MAX,
     flag_field,
     is_blank,
@@ -46,6 +47,7 @@ class PairRecord:
     rejected: str
     category: str | None = None
     split: str | None = None
+    source_id: str | None = None  # the row's own ``id`` column, when it has one
 
 
 def finish(prompt: Messages, chosen: str, rejected: str, **extra: Any) -> PairRecord:
@@ -72,7 +74,20 @@ def _extra(row: Mapping[str, Any], category: str = "category", split: str = "spl
     return {
         "category": optional_text(row, category, CATEGORY_MAX),
         "split": optional_text(row, split, SPLIT_MAX),
+        "source_id": source_id(row),
     }
+
+
+def source_id(row: Mapping[str, Any]) -> str | None:
+    """The row's ``id`` as text (a string or an integer), kept so results made elsewhere
+    (RewardBench's per-example scores) can name the pair; anything else is not an id."""
+    value = row.get("id")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    if not text or len(text) > SOURCE_ID_MAX or storable(text) != text:
+        return None
+    return text
 
 
 # ---------------------------------------------------------------- readers

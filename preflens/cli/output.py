@@ -180,10 +180,15 @@ def print_rm_training(run: Any) -> None:
             )
 
 
+def _tokens(mean: float | None) -> str:
+    """A mean token count, or what an imported file did not say."""
+    return "n/a (not in the imported file)" if mean is None else f"{mean:.1f}"
+
+
 def print_generation_summary(summary: dict) -> None:
     for name, s in (summary.get("policies") or {}).items():
         out(
-            f"  {name:<12} answers {s['n']}  mean tokens {s['mean_tokens']:.1f}  "
+            f"  {name:<12} answers {s['n']}  mean tokens {_tokens(s['mean_tokens'])}  "
             f"cut at the length limit {s['cut_at_limit']}"
         )
 
@@ -195,8 +200,8 @@ def print_comparison(summary: dict) -> None:
         corr = s.get("pearson_length_score")
         out(
             f"  {name:<12} score mean {s['mean']:.3f} (std of scores {s['std']:.3f})  answer "
-            f"length {s['mean_chars']:.0f} chars / {s['mean_tokens']:.1f} tokens  cut at the "
-            f"token limit {s['cut_at_limit']}  length-score r "
+            f"length {s['mean_chars']:.0f} chars / {_tokens(s.get('mean_tokens'))} tokens  "
+            f"cut at the token limit {s['cut_at_limit']}  length-score r "
             f"{'n/a' if corr is None else f'{corr:.2f}'}"
         )
     if summary.get("n") is not None:

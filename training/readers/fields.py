@@ -23,6 +23,7 @@ from preflens.errors import RowError
 MAX_DEPTH = 100  # nesting levels of a JSON row; preference rows need about 4
 CATEGORY_MAX = 100  # db.schema Pair.category String(100)
 SPLIT_MAX = 50  # db.schema Pair.split String(50)
+SOURCE_ID_MAX = 200  # db.schema Pair.source_id String(200)
 NAME_MAX = 200  # db.schema Dataset.name String(200)
 LABEL_DIGITS = 9  # a label needs one digit; longer digit strings are not labels
 # Characters of one pair (prompt and both responses). PostgreSQL indexes every pair for

@@ -30,14 +30,19 @@ def upgrade() -> None:
     with op.batch_alter_table("generation", schema=None) as batch_op:
         batch_op.alter_column("n_tokens", existing_type=sa.Integer(), nullable=True)
         batch_op.alter_column("seconds", existing_type=sa.Float(), nullable=True)
+    with op.batch_alter_table("generation_score", schema=None) as batch_op:
+        batch_op.alter_column("n_tokens", existing_type=sa.Integer(), nullable=True)
 
 
 def downgrade() -> None:
     """Downgrade schema (unknown counts become 0)."""
+    op.execute("UPDATE generation_score SET n_tokens = 0 WHERE n_tokens IS NULL")
     op.execute("UPDATE generation SET n_tokens = 0 WHERE n_tokens IS NULL")
     op.execute("UPDATE generation SET seconds = 0 WHERE seconds IS NULL")
     op.execute("UPDATE pair_score SET tokens_chosen = 0 WHERE tokens_chosen IS NULL")
     op.execute("UPDATE pair_score SET tokens_rejected = 0 WHERE tokens_rejected IS NULL")
+    with op.batch_alter_table("generation_score", schema=None) as batch_op:
+        batch_op.alter_column("n_tokens", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("generation", schema=None) as batch_op:
         batch_op.alter_column("seconds", existing_type=sa.Float(), nullable=False)
         batch_op.alter_column("n_tokens", existing_type=sa.Integer(), nullable=False)
