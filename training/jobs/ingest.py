@@ -221,6 +221,7 @@ def _read_all(
                         "category": record.category,
                         "content_hash": digest,
                         "prompt_hash": by_prompt,
+                        "source_id": record.source_id,
                     }
                 )
         if len(pairs) + len(bad) >= CHUNK and (
