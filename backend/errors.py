@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from preflens.errors import (
     DataFormatError,
+    IncomparableError,
     ModelError,
     NotFoundError,
     PrefLensError,
@@ -66,6 +67,7 @@ def error_response(status: int, message: str, error: str | None = None, **extra)
 
 STATUS_OF = (
     (NotFoundError, 404),
+    (IncomparableError, 409),  # before QueryError, its base class
     (QueryError, 422),
     (DataFormatError, 422),
     (RowError, 422),

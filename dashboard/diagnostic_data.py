@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
+from db.read import compare
 from db.read import diagnostics as diag
 
 MAX_ENTRIES = 64
@@ -34,3 +35,9 @@ def paired_points(url: str, run_a: int, run_b: int, stamp: str) -> list[dict[str
 def confidently_wrong(url: str, run_id: int, stamp: str, limit: int) -> list[dict[str, Any]]:
     """``GET /v1/runs/{run_id}/confidently-wrong``."""
     return data._call(url, diag.confidently_wrong, run_id, limit)
+
+
+@st.cache_data(ttl=data.TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def comparison_options(url: str, run_id: int, stamp: str) -> dict[str, Any]:
+    """``GET /v1/runs/{run_id}/comparable``: runs on the same pairs, partner first."""
+    return data._call(url, compare.comparison_options, run_id)

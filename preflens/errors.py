@@ -33,3 +33,7 @@ class QueryError(PrefLensError):
 
 class SettingsError(PrefLensError):
     """A ``PREFLENS_*`` environment variable holds a value PrefLens cannot use."""
+
+
+class IncomparableError(QueryError):
+    """Two runs cannot be compared: they did not score the same pairs (HTTP 409)."""

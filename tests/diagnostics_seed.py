@@ -74,3 +74,76 @@ def seed_diagnostics(make_session: sessionmaker[Session], n: int = 40) -> DiagSe
                 )
         s.commit()
         return DiagSeeded(base=base, after_run=after.id, partial_run=partial.id)
+
+
+@dataclass
+class CompareSeeded:
+    diag: DiagSeeded
+    other_dataset_run: int  # a score run on another dataset ("elsewhere")
+    backwards_run: int  # a score run on the toy pairs that ranks most of them backwards
+
+
+def backwards_gap(i: int) -> float:
+    """Gaps of the backwards run: 3 of every 4 pairs wrong (negative), one right."""
+    return 0.5 + i / 40 if i % 4 == 0 else -1.0 - i / 40
+
+
+def seed_comparisons(make_session: sessionmaker[Session], n: int = 40) -> CompareSeeded:
+    """The diagnostics seed, plus: the shared train_rm run made the base score run (before)
+    and ``after_run`` (after, its child); a score run on another dataset; a score run
+    that ranks the toy pairs backwards."""
+    from db.schema import Dataset
+
+    diag = seed_diagnostics(make_session, n)
+    with make_session() as s:
+        train = s.get(Run, diag.base.train_run)
+        train.summary = {
+            "scores": {"before": {"run": diag.base.score_run}, "after": {"run": diag.after_run}}
+        }
+        s.get(Run, diag.after_run).parent_run_id = train.id
+        backwards = _score_run(s, diag.base.dataset_id, "k-backwards")
+        for i, pid in enumerate(diag.base.pair_ids):
+            pair = s.get(Pair, pid)
+            g = backwards_gap(i)
+            s.add(
+                PairScore(
+                    run_id=backwards.id,
+                    pair_id=pid,
+                    category=pair.category,
+                    split=pair.split,
+                    score_chosen=g,
+                    score_rejected=0.0,
+                    gap=g,
+                    tokens_chosen=40,
+                    tokens_rejected=30,
+                )
+            )
+        ds = Dataset(name="elsewhere", source="elsewhere.jsonl", format="trl", options={})
+        s.add(ds)
+        s.flush()
+        other = _score_run(s, ds.id, "k-elsewhere")
+        pair = Pair(
+            dataset_id=ds.id,
+            split="train",
+            source_row=0,
+            prompt=[{"role": "user", "content": "hi"}],
+            prompt_text="hi",
+            chosen="hello",
+            rejected="go away",
+            content_hash="e" * 64,
+        )
+        s.add(pair)
+        s.flush()
+        s.add(
+            PairScore(
+                run_id=other.id,
+                pair_id=pair.id,
+                score_chosen=1.0,
+                score_rejected=0.0,
+                gap=1.0,
+                tokens_chosen=5,
+                tokens_rejected=5,
+            )
+        )
+        s.commit()
+        return CompareSeeded(diag=diag, other_dataset_run=other.id, backwards_run=backwards.id)

@@ -10,8 +10,15 @@ from fastapi import APIRouter, Path, Query
 
 from backend.deps import SessionDep
 from backend.examples import example
-from backend.schemas.diagnostics import ConfidentlyWrong, Diagnostics, LabelNoise, Paired
+from backend.schemas.diagnostics import (
+    Comparable,
+    ConfidentlyWrong,
+    Diagnostics,
+    LabelNoise,
+    Paired,
+)
 from db.lookup import MAX_ID
+from db.read import compare
 from db.read import diagnostics as diag
 
 router = APIRouter(prefix="/v1", tags=["diagnostics"])
@@ -43,11 +50,26 @@ def run_diagnostics(
 
 
 @router.get(
+    "/runs/{run_id}/comparable",
+    summary="Score runs a run can be compared with, and its default partner",
+    response_model=Comparable,
+)
+def comparable(session: SessionDep, run_id: RunId) -> dict[str, Any]:
+    """The score runs on the same pairs as this one (same dataset and split), its
+    before/after partner first; `partner` is the other half of a `train-rm` run's
+    before/after pair (the default comparison), or null."""
+    return compare.comparison_options(session, run_id)
+
+
+@router.get(
     "/runs/{run_a}/paired/{run_b}",
     summary="Two score runs on the same pairs",
     response_model=Paired,
     response_model_exclude_unset=True,
-    responses=example("paired"),
+    responses={
+        **example("paired"),
+        409: {"description": "the two runs scored different pairs"},
+    },
 )
 def paired(
     session: SessionDep, run_a: RunId, run_b: RunId, b: Resamples = 2000, seed: Seed = 0
@@ -55,7 +77,9 @@ def paired(
     """Run b against run a on the pairs both scored: both accuracies, the difference
     (b - a) with a paired bootstrap interval, the exact McNemar p-value, the flipped pairs
     (ids capped at 200 per direction), Kendall's tau-b and Spearman between the gaps.
-    Pairs scored by only one run are left out and counted under `left_out`."""
+    Pairs scored by only one run are left out and counted under `left_out`. Runs that
+    scored different pairs (another dataset or split) are refused with 409, the message
+    naming both datasets; `GET /v1/runs/{run_id}/comparable` lists the runs that fit."""
     return diag.paired(session, run_a, run_b, b=b, seed=seed)
 
 

@@ -123,6 +123,21 @@ class Paired(Open):
     spearman: float | None
 
 
+class Partner(Open):
+    run: int = Field(description="the other half of the before/after pair")
+    role: str = Field(description="this run's role: before or after training")
+    partner_role: str
+    train_run: int = Field(description="the train_rm run that made both")
+
+
+class Comparable(Open):
+    run: int
+    comparable: list[int] = Field(
+        description="score runs on the same pairs (same dataset and split), partner first"
+    )
+    partner: Partner | None = Field(description="the default partner, if the run has one")
+
+
 class WrongCase(Open):
     pair_id: int
     gap: float

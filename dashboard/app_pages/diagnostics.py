@@ -111,15 +111,26 @@ ui.metric_row(
 ui.chart(dc.reliability_chart(dc.reliability_frame(cal)))
 
 st.subheader("Paired comparison")
-others = [r for r in runs if r["kind"] == "score" and r["id"] != run["id"]]
+# Only runs on the same pairs are offered; the before/after partner comes first.
+options = dd.comparison_options(url, run["id"], f"{stamp}:{len(runs)}")
+by_id = {r["id"]: r for r in runs}
+others = [by_id[i] for i in options["comparable"] if i in by_id]
+partner = options["partner"]
 if not others:
-    st.text("No other score run to compare with.")
+    st.text(
+        f"No other score run on the same pairs ({run.get('dataset')}, split "
+        f"{run.get('split') or 'all'}) to compare with."
+    )
 else:
+    if st.session_state.get("diag_against_of") != run["id"]:  # a new run: its partner
+        st.session_state.pop("diag_against", None)
+        st.session_state["diag_against_of"] = run["id"]
     other = ui.pick_run(
-        "Compare with (run a; this run is b)",
+        "Compare with (run a; this run is b): runs on the same pairs",
         others,
         key="diag_against",
-        default_id=others[0]["id"],
+        default_id=partner["run"] if partner else others[0]["id"],
+        help="by default the other half of a training run's before/after pair",
     )
     p = dd.paired(url, other["id"], run["id"], stamp + frames.run_stamp(other))
     f = p["flips"]

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, frames, ui
+from dashboard import diagnostic_data as dd
 from dashboard.frames import fmt, fmt_pct
 
 st.title("Reward model")
@@ -19,19 +20,6 @@ ui.need(
     bool(score_runs),
     "No score runs yet: `preflens score --model M --dataset D` (or `preflens demo`) makes one.",
 )
-
-
-def partner_of(run_id: int) -> tuple[int | None, str, str]:
-    """The other score run of a training run's before/after pair, and both roles."""
-    for r in data.runs(url):
-        scores = (r.get("summary") or {}).get("scores") or {}
-        before = (scores.get("before") or {}).get("run")
-        after = (scores.get("after") or {}).get("run")
-        if before == run_id and after is not None:
-            return after, "before", "after"
-        if after == run_id and before is not None:
-            return before, "after", "before"
-    return None, "", ""
 
 
 def views(run: dict[str, Any], bins: int, lo: float | None, hi: float | None) -> dict[str, Any]:
@@ -128,10 +116,19 @@ else:
 
 # ------------------------------------------------------------------ two runs
 st.subheader("Two runs side by side")
-partner_id, role, partner_role = partner_of(run["id"])
-others = [r for r in score_runs if r["id"] != run["id"]]
+# Only runs on the same pairs are offered; the before/after partner is the default.
+options = dd.comparison_options(url, run["id"], f"{frames.run_stamp(run)}:{len(score_runs)}")
+partner = options["partner"] or {}
+partner_id, role, partner_role = partner.get("run"), partner.get("role", ""), partner.get(
+    "partner_role", ""
+)
+by_id = {r["id"]: r for r in score_runs}
+others = [by_id[i] for i in options["comparable"] if i in by_id]
 if not others:
-    st.text("Only one score run so far: score another (e.g. after training) to compare.")
+    st.text(
+        f"No other score run on the same pairs ({run.get('dataset')}, split "
+        f"{run.get('split') or 'all'}): score another (e.g. after training) to compare."
+    )
     st.stop()
 if st.session_state.get("rm_other_of") != run["id"]:  # a new run: compare with its partner
     st.session_state.pop("rm_other", None)

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.read.common import PREVIEW_CHARS, scored_run
+from db.read.compare import check_comparable
 from db.schema import Pair, PairScore
 from preflens.errors import QueryError
 from preflens.stats import sigmoid, spearman
@@ -54,11 +55,9 @@ def paired(
     """Run B against run A on the pairs both scored: accuracies (Wilson), the accuracy
     difference B - A with a paired bootstrap interval, the exact McNemar p-value, the
     flipped pairs (ids capped at ``max_ids``), Kendall's tau-b and Spearman between the
-    two runs' gaps. Pairs scored by only one run are left out and counted."""
-    if run_a == run_b:
-        raise QueryError("a paired comparison needs two different runs")
-    _score_run(session, run_a)
-    _score_run(session, run_b)
+    two runs' gaps. Pairs scored by only one run are left out and counted. Runs on
+    different pairs are refused (``IncomparableError``, see ``db.read.compare``)."""
+    check_comparable(session, run_a, run_b)
     ids_a, gap_a = _gaps(session, run_a)
     ids_b, gap_b = _gaps(session, run_b)
     common, ia, ib = np.intersect1d(ids_a, ids_b, assume_unique=True, return_indices=True)
@@ -97,8 +96,7 @@ def paired(
 
 def paired_scatter(session: Session, run_a: int, run_b: int) -> list[dict[str, Any]]:
     """Gap A and gap B per pair both runs scored (for the paired scatter)."""
-    _score_run(session, run_a)
-    _score_run(session, run_b)
+    check_comparable(session, run_a, run_b)
     ids_a, gap_a = _gaps(session, run_a)
     ids_b, gap_b = _gaps(session, run_b)
     common, ia, ib = np.intersect1d(ids_a, ids_b, assume_unique=True, return_indices=True)

@@ -19,10 +19,43 @@ def _resamples(text: str) -> int:
     return value
 
 
+PARTNER = "partner"
+
+
+def _against(text: str) -> int | str:
+    if text == PARTNER:  # argparse passes the const through the type too
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id") from None
+
+
+def against_run(session, args: argparse.Namespace) -> int | None:  # noqa: ANN001
+    """The run named by ``--against`` (its before/after partner when given no value)."""
+    if args.against != PARTNER:
+        return args.against
+    from db.read.compare import partner
+
+    p = partner(session, args.run)
+    if p is None:
+        raise QueryError(
+            f"run {args.run} has no before/after partner; name a run: --against RUN "
+            "(GET /v1/runs/{id}/comparable lists the runs on the same pairs)"
+        )
+    return p["run"]
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", type=int, metavar="RUN", help="a score or score_generations run id")
     parser.add_argument(
-        "--against", type=int, metavar="RUN", help="a score run on the same pairs to compare"
+        "--against",
+        type=_against,
+        nargs="?",
+        const=PARTNER,
+        metavar="RUN",
+        help="a score run on the same pairs to compare (no value: the run's before/after "
+        "partner); runs on other pairs are refused",
     )
     parser.add_argument("--bootstrap", type=_resamples, default=2000, help=BOOTSTRAP_HELP)
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
@@ -42,14 +75,18 @@ class DiagnoseCommand(Command):
         _common(parser)
 
     def run(self, args: argparse.Namespace) -> int:
+        from db.read.compare import check_comparable
         from db.read.diagnostics import paired, run_diagnostics
         from preflens.cli.diagnose_output import out, print_diagnostics, print_paired
 
         with open_store()() as session:
+            against = against_run(session, args)
+            if against is not None:  # refuse runs on other pairs before printing anything
+                check_comparable(session, against, args.run)
             print_diagnostics(run_diagnostics(session, args.run, args.bootstrap, args.seed))
-            if args.against is not None:
+            if against is not None:
                 out()
-                print_paired(paired(session, args.against, args.run, args.bootstrap, args.seed))
+                print_paired(paired(session, against, args.run, args.bootstrap, args.seed))
         return 0
 
 
@@ -119,11 +156,12 @@ class ReportCommand(Command):
         from preflens.cli.report import render_report
 
         with open_store()() as session:
+            against = args.against = against_run(session, args)
             d = run_diagnostics(session, args.run, args.bootstrap, args.seed)
             p = points = None
-            if args.against is not None:
-                p = paired(session, args.against, args.run, args.bootstrap, args.seed)
-                points = paired_scatter(session, args.against, args.run)
+            if against is not None:
+                p = paired(session, against, args.run, args.bootstrap, args.seed)
+                points = paired_scatter(session, against, args.run)
             wrong = confidently_wrong(session, args.run, args.top) if d["kind"] == "score" else []
         args.output.write_text(render_report(d, p, points, wrong), encoding="utf-8")
         print_report_written(str(args.output), args.run, args.against)
