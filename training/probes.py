@@ -5,13 +5,28 @@ An edit is one JSON object with a ``name``, a ``description`` and an ``op``:
 - ``{"op": "append", "text": "..."}`` and ``{"op": "prepend", "text": "..."}``;
 - ``{"op": "replace", "old": "...", "new": "..."}`` (every occurrence, plain text);
 - ``{"op": "regex", "pattern": "...", "replacement": "...", "count": 0, "flags": "i"}``
-  (Python ``re.sub``; ``count`` 0 means every match; flags from ``i``, ``m``, ``s``);
+  (``re.sub`` semantics; ``count`` 0 means every match; flags from ``i``, ``m``, ``s``);
 - ``{"op": "builtin", "builtin": "first_half"}`` for what a pattern cannot say:
   ``first_half``, ``repeat_last_sentence``, ``strip_punctuation``, ``markdown_structure``.
 
 The shipped suite is ``training/data/probe_edits.json`` (``{"edits": [...]}``); a user
 adds edits with a file in the same format (``preflens probe --edits-file FILE``), no code
 needed. The edit named ``original`` is reserved: it is the unedited response.
+
+Edits come from users (an edits file, an HTTP body), so they are checked when parsed and
+bounded when applied:
+
+- fields are at most ``MAX_FIELD_CHARS`` characters (a pattern ``MAX_PATTERN_CHARS``) and
+  hold no NUL; a pattern must compile and a replacement must be a valid ``re`` template
+  (``\\9`` without a group 9, ``\\q``, ``\\u`` and ``\\x`` escapes are refused);
+- a pattern runs on the ``regex`` module (same syntax as ``re``, VERSION0) because it takes
+  a ``timeout``: a catastrophically backtracking pattern such as ``(a+)+$`` is stopped
+  after ``REGEX_TIMEOUT_S`` instead of running for minutes. A linear-time engine (RE2)
+  would refuse back-references and look-arounds that users' edits may rely on; a time
+  limit keeps the full syntax;
+- an edited text's length is checked as it is produced (``replace`` computes the result's
+  length before building it, ``regex`` adds up each match's expansion), so an edit cannot
+  build a text larger than the caller's ``max_chars`` on the way to being refused.
 """
 
 from __future__ import annotations
@@ -20,6 +35,7 @@ import hashlib
 import json
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -27,13 +43,30 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import regex
+
 from preflens.errors import DataFormatError
 
 ORIGINAL = "original"
 OPS = ("append", "prepend", "replace", "regex", "builtin")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL}
+TEXT_FIELDS = ("description", "text", "old", "new", "pattern", "replacement", "builtin")
+MAX_FIELD_CHARS = 10_000  # characters per text field of an edit
+MAX_PATTERN_CHARS = 1_000
+MAX_EDITED_CHARS = 200_000  # the default cap of one edited text (the API passes its own)
+REGEX_TIMEOUT_S = 0.5  # per application of a regex edit to one text
+MAX_EDITS = 200  # edits in one file or list
+
+
+class EditError(DataFormatError):
+    """An edit cannot be applied to a text: it ran past its time limit or would make
+    the text longer than allowed."""
+
+
+def _too_long(name: str, n: int, max_chars: int) -> EditError:
+    return EditError(f"edit {name!r} would make a text of {n} characters; the limit is {max_chars}")
 
 
 def sentences(text: str) -> list[str]:
@@ -90,19 +123,55 @@ class Edit:
     flags: str = ""
     builtin: str = ""
 
-    def apply(self, response: str) -> str:
-        if self.op == "append":
-            return response + self.text
-        if self.op == "prepend":
-            return self.text + response
+    def apply(
+        self,
+        response: str,
+        max_chars: int = MAX_EDITED_CHARS,
+        timeout_s: float = REGEX_TIMEOUT_S,
+    ) -> str:
+        """The edited text; ``EditError`` when it would exceed ``max_chars`` characters
+        (checked before or while the text is built) or a regex runs past ``timeout_s``."""
+        if self.op in ("append", "prepend"):
+            n = len(response) + len(self.text)
+            if n > max_chars:
+                raise _too_long(self.name, n, max_chars)
+            return response + self.text if self.op == "append" else self.text + response
         if self.op == "replace":
+            # The result's length is known before it is built: count x growth.
+            n = len(response) + response.count(self.old) * (len(self.new) - len(self.old))
+            if n > max_chars:
+                raise _too_long(self.name, n, max_chars)
             return response.replace(self.old, self.new)
         if self.op == "regex":
-            flags = 0
-            for f in self.flags:
-                flags |= FLAGS[f]
-            return re.sub(self.pattern, self.replacement, response, count=self.count, flags=flags)
-        return BUILTINS[self.builtin](response)
+            return self._regex(response, max_chars, timeout_s)
+        out = BUILTINS[self.builtin](response)  # builtins at most triple a text
+        if len(out) > max_chars:
+            raise _too_long(self.name, len(out), max_chars)
+        return out
+
+    def _regex(self, response: str, max_chars: int, timeout_s: float) -> str:
+        flags = regex.VERSION0
+        for f in self.flags:
+            flags |= FLAGS[f]
+        compiled = regex.compile(self.pattern, flags)
+        literal = "\\" not in self.replacement  # no escapes or groups: the text as it is
+        size = len(response)
+
+        def expand(m: regex.Match) -> str:
+            nonlocal size
+            piece = self.replacement if literal else m.expand(self.replacement)
+            size += len(piece) - (m.end() - m.start())
+            if size > max_chars:  # refused at the match that crosses the limit
+                raise _too_long(self.name, size, max_chars)
+            return piece
+
+        try:
+            return compiled.sub(expand, response, count=self.count, timeout=timeout_s)
+        except TimeoutError:
+            raise EditError(
+                f"edit {self.name!r}: pattern {self.pattern[:60]!r} ran past its time limit "
+                f"of {timeout_s:g} s on a text of {len(response)} characters"
+            ) from None
 
     def as_dict(self) -> dict[str, Any]:
         """The edit as stored in a run's config (only the fields its op uses)."""
@@ -146,6 +215,7 @@ def parse_edit(raw: Any, where: str) -> Edit:
     missing = [f for f in need if not isinstance(fields.get(f), str)]
     if missing:
         raise DataFormatError(f"{where} ({name}): op {op!r} needs text fields {missing}")
+    _check_text_fields(fields, f"{where} ({name})")
     if op == "replace" and not fields["old"]:
         raise DataFormatError(f"{where} ({name}): 'old' must not be empty")
     if op == "builtin" and fields["builtin"] not in BUILTINS:
@@ -158,11 +228,47 @@ def parse_edit(raw: Any, where: str) -> Edit:
         bad = set(str(fields.get("flags", ""))) - set(FLAGS)
         if bad:
             raise DataFormatError(f"{where} ({name}): unknown regex flags {sorted(bad)}")
-        try:
-            re.compile(fields["pattern"])
-        except re.error as exc:
-            raise DataFormatError(f"{where} ({name}): bad pattern: {exc}") from exc
+        _check_regex(fields["pattern"], fields["replacement"], f"{where} ({name})")
     return Edit(name=name, op=op, **fields)
+
+
+def _check_text_fields(fields: dict[str, Any], where: str) -> None:
+    """Text fields are strings, bounded, and hold no NUL (no tokenizer or store takes it)."""
+    for key in TEXT_FIELDS:
+        if key not in fields:
+            continue
+        value = fields[key]
+        if not isinstance(value, str):
+            raise DataFormatError(f"{where}: {key!r} must be text, got {type(value).__name__}")
+        limit = MAX_PATTERN_CHARS if key == "pattern" else MAX_FIELD_CHARS
+        if len(value) > limit:
+            raise DataFormatError(f"{where}: {key!r} has {len(value)} characters; at most {limit}")
+        if "\x00" in value:
+            raise DataFormatError(f"{where}: {key!r} contains a NUL character")
+
+
+def _check_regex(pattern: str, replacement: str, where: str) -> None:
+    """The pattern compiles (in ``re`` and in the ``regex`` engine that runs it) and the
+    replacement is a valid ``re`` template for it (group references exist; ``\\q``,
+    ``\\u``, ``\\x`` and other unknown escapes are refused); its expansion has no NUL."""
+    try:
+        compiled = re.compile(pattern)
+        regex.compile(pattern, regex.VERSION0)
+    except (re.error, regex.error) as exc:
+        raise DataFormatError(f"{where}: bad pattern: {exc}") from None
+    except RecursionError:
+        raise DataFormatError(f"{where}: bad pattern: nested too deeply") from None
+    try:
+        # An empty text has no match, but ``re`` parses the template anyway.
+        compiled.sub(replacement, "")
+    except (re.error, IndexError) as exc:
+        raise DataFormatError(f"{where}: bad replacement {replacement[:60]!r}: {exc}") from None
+    names = {i: n for n, i in compiled.groupindex.items()}
+    empty = re.compile(
+        "".join(f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, compiled.groups + 1))
+    )
+    if "\x00" in empty.sub(replacement, "", count=1):
+        raise DataFormatError(f"{where}: bad replacement: it inserts a NUL character")
 
 
 def parse_edits(data: Any, where: str) -> list[Edit]:
@@ -170,6 +276,8 @@ def parse_edits(data: Any, where: str) -> list[Edit]:
     items = data.get("edits") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise DataFormatError(f'{where}: expected {{"edits": [...]}} or a list of edits')
+    if len(items) > MAX_EDITS:
+        raise DataFormatError(f"{where}: {len(items)} edits; at most {MAX_EDITS}")
     edits = [parse_edit(item, f"{where} edit {i}") for i, item in enumerate(items)]
     names = [e.name for e in edits]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -218,6 +326,24 @@ def edits_hash(edits: Iterable[Edit]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def apply_all(edits: Sequence[Edit], response: str) -> dict[str, str]:
-    """{edit name: edited text}, the unedited response first as ``original``."""
-    return {ORIGINAL: response} | {e.name: e.apply(response) for e in edits}
+def apply_all(
+    edits: Sequence[Edit],
+    response: str,
+    max_chars: int = MAX_EDITED_CHARS,
+    timeout_s: float = REGEX_TIMEOUT_S,
+    deadline: float | None = None,
+) -> dict[str, str]:
+    """{edit name: edited text}, the unedited response first as ``original``; each edited
+    text bounded by ``max_chars``, each regex edit by ``timeout_s`` and all of them by
+    ``deadline`` (a ``time.monotonic()`` value shared by a caller's calls): ``EditError``."""
+    out = {ORIGINAL: response}
+    for e in edits:
+        limit = timeout_s
+        if deadline is not None:
+            limit = min(limit, deadline - time.monotonic())
+            if limit <= 0:
+                raise EditError(
+                    f"the edits ran past their shared time limit before edit {e.name!r}"
+                )
+        out[e.name] = e.apply(response, max_chars, limit)
+    return out

@@ -6,8 +6,12 @@ agreement of a DPO run with an RM score run. Read routes are plain ``def`` over 
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,11 +22,45 @@ from backend.routes.compute import check_prompt, check_texts
 from backend.schemas import Prompt, prompt_messages
 from db.lookup import MAX_ID
 from db.read import probes as reads
-from training.probes import ORIGINAL, apply_all, parse_edits, select_edits
+from training.probes import (
+    FLAGS,
+    MAX_FIELD_CHARS,
+    MAX_PATTERN_CHARS,
+    OPS,
+    ORIGINAL,
+    Edit,
+    apply_all,
+    parse_edits,
+    select_edits,
+)
 
 router = APIRouter(prefix="/v1", tags=["probes"])
 RunId = Annotated[int, Path(ge=0, le=MAX_ID, description="a run id (`GET /v1/runs` lists them)")]
 MAX_CUSTOM_EDITS = 20
+# All edits of one request (both sides) share this much time: a regex that backtracks
+# is stopped (training.probes runs patterns with a timeout) and the request gets a 422.
+EDIT_BUDGET_S = 1.0
+# Edits run in worker threads, never on the event loop; at most this many requests
+# apply edits at once, so hostile patterns cannot take every CPU from /healthz.
+EDIT_THREADS = 2
+_edit_limiter: anyio.CapacityLimiter | None = None
+
+
+def edit_limiter() -> anyio.CapacityLimiter:
+    """The process's limiter of concurrent edit work (made on first use, in the loop)."""
+    global _edit_limiter
+    if _edit_limiter is None:
+        _edit_limiter = anyio.CapacityLimiter(EDIT_THREADS)
+    return _edit_limiter
+
+
+def edited_texts(suite: list[Edit], chosen: str, rejected: str, max_chars: int) -> dict:
+    """Both sides' edited texts under one time budget, each at most ``max_chars``."""
+    deadline = time.monotonic() + EDIT_BUDGET_S
+    return {
+        side: apply_all(suite, text, max_chars=max_chars, deadline=deadline)
+        for side, text in (("chosen", chosen), ("rejected", rejected))
+    }
 
 
 # ------------------------------------------------------------------ response models
@@ -141,6 +179,34 @@ class Agreement(BaseModel):
     disagreeing_total: int
 
 
+EditText = Annotated[str, Field(max_length=MAX_FIELD_CHARS)]
+
+
+class CustomEdit(BaseModel):
+    """One edit in the suite's format (``training.probes``); which fields an op needs is
+    checked when the edit is parsed (a 422 names the edit and the field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100, description="lowercase letters, digits, '_' or '-'")
+    op: Literal[OPS] = Field(description="what the edit does")  # type: ignore[valid-type]
+    description: EditText | None = None
+    text: EditText | None = Field(None, description="append / prepend: the text added")
+    old: EditText | None = Field(None, description="replace: the text replaced (not empty)")
+    new: EditText | None = Field(None, description="replace: its replacement")
+    pattern: str | None = Field(
+        None, max_length=MAX_PATTERN_CHARS, description="regex: a Python regular expression"
+    )
+    replacement: EditText | None = Field(
+        None, description=r"regex: an `re` template (\1, \g<name>; \u, \x, \q refused)"
+    )
+    count: int | None = Field(None, ge=0, le=1_000_000, description="regex: 0 = every match")
+    flags: str | None = Field(
+        None, max_length=len(FLAGS), description=f"regex: letters of {''.join(FLAGS)}"
+    )
+    builtin: str | None = Field(None, max_length=100, description="builtin: its name")
+
+
 class ProbeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -162,11 +228,12 @@ class ProbeRequest(BaseModel):
     edits: list[str] | None = Field(
         default=None, description="names from the shipped suite (default: all of it)"
     )
-    custom_edits: list[dict[str, Any]] | None = Field(
+    custom_edits: list[CustomEdit] | None = Field(
         default=None,
         max_length=MAX_CUSTOM_EDITS,
         description='extra edits in the suite format, e.g. {"name": "x", "op": "append", '
-        '"text": "..."}',
+        '"text": "..."}; every edited text is at most max_text_chars and all regex edits '
+        f"of a request share {EDIT_BUDGET_S:g} s",
     )
 
 
@@ -186,12 +253,13 @@ async def probe(body: ProbeRequest, rm: RewardDep, settings: SettingsDep) -> Pro
     check_texts(settings, [("chosen", body.chosen), ("rejected", body.rejected)])
     suite = select_edits(body.edits) if body.edits or not body.custom_edits else []
     if body.custom_edits:
-        custom = parse_edits(body.custom_edits, "custom_edits")
+        raw = [c.model_dump(exclude_none=True) for c in body.custom_edits]
+        custom = parse_edits(raw, "custom_edits")
         suite = [e for e in suite if e.name not in {c.name for c in custom}] + custom
-    texts = {
-        "chosen": apply_all(suite, body.chosen),
-        "rejected": apply_all(suite, body.rejected),
-    }
+    texts = await anyio.to_thread.run_sync(
+        partial(edited_texts, suite, body.chosen, body.rejected, settings.max_text_chars),
+        limiter=edit_limiter(),
+    )
     edited = [(side, name, t) for side, d in texts.items() for name, t in d.items()]
     check_texts(settings, [(f"{name} of {side}", t) for side, name, t in edited])
     if len(edited) > settings.max_batch_items:
