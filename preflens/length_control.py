@@ -80,6 +80,18 @@ def length_balanced(
     return interval((p1 + p2) / 2, lo, hi, n1 + n2, "stratified-bootstrap-percentile")
 
 
+def length_baselines(len_chosen: Any, len_rejected: Any) -> tuple[dict, dict]:
+    """The baselines "the longer response wins" and "the shorter response wins" on these
+    pairs, with Wilson 95% intervals (pairs of equal length count half right for both)."""
+    diff = np.asarray(len_chosen, dtype=np.float64) - np.asarray(len_rejected, dtype=np.float64)
+    n, half = len(diff), (diff == 0).sum() / 2
+    longer_wins = proportion(int((diff > 0).sum()) + half, n)
+    shorter_wins = proportion(int((diff < 0).sum()) + half, n)
+    for base in (longer_wins, shorter_wins):
+        base["method"] = "wilson (equal lengths count half)"
+    return longer_wins, shorter_wins
+
+
 def score_length_control(
     gap: Any,
     len_chosen: Any,
@@ -96,10 +108,7 @@ def score_length_control(
     correct = g > 0
     longer, shorter, equal = diff > 0, diff < 0, diff == 0
     n = len(g)
-    longer_wins = proportion(int(longer.sum()) + equal.sum() / 2, n)
-    shorter_wins = proportion(int(shorter.sum()) + equal.sum() / 2, n)
-    for base in (longer_wins, shorter_wins):
-        base["method"] = "wilson (equal lengths count half)"
+    longer_wins, shorter_wins = length_baselines(len_chosen, len_rejected)
     return {
         "unit": unit,
         "n": n,

@@ -90,9 +90,10 @@ def backwards_gap(i: int) -> float:
 
 def seed_comparisons(make_session: sessionmaker[Session], n: int = 40) -> CompareSeeded:
     """The diagnostics seed, plus: the shared train_rm run made the base score run (before)
-    and ``after_run`` (after, its child); a score run on another dataset; a score run
-    that ranks the toy pairs backwards."""
-    from db.schema import Dataset
+    and ``after_run`` (after, its child); a score run on another dataset; a score run by
+    an untrained head (checkpoint kind ``base``) that ranks the toy pairs backwards; and
+    the generation run's answers mostly cut at the token limit (3 of every 4)."""
+    from db.schema import Checkpoint, Dataset, Generation
 
     diag = seed_diagnostics(make_session, n)
     with make_session() as s:
@@ -102,6 +103,12 @@ def seed_comparisons(make_session: sessionmaker[Session], n: int = 40) -> Compar
         }
         s.get(Run, diag.after_run).parent_run_id = train.id
         backwards = _score_run(s, diag.base.dataset_id, "k-backwards")
+        head = Checkpoint(name="tiny-untrained", path="/srv/tiny", kind="base")
+        s.add(head)
+        s.flush()
+        backwards.checkpoint_id = head.id
+        for g in s.query(Generation).filter(Generation.run_id == diag.base.generate_run):
+            g.finish_reason = "length" if g.pair_id % 4 != 3 else "stop"
         for i, pid in enumerate(diag.base.pair_ids):
             pair = s.get(Pair, pid)
             g = backwards_gap(i)
