@@ -47,7 +47,13 @@ def test_headline_text_has_value_interval_n_method_and_badges():
 
 @pytest.mark.parametrize(
     ("p", "text"),
-    [(9.1e-13, "9.1e-13"), (0.000999, "1.0e-03"), (0.001, "0.001"), (0.4567, "0.457"), (None, "n/a")],
+    [
+        (9.1e-13, "9.1e-13"),
+        (0.000999, "1.0e-03"),
+        (0.001, "0.001"),
+        (0.4567, "0.457"),
+        (None, "n/a"),
+    ],
 )
 def test_p_values_use_scientific_notation_when_small(p, text):
     assert hl.fmt_p(p) == text

@@ -71,4 +71,3 @@ def run_headlines(session: Session, run_id: int) -> list[dict[str, Any]]:
     if run.kind == "score":
         return [score_headline(session, run_id)]
     return generation_headlines(session, run_id)
-
