@@ -82,6 +82,14 @@ class ScoreBatcher:
             self._full.set()
         return list(await asyncio.gather(*(job.future for job in jobs)))
 
+    async def run_exclusive(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` on the batcher's one worker thread: it waits for the pass in
+        progress and runs before later batches, so heavy work beside scoring (per-token
+        values) never overlaps a scoring pass or another such call."""
+        if self._task is None:
+            raise RuntimeError("the score batcher is not running")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:

@@ -9,6 +9,7 @@ here and by the job gets the same score.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,16 @@ def display_name(spec: str) -> str:
 # split where padding would waste more than a pass's overhead saves.
 CPU_PASS_OVERHEAD_TOKENS = 64.0
 CPU_MAX_PASS_TOKENS = 2048
+
+
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them otherwise, so a large
+    per-token pass would leave the server's RSS high long after its tensors are gone)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to do
+        return
+    libc.malloc_trim(0)
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,30 @@ class RewardService:
         encoded = await anyio.to_thread.run_sync(self.encode_all, items)
         scores = await self.batcher.score(encoded)
         return [Scored(s, e.n_tokens, e.truncated) for s, e in zip(scores, encoded, strict=True)]
+
+    def encode_per_token(self, items: Sequence[tuple[Messages, str]]) -> list:
+        """Items tokenized for per-token values (cut like scores); ``len(e.ids)`` each."""
+        from training.token_rewards import encode_items
+
+        with self._encode_lock:
+            return encode_items(
+                self.rm.tokenizer, [p for p, _ in items], [r for _, r in items], self.max_length
+            )
+
+    async def per_token(self, encoded: list) -> list:
+        """Per-token values of encoded items, computed on the batcher's worker thread
+        (serialised with scoring passes and other per-token requests), in passes of at
+        most ``CPU_MAX_PASS_TOKENS`` padded tokens on a CPU."""
+        return await self.batcher.run_exclusive(self._per_token_passes, encoded)
+
+    def _per_token_passes(self, encoded: list) -> list:
+        from training.token_rewards import values_of_encoded
+
+        cap = None if self.rm.device.type == "cuda" else CPU_MAX_PASS_TOKENS
+        try:
+            return values_of_encoded(self.rm, encoded, max_pass_tokens=cap)
+        finally:
+            release_freed_memory()
 
     def describe(self) -> dict:
         return {

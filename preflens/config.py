@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(
         default=32, ge=1, description="Sequences per shared forward pass of the score batcher."
     )
+    max_per_token_tokens: int = Field(
+        default=4096,
+        ge=8,
+        description="Conversation tokens (as scored, after cutting to score_max_length) one "
+        "score request may ask per-token values for, all items together (422).",
+    )
 
     # ---- web dashboard (`preflens dashboard`, dashboard/)
     dashboard_host: str = Field(

@@ -113,21 +113,54 @@ def token_values(
     return model.score(hidden).squeeze(-1).float()
 
 
-@torch.inference_mode()
-def per_token_rewards(
-    rm: RewardModel,
+def encode_items(
+    tokenizer: PreTrainedTokenizerBase,
     prompts: Sequence[Messages],
     responses: Sequence[str],
-    max_length: int = 512,
-    padding_side: str = "right",
-) -> list[TokenRewards]:
-    """Per-token values of each (prompt, response), all in one forward pass."""
-    if not prompts:
-        return []
-    encoded = [
-        encode_with_pieces(rm.tokenizer, p, r, max_length)
+    max_length: int,
+) -> list[_Encoded]:
+    """Each (prompt, response) tokenized and cut like a score (``len(e.ids)`` is what a
+    per-token pass costs, for a caller's budget)."""
+    return [
+        encode_with_pieces(tokenizer, p, r, max_length)
         for p, r in zip(prompts, responses, strict=True)
     ]
+
+
+@torch.inference_mode()
+def values_of_encoded(
+    rm: RewardModel,
+    encoded: Sequence[_Encoded],
+    padding_side: str = "right",
+    max_pass_tokens: int | None = None,
+) -> list[TokenRewards]:
+    """Per-token values of encoded items, in passes of at most ``max_pass_tokens``
+    padded tokens (None: one pass), so a long request never holds the hidden states of
+    all its items at once; each pass's tensors are dropped before the next."""
+    out: list[TokenRewards] = []
+    for group in _passes([len(e.ids) for e in encoded], max_pass_tokens):
+        out.extend(_one_pass(rm, [encoded[i] for i in group], padding_side))
+    return out
+
+
+def _passes(lengths: list[int], max_pass_tokens: int | None) -> list[list[int]]:
+    """Consecutive items grouped so that rows x longest row <= ``max_pass_tokens``."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i, n in enumerate(lengths):
+        wider = max(longest, n)
+        if current and max_pass_tokens is not None and wider * (len(current) + 1) > max_pass_tokens:
+            groups.append(current)
+            current, wider = [], n
+        current.append(i)
+        longest = wider
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _one_pass(rm: RewardModel, encoded: list[_Encoded], padding_side: str) -> list[TokenRewards]:
     ids, mask = pad_batch([e.ids for e in encoded], rm.tokenizer.pad_token_id, padding_side)
     values = token_values(rm.model, ids.to(rm.device), mask.to(rm.device)).cpu()
     width = ids.shape[1]
@@ -141,3 +174,19 @@ def per_token_rewards(
         ]
         out.append(TokenRewards(tokens, float(row_values[-1]), len(e.ids), e.truncated))
     return out
+
+
+def per_token_rewards(
+    rm: RewardModel,
+    prompts: Sequence[Messages],
+    responses: Sequence[str],
+    max_length: int = 512,
+    padding_side: str = "right",
+    max_pass_tokens: int | None = None,
+) -> list[TokenRewards]:
+    """Per-token values of each (prompt, response) (one forward pass unless
+    ``max_pass_tokens`` splits it)."""
+    if not prompts:
+        return []
+    encoded = encode_items(rm.tokenizer, prompts, responses, max_length)
+    return values_of_encoded(rm, encoded, padding_side, max_pass_tokens)

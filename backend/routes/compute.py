@@ -101,7 +101,9 @@ async def score(
     Concurrent requests share forward passes (see `batch_wait_ms`, `batch_max_size`).
     With `"per_token": true` (on an item or the batch) a result also carries `tokens`:
     the response's tokens as text with the reward head's value at each (one extra
-    forward pass; the last value is the score)."""
+    forward pass; the last value is the score). Per-token items may hold at most
+    `max_per_token_tokens` conversation tokens in all (422 beyond); their passes run on
+    the batcher's thread, one request at a time between scoring passes."""
     items = body.items if isinstance(body, ScoreBatch) else [body]
     if len(items) > settings.max_batch_items:
         raise LimitError(
@@ -111,6 +113,14 @@ async def score(
     for i, item in enumerate(items):
         check_prompt(settings, f"items[{i}].prompt", item.prompt)
         check_texts(settings, [(f"items[{i}].response", item.response)])
+    wanted = [k for k, i in enumerate(items) if i.per_token or body.per_token]
+    encoded = []
+    if wanted:  # the budget is checked before anything is scored
+        encoded = await anyio.to_thread.run_sync(
+            rm.encode_per_token,
+            [(prompt_messages(items[k].prompt), items[k].response) for k in wanted],
+        )
+        check_per_token_budget(settings, [len(e.ids) for e in encoded])
     # Responses lose surrounding whitespace, as ingest stores them: the same pair scores
     # the same here and in `preflens score`.
     scored = await rm.score([(prompt_messages(i.prompt), i.response.strip()) for i in items])
@@ -125,30 +135,26 @@ async def score(
         )
         for s in scored
     ]
-    wanted = [k for k, i in enumerate(items) if i.per_token or body.per_token]
     if wanted:
-        per = await anyio.to_thread.run_sync(
-            per_token_values,
-            rm,
-            [(prompt_messages(items[k].prompt), items[k].response) for k in wanted],
-        )
-        for k, values in zip(wanted, per, strict=True):
-            results[k].tokens = values
+        per = await rm.per_token(encoded)
+        for k, o in zip(wanted, per, strict=True):
+            results[k].tokens = [
+                TokenValue(text=t.text, value=t.value, response=t.response) for t in o.tokens
+            ]
     return ScoreResults(results=results) if isinstance(body, ScoreBatch) else results[0]
 
 
-def per_token_values(
-    rm: RewardDep, items: list[tuple[list[dict[str, str]], str]]
-) -> list[list[TokenValue]]:
-    """Per-token values of (prompt, response) items, cut like the scores (one pass)."""
-    from training.token_rewards import per_token_rewards
-
-    out = per_token_rewards(
-        rm.rm, [p for p, _ in items], [r for _, r in items], max_length=rm.max_length
-    )
-    return [
-        [TokenValue(text=t.text, value=t.value, response=t.response) for t in o.tokens] for o in out
-    ]
+def check_per_token_budget(settings: Settings, tokens: list[int]) -> None:
+    """422 when the per-token items of one request hold more conversation tokens (as
+    scored) than ``max_per_token_tokens``: values are kept for every token, so the cost
+    of a request grows with its tokens, not with its items."""
+    total, limit = sum(tokens), settings.max_per_token_tokens
+    if total > limit:
+        raise LimitError(
+            f"per-token values asked for {len(tokens)} items of {total} conversation tokens "
+            f"in all (as scored); the limit is max_per_token_tokens={limit} "
+            "(PREFLENS_MAX_PER_TOKEN_TOKENS)"
+        )
 
 
 @router.post(
