@@ -5,62 +5,32 @@ Vega-Lite dict alone.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 import altair as alt
 import pandas as pd
 
-HEIGHT = 300  # whole chart (title, legend and axes included), in pixels
-TIE_COLOR = "#555555"
+from dashboard import palette
 
-# ---- the one palette: chosen and rejected keep their colours on every chart; any other
-# series (a policy, a run) takes a colour picked from its name, so it keeps it too.
-CHOSEN_COLOR = "#1a9850"  # green
-REJECTED_COLOR = "#d73027"  # red
-FIXED_COLORS = {"chosen": CHOSEN_COLOR, "rejected": REJECTED_COLOR, "gap": "#4a6fa5"}
-FIXED_COLORS |= {"tie": TIE_COLOR}
-NAMED_COLORS = (  # for policies and runs (no green or red: those mean chosen / rejected)
-    "#1f77b4",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-    "#393b79",
-    "#6b6ecf",
-)
+HEIGHT = 300  # plot area (axes, titles and legends come on top), in pixels
+# Chosen and rejected keep their colours on every chart; runs keep theirs by id, other
+# series (a policy) by name: the one palette is ``dashboard.palette``.
+CHOSEN_COLOR = palette.CHOSEN
+REJECTED_COLOR = palette.REJECTED
+TIE_COLOR = palette.NEUTRAL
+FIXED_COLORS = palette.FIXED
+NAMED_COLORS = palette.SERIES
+name_color = palette.name_color
+series_colors = palette.series_colors
 # Train vs eval never by colour: solid line + circle for train, dashed + square for eval.
 SPLITS = ["train", "eval"]
 SPLIT_DASH = [[1, 0], [6, 4]]
 SPLIT_SHAPE = ["circle", "square"]
-
-
-def name_color(name: str) -> str:
-    """The colour a series name prefers (stable across charts, pages and processes)."""
-    if name in FIXED_COLORS:
-        return FIXED_COLORS[name]
-    digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return NAMED_COLORS[digest[0] % len(NAMED_COLORS)]
-
-
-def series_colors(names: Iterable[str]) -> dict[str, str]:
-    """A colour per name: chosen / rejected fixed, others their preferred colour unless a
-    name before them (in sorted order) took it, then the next free one. The same set of
-    names gets the same colours on every chart of a page."""
-    taken: dict[str, str] = {}
-    used: set[str] = set()
-    for name in sorted({str(n) for n in names}, key=lambda n: (n not in FIXED_COLORS, n)):
-        color = name_color(name)
-        if name not in FIXED_COLORS and color in used:
-            start = NAMED_COLORS.index(color)
-            free = [NAMED_COLORS[(start + k) % len(NAMED_COLORS)] for k in range(1, 11)]
-            color = next((c for c in free if c not in used), color)
-        taken[name] = color
-        used.add(color)
-    return taken
+# The plot area is ``height`` tall and legends come on top of it (Vega-Lite's default
+# "fit" would squeeze the plot under tall legends); the width still fills the column.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+# Legends show every label in full and wrap to more columns, never cut with "…".
+LEGEND = {"orient": "top", "labelLimit": 0, "columns": 3, "symbolLimit": 0}
 
 
 def color_scale(names: Iterable[str]) -> alt.Scale:
@@ -215,27 +185,50 @@ def category_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.LayerCh
     return chart.properties(title=title) if title else chart
 
 
-def metric_chart(df: pd.DataFrame, *, title: str, y_title: str | None = None) -> alt.Chart:
+METRIC_HEIGHT = 280  # a training chart's plot area (at least 260 px), legends on top
+
+
+def padded_domain(values: Iterable[float], *, pad: float = 0.06) -> list[float]:
+    """[low, high] holding every value with a margin of ``pad`` of the span on each side,
+    so no point (nor its marker) sits on the edge and none is clipped."""
+    numbers = [float(v) for v in values]
+    lo, hi = min(numbers), max(numbers)
+    span = hi - lo or max(abs(hi), 1.0) * 0.1
+    return [lo - pad * span, hi + pad * span]
+
+
+def metric_chart(
+    df: pd.DataFrame,
+    *,
+    title: str,
+    y_title: str | None = None,
+    reference: tuple[str, float] | None = None,
+    height: int = METRIC_HEIGHT,
+) -> alt.LayerChart:
     """Training curves (rows: series, split, metric, step, value, run): colour by
     ``series`` (a run, or chosen / rejected in their fixed colours) and, never by colour,
     train vs eval: solid line and circles for train, dashed line and squares for eval.
-    Both legends name what they mean, so train / eval and chosen / rejected are told apart.
-    """
+    Both legends name what they mean and show every label in full. Both axes are padded
+    around every point (a lone eval point is never clipped at an edge); ``reference``
+    (label, y) draws a dashed neutral line, e.g. a loss at chance (ln 2)."""
     splits = [s for s in SPLITS if s in set(df["split"])] or SPLITS
     dash = alt.Scale(domain=SPLITS, range=SPLIT_DASH)
     shape = alt.Scale(domain=SPLITS, range=SPLIT_SHAPE)
-    split_legend = alt.Legend(orient="bottom", title="split", values=splits)
-    chart = (
+    split_legend = alt.Legend(orient="top", title="split", values=splits)
+    ys = list(df["value"]) + ([reference[1]] if reference else [])
+    y_scale = alt.Scale(domain=padded_domain(ys), nice=False, zero=False)
+    x_scale = alt.Scale(domain=padded_domain(df["step"], pad=0.04), nice=False, zero=False)
+    lines = (
         alt.Chart(df)
-        .mark_line(point=alt.OverlayMarkDef(size=30, filled=True))
+        .mark_line(point=alt.OverlayMarkDef(size=30, filled=True), clip=False)
         .encode(
-            x=alt.X("step:Q", title="step"),
-            y=alt.Y("value:Q", title=y_title or title, scale=alt.Scale(zero=False)),
+            x=alt.X("step:Q", title="step", scale=x_scale),
+            y=alt.Y("value:Q", title=y_title or title, scale=y_scale),
             color=alt.Color(
                 "series:N",
                 title=None,
                 scale=color_scale(df["series"]),
-                legend=alt.Legend(orient="top", labelLimit=320),
+                legend=alt.Legend(**LEGEND),
             ),
             strokeDash=alt.StrokeDash("split:N", scale=dash, legend=split_legend),
             shape=alt.Shape("split:N", scale=shape, legend=split_legend),
@@ -248,23 +241,52 @@ def metric_chart(df: pd.DataFrame, *, title: str, y_title: str | None = None) ->
                 alt.Tooltip("value:Q", format=".5g"),
             ],
         )
-        .properties(title=title, width="container", height=HEIGHT + 60)
     )
-    return chart
+    layers: list[alt.Chart] = [lines]
+    if reference is not None:
+        ref = pd.DataFrame({"label": [reference[0]], "y": [float(reference[1])]})
+        base = alt.Chart(ref)
+        layers.append(
+            base.mark_rule(color=TIE_COLOR, strokeDash=[4, 3]).encode(
+                y="y:Q", tooltip=["label:N", alt.Tooltip("y:Q", format=".4f")]
+            )
+        )
+        layers.append(
+            base.mark_text(align="right", baseline="bottom", dy=-2, color=TIE_COLOR).encode(
+                y="y:Q", x=alt.value("width"), text="label:N"
+            )
+        )
+    return alt.layer(*layers).properties(
+        title=title, width="container", height=height, autosize=FIT_WIDTH
+    )
+
+
+# frames.cut_label's states and their shapes (states are shapes, never series colours).
+CUT_STATES = ["neither cut", "A cut at limit", "B cut at limit", "both cut at limit"]
+CUT_SHAPES = ["circle", "triangle-up", "triangle-down", "cross"]
 
 
 def scatter_chart(df: pd.DataFrame, *, a: str, b: str, title: str | None = None) -> alt.LayerChart:
-    """Per prompt, policy A's score (y) against policy B's (x), coloured by which answers
-    were cut at the length limit, with the y = x line: points above it are A's wins."""
+    """Per prompt, policy A's score (y) against policy B's (x), shaped by which answers
+    were cut at the length limit (a state: shape, never a series colour), with the y = x
+    line: points above it are A's wins. A point can be selected (``pair``): the page
+    opens that prompt's answers."""
     lo = float(min(df["score_a"].min(), df["score_b"].min())) if len(df) else 0.0
     hi = float(max(df["score_a"].max(), df["score_b"].max())) if len(df) else 1.0
     points = (
         alt.Chart(df)
-        .mark_circle(size=45, opacity=0.75)
+        .mark_point(size=45, opacity=0.75, filled=True)
         .encode(
             x=alt.X("score_b:Q", title=f"score of {b} (B)", scale=alt.Scale(zero=False)),
             y=alt.Y("score_a:Q", title=f"score of {a} (A)", scale=alt.Scale(zero=False)),
-            color=alt.Color("cut:N", title=None, legend=alt.Legend(orient="top")),
+            # A state, not a series: cut answers are crosses in a neutral tone.
+            shape=alt.Shape(
+                "cut:N",
+                title="cut at the length limit",
+                scale=alt.Scale(domain=CUT_STATES, range=CUT_SHAPES),
+                legend=alt.Legend(orient="top", labelLimit=0),
+            ),
+            color=alt.value(palette.NEUTRAL),
             tooltip=[
                 "pair_id:Q",
                 "category:N",
@@ -281,6 +303,7 @@ def scatter_chart(df: pd.DataFrame, *, a: str, b: str, title: str | None = None)
         .mark_line(color=TIE_COLOR, strokeDash=[5, 4])
         .encode(x="v:Q", y="v:Q", tooltip=["line:N"])
     )
+    points = points.add_params(alt.selection_point(name="pair", fields=["pair_id"]))
     chart = alt.layer(points, diagonal).properties(width="container", height=400)
     return chart.properties(title=title) if title else chart
 

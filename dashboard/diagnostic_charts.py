@@ -1,6 +1,6 @@
 """Pure builders for the Diagnostics page: frames from ``db.read.diagnostics`` results,
-and Altair charts from frames. No Streamlit, no store; series keep the palette of
-``dashboard.charts`` (chosen green, rejected red, other names by ``name_color``)."""
+and Altair charts from frames. No Streamlit, no store; series keep the one palette of
+``dashboard.palette`` (chosen green, rejected red, runs by id, other names by hash)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,22 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from dashboard.charts import (
-    CHOSEN_COLOR,
-    FIXED_COLORS,
-    HEIGHT,
-    REJECTED_COLOR,
-    TIE_COLOR,
-    name_color,
-)
+from dashboard import palette
+from dashboard.charts import CHOSEN_COLOR, HEIGHT, REJECTED_COLOR, TIE_COLOR, name_color
 
-LONGER_COLOR = "#ff7f0e"  # the longer-wins baseline and the "chosen longer" stratum
-SHORTER_COLOR = "#1f77b4"
-AFTER_TEMPERATURE_COLOR = "#9467bd"
+LONGER_COLOR = palette.LONGER  # the longer-wins baseline and the "chosen longer" stratum
+SHORTER_COLOR = palette.SHORTER
+AFTER_TEMPERATURE_COLOR = palette.AFTER_TEMPERATURE
 FLIP_COLORS = {
     "wrong -> right": CHOSEN_COLOR,
     "right -> wrong": REJECTED_COLOR,
-    "unchanged": TIE_COLOR,
+    "unchanged": palette.NEUTRAL_LIGHT,
+}
+# What each colour of the interval chart means (its legend).
+SERIES_MEANING = {
+    "chosen": "chosen vs rejected",
+    "longer": "the longer response",
+    "shorter": "the shorter response",
 }
 
 
@@ -52,7 +52,7 @@ def _series_scale(names: Sequence[str]) -> alt.Scale:
     fixed = {
         "longer": LONGER_COLOR,
         "shorter": SHORTER_COLOR,
-        "sigmoid(gap)": FIXED_COLORS["gap"],
+        "sigmoid(gap)": palette.GAP,
         "after temperature": AFTER_TEMPERATURE_COLOR,
     }
     domain = list(dict.fromkeys(names))
@@ -77,10 +77,20 @@ def interval_chart(df: pd.DataFrame, title: str, rule: float | None = 0.5) -> al
             tooltip=tooltip,
         )
     )
+    # The legend says what each colour is about (labels in full, never cut).
+    meaning = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in SERIES_MEANING.items())
+    legend = alt.Legend(
+        title="about", orient="top", labelLimit=0, labelExpr=f"{meaning} : datum.label"
+    )
     dots = (
         alt.Chart(df)
         .mark_point(filled=True, size=80)
-        .encode(x="value:Q", y=y, color=alt.Color("series:N", scale=scale), tooltip=tooltip)
+        .encode(
+            x="value:Q",
+            y=y,
+            color=alt.Color("series:N", scale=scale, legend=legend),
+            tooltip=tooltip,
+        )
     )
     layers = [bars, dots]
     if rule is not None:
@@ -213,8 +223,8 @@ def paired_scatter_chart(df: pd.DataFrame, a: str, b: str) -> alt.LayerChart:
         )
     )
     zero = pd.DataFrame({"z": [0.0]})
-    vline = alt.Chart(zero).mark_rule(color="#bbbbbb").encode(x="z:Q")
-    hline = alt.Chart(zero).mark_rule(color="#bbbbbb").encode(y="z:Q")
+    vline = alt.Chart(zero).mark_rule(color=palette.NEUTRAL_LIGHT).encode(x="z:Q")
+    hline = alt.Chart(zero).mark_rule(color=palette.NEUTRAL_LIGHT).encode(y="z:Q")
     return alt.layer(vline, hline, points).properties(
         title="Gap per pair: run a against run b", height=HEIGHT
     )

@@ -14,10 +14,14 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from dashboard import palette
+
 HEIGHT = 300
 LINE_CHARS = 64  # characters per heatmap line before a token wraps
 CHAR_PX = 7.5  # width of one character in the heatmap, in pixels
-DIVERGING = "redblue"
+# Token values: a purple-orange scale, so red (rejected) and green (chosen) keep their
+# meaning on every page.
+DIVERGING = "purpleorange"
 
 
 def shown_piece(text: str) -> str:
@@ -127,7 +131,14 @@ def flip_rate_chart(df: pd.DataFrame, *, height: int = HEIGHT) -> alt.LayerChart
     base = alt.Chart(df).encode(
         y=alt.Y("edit:N", sort=order, title=None),
         yOffset=alt.YOffset("side:N"),
-        color=alt.Color("side:N", title="edited side", legend=alt.Legend(orient="top")),
+        color=alt.Color(
+            "side:N",
+            title="edited side",
+            legend=alt.Legend(orient="top"),
+            scale=alt.Scale(
+                domain=["chosen", "rejected"], range=[palette.CHOSEN, palette.REJECTED]
+            ),
+        ),
     )
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X(
@@ -147,8 +158,8 @@ def flip_rate_chart(df: pd.DataFrame, *, height: int = HEIGHT) -> alt.LayerChart
 def _axes_rules() -> list[alt.Chart]:
     zero = pd.DataFrame({"v": [0.0]})
     return [
-        alt.Chart(zero).mark_rule(strokeDash=[4, 3], color="#555").encode(x="v:Q"),
-        alt.Chart(zero).mark_rule(strokeDash=[4, 3], color="#555").encode(y="v:Q"),
+        alt.Chart(zero).mark_rule(strokeDash=[4, 3], color=palette.NEUTRAL).encode(x="v:Q"),
+        alt.Chart(zero).mark_rule(strokeDash=[4, 3], color=palette.NEUTRAL).encode(y="v:Q"),
     ]
 
 
@@ -169,7 +180,12 @@ def dpo_delta_chart(df: pd.DataFrame, *, height: int = HEIGHT) -> alt.LayerChart
         .encode(
             x=alt.X("delta_chosen:Q", title="log pi - log ref, chosen"),
             y=alt.Y("delta_rejected:Q", title="log pi - log ref, rejected"),
-            color=alt.Color("quadrant:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "quadrant:N",
+                title=None,
+                legend=alt.Legend(orient="top", labelLimit=0),
+                scale=alt.Scale(range=list(palette.CATEGORIES)),
+            ),
             tooltip=[
                 "pair_id:Q",
                 alt.Tooltip("delta_chosen:Q", format="+.3f"),
@@ -200,7 +216,12 @@ def agreement_chart(df: pd.DataFrame, *, height: int = HEIGHT) -> alt.LayerChart
         .encode(
             x=alt.X("rm_gap:Q", title="RM gap (chosen - rejected)"),
             y=alt.Y("dpo_gap:Q", title="DPO implicit-reward gap"),
-            color=alt.Color("quadrant:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "quadrant:N",
+                title=None,
+                legend=alt.Legend(orient="top", labelLimit=0),
+                scale=alt.Scale(range=list(palette.CATEGORIES)),
+            ),
             tooltip=[
                 "pair_id:Q",
                 alt.Tooltip("rm_gap:Q", format="+.4f"),

@@ -1,6 +1,7 @@
 """Training: per-step curves of reward-model runs (loss, accuracy, margin, learning rate)
 and DPO-family runs (loss, rewards of both sides named by the run's loss type, margins,
-accuracies, log-probs), train and eval series side by side, several runs on one chart.
+accuracies, log-probs), each kind on its own charts, train and eval series side by side,
+several runs of a kind on one chart.
 What each chart draws is worked out in ``dashboard.curves``."""
 
 from __future__ import annotations
@@ -44,13 +45,18 @@ if running:
 st.caption(
     "Lines: solid with circles = train (a mean over each logging window), dashed with "
     "squares = eval (the eval split, at each evaluation). Chosen is always green, "
-    "rejected red; every other colour is a run."
+    "rejected red; every other colour is a run, the same on every page. Reward-model "
+    "runs and each DPO-family loss have their own charts; dashed grey lines mark chance "
+    "(a loss of ln 2 = 0.693, an accuracy of 0.5)."
 )
 drawn = curves.training_curves(df, {labels[r["id"]]: r for r in runs})
 for i in range(0, len(drawn), 2):
     for col, curve in zip(st.columns(2), drawn[i : i + 2], strict=False):
         with col:
-            ui.chart(charts.metric_chart(curve.rows, title=curve.title, y_title=curve.y_title))
+            figure = charts.metric_chart(
+                curve.rows, title=curve.title, y_title=curve.y_title, reference=curve.reference
+            )
+            ui.chart(figure)
             if curve.caption:
                 st.caption(curve.caption)
 

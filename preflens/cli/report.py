@@ -7,7 +7,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-BLUE, ORANGE, GREY, RED, GREEN = "#1f77b4", "#ff7f0e", "#7f7f7f", "#d62728", "#2ca02c"
+from dashboard import palette
+
+# The dashboard's palette, so a colour means the same in the report as on every page.
+GREY, RED, GREEN = palette.NEUTRAL, palette.REJECTED, palette.CHOSEN
+LONGER, SHORTER = palette.LONGER, palette.SHORTER
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
@@ -89,7 +93,7 @@ def reliability_svg(bins: list[dict[str, Any]], after: list[dict[str, Any]] | No
         f'<text x="12" y="{pad + size / 2}" font-size="11" text-anchor="middle" '
         f'transform="rotate(-90 12 {pad + size / 2})">observed share</text>',
     ]
-    for series, colour in ((bins, BLUE), (after or [], GREEN)):
+    for series, colour in ((bins, palette.GAP), (after or [], palette.AFTER_TEMPERATURE)):
         total = sum(b["n"] for b in series) or 1
         for b in series:
             if not b["n"]:
@@ -106,7 +110,7 @@ def reliability_svg(bins: list[dict[str, Any]], after: list[dict[str, Any]] | No
 
 def length_bins_svg(lc: dict[str, Any]) -> str:
     """Accuracy by length-difference bin with 95% error bars; rules: the longer-wins
-    (orange) and shorter-wins (blue) baselines."""
+    and shorter-wins baselines in the palette's longer / shorter colours."""
     bins = lc["bins"]
     w, h, pad = 520, 240, 40
     parts = [
@@ -114,7 +118,7 @@ def length_bins_svg(lc: dict[str, Any]) -> str:
         f'height="{h + 2 * pad + 20}" role="img">',
         f'<rect x="{pad}" y="{pad}" width="{w}" height="{h}" fill="none" stroke="#ccc"/>',
     ]
-    for name, colour in (("longer_wins_baseline", ORANGE), ("shorter_wins_baseline", BLUE)):
+    for name, colour in (("longer_wins_baseline", LONGER), ("shorter_wins_baseline", SHORTER)):
         v = lc[name]["value"]
         if v is not None:
             y = pad + h - v * h
@@ -165,7 +169,7 @@ def paired_scatter_svg(points: list[dict[str, Any]]) -> str:
     parts.append(f'<line x1="{pad}" y1="{zy}" x2="{pad + size}" y2="{zy}" stroke="#ccc"/>')
     for p in points[:5000]:
         ra, rb = p["gap_a"] > 0, p["gap_b"] > 0
-        colour = GREEN if (rb and not ra) else RED if (ra and not rb) else GREY
+        colour = GREEN if (rb and not ra) else RED if (ra and not rb) else palette.NEUTRAL_LIGHT
         x, y = (
             _scale(p["gap_a"], lo, hi, pad, pad + size),
             _scale(p["gap_b"], lo, hi, pad + size, pad),
@@ -181,13 +185,13 @@ def _score_sections(d: dict[str, Any]) -> list[str]:
         "<h2>Headline numbers (95% intervals)</h2>",
         interval_bars(
             [
-                ("accuracy (Wilson)", d["accuracy"], BLUE),
-                ("AUC chosen vs rejected (bootstrap)", d["auc"], BLUE),
-                ("accuracy, chosen longer", lc["chosen_longer"], ORANGE),
-                ("accuracy, chosen shorter", lc["chosen_shorter"], BLUE),
-                ("length-balanced accuracy", lc["length_balanced_accuracy"], GREY),
-                ("baseline: longer wins", lc["longer_wins_baseline"], ORANGE),
-                ("baseline: shorter wins", lc["shorter_wins_baseline"], BLUE),
+                ("accuracy (Wilson)", d["accuracy"], GREEN),
+                ("AUC chosen vs rejected (bootstrap)", d["auc"], GREEN),
+                ("accuracy, chosen longer", lc["chosen_longer"], LONGER),
+                ("accuracy, chosen shorter", lc["chosen_shorter"], SHORTER),
+                ("length-balanced accuracy", lc["length_balanced_accuracy"], GREEN),
+                ("baseline: longer wins", lc["longer_wins_baseline"], LONGER),
+                ("baseline: shorter wins", lc["shorter_wins_baseline"], SHORTER),
             ]
         ),
         "<table>",
@@ -243,9 +247,13 @@ def _generation_sections(d: dict[str, Any]) -> list[str]:
             f"<h2>{escape(c['a'])} vs {escape(c['b'])} ({c['n']} prompts)</h2>",
             interval_bars(
                 [
-                    ("win rate (W+T/2)/n", c["win_rate"], BLUE),
-                    ("decisive win rate W/(W+L)", c["decisive_win_rate"], BLUE),
-                    ("length-controlled win rate", lc["lc_win_rate"], ORANGE),
+                    ("win rate (W+T/2)/n", c["win_rate"], palette.name_color(c["a"])),
+                    (
+                        "decisive win rate W/(W+L)",
+                        c["decisive_win_rate"],
+                        palette.name_color(c["a"]),
+                    ),
+                    ("length-controlled win rate", lc["lc_win_rate"], LONGER),
                 ]
             ),
             f"<p>mean difference A - B {_iv(c['mean_difference'])}; wins/ties/losses "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard import charts
+from dashboard import charts, frames
 
 
 def data_of(spec: dict, part: dict) -> list[dict]:
@@ -138,7 +138,8 @@ def test_metric_chart_puts_several_runs_on_one_chart():
             "split": ["train", "eval", "train", "train"],
         }
     ).assign(series=lambda d: d["run"])
-    spec = charts.metric_chart(df, title="Loss", y_title="loss").to_dict()
+    full = charts.metric_chart(df, title="Loss", y_title="loss").to_dict()
+    spec = full["layer"][0]
     assert spec["mark"]["type"] == "line" and "point" in spec["mark"]
     enc = spec["encoding"]
     assert enc["x"]["field"] == "step" and enc["y"]["field"] == "value"
@@ -146,8 +147,8 @@ def test_metric_chart_puts_several_runs_on_one_chart():
     assert enc["color"]["field"] == "series" and enc["strokeDash"]["field"] == "split"
     assert enc["shape"]["field"] == "split"
     assert enc["color"]["scale"]["domain"] == ["#2", "#6"]
-    assert enc["y"]["title"] == "loss" and spec["title"] == "Loss"
-    assert data_of(spec, spec) == df.to_dict("records")
+    assert enc["y"]["title"] == "loss" and full["title"] == "Loss"
+    assert data_of(full, spec if "data" in spec else full) == df.to_dict("records")
 
 
 def scatter_points() -> pd.DataFrame:
@@ -166,10 +167,18 @@ def scatter_points() -> pd.DataFrame:
 
 def test_scatter_has_points_and_the_y_equals_x_line():
     spec = charts.scatter_chart(scatter_points(), a="dpo", b="base").to_dict()
-    points = layer_with(spec, "circle")
+    points = layer_with(spec, "point")
     assert points["encoding"]["x"]["field"] == "score_b"
     assert points["encoding"]["y"]["field"] == "score_a"
-    assert points["encoding"]["color"]["field"] == "cut"  # answers cut at the limit
+    # Answers cut at the limit: a state, drawn as a shape in a neutral tone (not a colour).
+    assert points["encoding"]["shape"]["field"] == "cut"
+    shapes = points["encoding"]["shape"]["scale"]
+    assert shapes["domain"] == [
+        frames.cut_label(a, b)
+        for a, b in (("stop", "stop"), ("length", "stop"), ("stop", "length"), ("length", "length"))
+    ]
+    assert len(set(shapes["range"])) == 4
+    assert points["encoding"]["color"] == {"value": charts.TIE_COLOR}
     assert "dpo" in points["encoding"]["y"]["title"] and "base" in points["encoding"]["x"]["title"]
     line = layer_with(spec, "line")
     assert line["encoding"]["x"]["field"] == line["encoding"]["y"]["field"] == "v"

@@ -41,6 +41,12 @@ def charts(at) -> list[tuple[dict, dict[str, pd.DataFrame]]]:
     return out
 
 
+def curve_rows(data: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The rows a training chart draws (not its reference line's)."""
+    (rows,) = [d for d in data.values() if "run" in d.columns]
+    return rows
+
+
 def chart_titled(at, title: str) -> tuple[dict, dict[str, pd.DataFrame]]:
     for spec, data in charts(at):
         if spec.get("title") == title:
@@ -226,16 +232,20 @@ def test_training_page_draws_rm_and_dpo_curves(store, dash, open_page):
     titles = [spec.get("title") for spec, _ in charts(at)]
     dpo_label = f"#{dpo} train_dpo dpo-toy"
     for title in (
-        "Loss",
+        "RM loss",
+        "DPO loss",
         f"DPO implicit rewards of #{dpo}: chosen vs rejected",
         "DPO implicit rewards: margin (chosen - rejected)",
-        "Learning rate",
+        "DPO learning rate",
+        "RM learning rate",
         "RM accuracy (chosen scored above rejected)",
     ):
         assert title in titles, titles
-    spec, data = chart_titled(at, "Loss")
-    rows = next(iter(data.values()))
-    assert set(rows["run"]) == {f"#{tr} train_rm rm-toy", dpo_label}
+    spec, data = chart_titled(at, "RM loss")
+    assert set(curve_rows(data)["run"]) == {f"#{tr} train_rm rm-toy"}
+    spec, data = chart_titled(at, "DPO loss")
+    rows = curve_rows(data)
+    assert set(rows["run"]) == {dpo_label}
     with store() as s:
         curves = read.metrics(s, [tr, dpo], ["train/loss"])
         last = read.run_summary(s, dpo)["metrics"]
@@ -243,17 +253,17 @@ def test_training_page_draws_rm_and_dpo_curves(store, dash, open_page):
     assert list(dpo_loss["value"]) == curves["runs"][1]["series"]["train/loss"]["values"]
     # Eval curves beside train: dashed, from the eval/* metrics.
     assert set(rows[rows["run"] == dpo_label]["split"]) == {"train", "eval"}
-    assert spec["encoding"]["strokeDash"]["field"] == "split"
+    assert spec["layer"][0]["encoding"]["strokeDash"]["field"] == "split"
     # Chosen and rejected in their fixed colours, told apart in the legend.
     spec, data = chart_titled(at, f"DPO implicit rewards of #{dpo}: chosen vs rejected")
-    scale = spec["encoding"]["color"]["scale"]
+    scale = spec["layer"][0]["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         "chosen": CHOSEN_COLOR,
         "rejected": REJECTED_COLOR,
     }
     # The first step (every reward 0) is left out of the accuracy curve, and said so.
     spec, data = chart_titled(at, "DPO implicit rewards: accuracy")
-    acc = next(iter(data.values()))
+    acc = curve_rows(data)
     assert 1 not in set(acc["step"]) and min(acc["value"]) > 0
     assert any(f"{dpo_label} train step 1" in c.value for c in at.caption)
     table = frame_with(at, "metric", "last_step", "last")
@@ -300,7 +310,7 @@ def test_policies_page_shows_the_comparison(store, dash, open_page):
         assert table.loc[name, "cut_at_limit"] == stats["cut_at_limit"]
 
     spec, data = chart_titled(at, "Score per prompt: above y = x, A wins")
-    shown_points = rows_of(spec, layer(spec, "circle"), data)
+    shown_points = rows_of(spec, layer(spec, "point"), data)
     assert list(shown_points["score_a"]) == [p["score_a"] for p in scatter["points"]]
     cut = shown_points.set_index("pair_id")["cut"]
     for p in scatter["points"]:
