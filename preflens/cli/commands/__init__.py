@@ -7,6 +7,11 @@ from preflens.cli.commands.base import Command
 from preflens.cli.commands.demo import DemoCommand
 from preflens.cli.commands.diagnose import DiagnoseCommand, ExportCommand, ReportCommand
 from preflens.cli.commands.generate import GenerateCommand, ScoreGenerationsCommand
+from preflens.cli.commands.imports import (
+    ExportDatasetCommand,
+    ImportGenerationsCommand,
+    ImportScoresCommand,
+)
 from preflens.cli.commands.ingest import IngestCommand
 from preflens.cli.commands.probe import ProbeCommand, ScoreDpoCommand
 from preflens.cli.commands.score import ScoreCommand
@@ -26,6 +31,9 @@ COMMANDS: list[type[Command]] = [
     TrainDPOCommand,
     GenerateCommand,
     ScoreGenerationsCommand,
+    ImportGenerationsCommand,
+    ImportScoresCommand,
+    ExportDatasetCommand,
     DiagnoseCommand,
     ExportCommand,
     ReportCommand,
