@@ -133,7 +133,10 @@ def cross_fitted_gaps(
 def calibration(gap: Any, n_bins: int = N_BINS, folds: int = FOLDS) -> dict[str, Any]:
     """Reliability bins, ECE, Brier, NLL of sigmoid(gap); the temperature fitted on all
     pairs (for display) and the ECE after temperature scaling, where each pair's
-    probability uses the temperature fitted on the other folds (cross-fitted)."""
+    probability uses the temperature fitted on the other folds (cross-fitted).
+    ``temperature_fit`` says "ok", or why there are no after-temperature numbers (a fit
+    that ended at a bound is named, e.g. "fit failed: ranks pairs backwards ...", and
+    ``temperature`` and the after-temperature numbers are then None)."""
     g = np.asarray(gap, dtype=np.float64)
     p, y = mirrored(g)
     out: dict[str, Any] = {
@@ -143,6 +146,7 @@ def calibration(gap: Any, n_bins: int = N_BINS, folds: int = FOLDS) -> dict[str,
         "brier": brier(g),
         "nll": nll(g),
         "temperature": None,
+        "temperature_fit": None,
         "fold_temperatures": [],
         "ece_after_temperature": None,
         "nll_after_temperature": None,
@@ -155,10 +159,33 @@ def calibration(gap: Any, n_bins: int = N_BINS, folds: int = FOLDS) -> dict[str,
     }
     if len(g) >= 2 * folds:
         z, temps = cross_fitted_gaps(g, folds)
-        pm, _ = mirrored(z)
-        out["temperature"] = fit_temperature(g)
+        temperature = fit_temperature(g)
+        failed = fit_failure(g, [temperature, *temps])
         out["fold_temperatures"] = temps
+        if failed:
+            # A temperature at its bound is no fit: sigmoid(gap / 1e4) predicts 0.5 for
+            # every pair, and its lower ECE would read as an improvement.
+            out["temperature_fit"] = f"fit failed: {failed}"
+            return out
+        pm, _ = mirrored(z)
+        out["temperature"] = temperature
+        out["temperature_fit"] = "ok"
         out["ece_after_temperature"] = ece(pm, y, n_bins)
         out["nll_after_temperature"] = nll(z)
         out["bins_after_temperature"] = reliability(pm, y, n_bins)
+    else:
+        out["temperature_fit"] = f"not fitted: fewer than {2 * folds} pairs"
     return out
+
+
+def fit_failure(gap: Any, temperatures: list[float]) -> str | None:
+    """Why a temperature fit degenerated (a fit on all pairs or on a fold ended at a
+    bound of [T_MIN, T_MAX]), or None when every fit is inside the bounds."""
+    if not any(t in (T_MIN, T_MAX) for t in temperatures):
+        return None
+    g = np.asarray(gap, dtype=np.float64)
+    if T_MAX in temperatures:
+        if (g > 0).mean() < 0.5 or g.mean() < 0:
+            return "ranks pairs backwards (the best temperature is the flattest allowed)"
+        return "no better than chance (the best temperature is the flattest allowed)"
+    return "pairs perfectly separated (no finite temperature; the sharpest allowed)"

@@ -74,3 +74,50 @@ def test_stored_worse_than_chance_and_mostly_cut_runs(store):
         gen = run_headlines(s, seeded.diag.base.gen_score_run)
         assert gen and all(hl.MOST_CUT in g["verdicts"] for g in gen)
         assert gen[0]["cut"]["at_limit"] > gen[0]["cut"]["of"] / 2
+
+
+def test_diagnostics_carry_the_headlines_and_a_failed_fit(store):
+    from db.read.diagnostics import run_diagnostics
+
+    seeded = seed_comparisons(store)
+    with store() as s:
+        d = run_diagnostics(s, seeded.backwards_run, b=1000)
+        accuracy = d["headlines"][0]
+        assert accuracy["label"] == "accuracy" and hl.BELOW_CHANCE in accuracy["verdicts"]
+        cal = d["calibration"]
+        assert cal["temperature_fit"].startswith("fit failed: ranks pairs backwards")
+        assert cal["temperature"] is None and cal["ece_after_temperature"] is None
+        g = run_diagnostics(s, seeded.diag.base.gen_score_run, b=1000)
+        assert all(hl.MOST_CUT in c["headline"]["verdicts"] for c in g["comparisons"])
+
+
+def test_cli_prints_badges_and_names_the_failed_fit(store, db_url, monkeypatch, capsys):
+    from preflens.cli.main import main
+    from preflens.config import get_settings
+
+    seeded = seed_comparisons(store)
+    monkeypatch.setenv("PREFLENS_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    assert main(["diagnose", str(seeded.backwards_run), "--bootstrap", "1000"]) == 0
+    text = capsys.readouterr().out
+    assert "headline: accuracy 0.250 [" in text and "[below chance]" in text
+    assert "[untrained head]" in text
+    assert "temperature: fit failed: ranks pairs backwards" in text
+    assert "ECE after temperature" not in text
+    assert main(["diagnose", str(seeded.diag.base.gen_score_run), "--bootstrap", "1000"]) == 0
+    assert "[most answers cut]" in capsys.readouterr().out
+
+
+def test_report_shows_badges_scientific_p_and_no_after_temperature(store, tmp_path):
+    from db.read.diagnostics import paired, run_diagnostics
+    from preflens.cli.report import render_report
+
+    seeded = seed_comparisons(store)
+    with store() as s:
+        d = run_diagnostics(s, seeded.backwards_run, b=1000)
+        p = paired(s, seeded.backwards_run, seeded.diag.after_run, b=1000)
+    p["mcnemar_p"] = 9.1e-13  # the format of a very small p, whatever this seed gives
+    html = render_report(d, p, [], [])
+    assert "<b class=badge>below chance</b>" in html and "untrained head" in html
+    assert "fit failed: ranks pairs backwards" in html and "ECE after temperature" not in html
+    assert "McNemar exact p 9.1e-13" in html

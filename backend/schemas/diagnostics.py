@@ -60,7 +60,12 @@ class Calibration(Open):
     ece: float | None
     brier: float | None
     nll: float | None = Field(description="Bradley-Terry negative log-likelihood per pair")
-    temperature: float | None
+    temperature: float | None = Field(description="null when the fit failed (temperature_fit)")
+    temperature_fit: str | None = Field(
+        None,
+        description='"ok", or why no temperature is shown, e.g. "fit failed: ranks pairs '
+        'backwards ..." (the fit ended at a bound; no after-temperature numbers)',
+    )
     ece_after_temperature: float | None = Field(
         description="ECE of sigmoid(gap / T) with T cross-fitted on the other fold"
     )
@@ -69,6 +74,21 @@ class Calibration(Open):
 class LengthControlledWinRate(Open):
     lc_win_rate: Interval
     raw_win_rate: float | None
+
+
+class Headline(Open):
+    """A headline number: value, 95% interval, n, method and verdict badges."""
+
+    label: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    method: str
+    verdicts: list[str] = Field(
+        description="any of: below chance, not different from chance, below the length "
+        "baseline, untrained head, most answers cut (computed from the intervals)"
+    )
 
 
 class ComparisonDiagnostics(Open):
@@ -83,6 +103,7 @@ class ComparisonDiagnostics(Open):
     decisive_win_rate: Interval
     sign_test_p: float | None
     length_controlled: LengthControlledWinRate
+    headline: Headline | None = Field(None, description="the win rate with its verdicts")
 
 
 class Diagnostics(Open):
@@ -92,6 +113,9 @@ class Diagnostics(Open):
     run_id: int
     kind: str
     n: int | None = None
+    headlines: list[Headline] | None = Field(
+        None, description="accuracy and AUC with their verdict badges (score runs)"
+    )
     accuracy: Interval | None = None
     auc: Interval | None = None
     gap_mean: Interval | None = None

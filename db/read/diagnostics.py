@@ -18,12 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.read import paired as paired_module
+from db.read.cases import head_initialized
 from db.read.columns import numeric_rows, score_run_columns
 from db.read.common import run_policies, scored_run
+from db.read.headlines import cut_counts, pair_cut, win_rate_headline
 from db.read.paired import confidently_wrong, label_noise_candidates, paired, paired_scatter
 from db.read.summaries import group_counts
 from db.schema import Generation, GenerationScore, Pair, PairScore
 from preflens.calibration import calibration
+from preflens.headline import better_baseline, headline
 from preflens.length_control import lc_win_rate, score_length_control
 from preflens.stats import ranks
 from preflens.uncertainty import (
@@ -136,6 +139,16 @@ def score_diagnostics(
         "conventions": {**CONVENTIONS, "length": c["length_source"]},
     }
     out["length"]["source"] = c["length_source"]
+    untrained = head_initialized(scored_run(session, run_id))
+    out["headlines"] = [
+        headline(
+            "accuracy",
+            out["accuracy"],
+            baseline=better_baseline(out["length"]),
+            untrained=untrained,
+        ),
+        headline("AUC", out["auc"], untrained=untrained),
+    ]
     if c["tokens_chosen"] is not None:
         out["length_tokens"] = score_length_control(
             gap, c["tokens_chosen"], c["tokens_rejected"], "tokens", b, seed, gap_ranks
@@ -184,6 +197,7 @@ def generation_diagnostics(
             "mean_chars": float(vals[:, 1].mean()),
         }
     comparisons = []
+    cuts, untrained = cut_counts(session, run_id), head_initialized(run)
     for pb, pa in itertools.combinations(names, 2):
         common = sorted(set(by_policy[pa]) & set(by_policy[pb]))
         a = np.array([by_policy[pa][i] for i in common], dtype=np.float64).reshape(-1, 3)
@@ -203,6 +217,8 @@ def generation_diagnostics(
                 "tie_margin": tie_margin,
             }
         )
+        c = comparisons[-1]
+        c["headline"] = win_rate_headline(pa, pb, c["win_rate"], pair_cut(cuts, pa, pb), untrained)
     return {
         "run_id": run_id,
         "kind": "score_generations",

@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from preflens.cli.output import out  # the one place results are printed
+from preflens.headline import (
+    fmt_p,  # the one p-value format (scientific below 1e-3)
+    headline_text,
+)
 
 
 def fmt_interval(iv: dict[str, Any] | None, digits: int = 3) -> str:
@@ -21,15 +25,11 @@ def fmt_num(x: float | None, digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
-def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
-
-
 def print_score_diagnostics(d: dict[str, Any]) -> None:
     """A score run's diagnostics (``db.read.diagnostics.score_diagnostics``)."""
     out(f"run {d['run_id']} (score): {d['n']} pairs; 95% intervals in brackets")
+    for h in d.get("headlines") or []:
+        out(f"  headline: {headline_text(h)}")
     out(f"  accuracy (share gap > 0), Wilson:                  {fmt_interval(d['accuracy'])}")
     out(f"    ties (gap exactly 0, counted wrong):             {d['ties']}")
     out(f"  AUC chosen vs rejected (Mann-Whitney), bootstrap:  {fmt_interval(d['auc'])}")
@@ -66,10 +66,14 @@ def print_length(lc: dict[str, Any]) -> None:
 def print_calibration(c: dict[str, Any]) -> None:
     out("  calibration of P(chosen) = sigmoid(gap) (each pair counted in both orders):")
     out(f"    ECE {fmt_num(c['ece'])}   Brier {fmt_num(c['brier'])}   NLL {fmt_num(c['nll'])}")
-    out(
-        f"    temperature {fmt_num(c['temperature'])}   ECE after temperature "
-        f"(2-fold cross-fitted) {fmt_num(c['ece_after_temperature'])}"
-    )
+    fit = c.get("temperature_fit") or "ok"
+    if c["temperature"] is None:
+        out(f"    temperature: {fit}; no after-temperature numbers")
+    else:
+        out(
+            f"    temperature {fmt_num(c['temperature'])}   ECE after temperature "
+            f"(2-fold cross-fitted) {fmt_num(c['ece_after_temperature'])}"
+        )
     out("    reliability: bin  n  mean predicted  observed")
     for b in c["bins"]:
         if b["n"]:
@@ -90,6 +94,11 @@ def print_generation_diagnostics(d: dict[str, Any]) -> None:
     for c in d["comparisons"]:
         lc = c["length_controlled"]
         out(f"  {c['a']} vs {c['b']} on {c['n']} prompts (tie margin {c['tie_margin']}):")
+        if c.get("headline"):
+            out(f"    headline: {headline_text(c['headline'])}")
+            cut = c["headline"].get("cut")
+            if cut:
+                out(f"    answers cut at the token limit: {cut['at_limit']} of {cut['of']}")
         out(f"    mean difference A - B, paired bootstrap: {fmt_interval(c['mean_difference'])}")
         out(f"    wins / ties / losses: {c['wins']} / {c['ties']} / {c['losses']}")
         out(f"    win rate (W + T/2)/n, Wilson:   {fmt_interval(c['win_rate'])}")

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from dashboard import palette
+from preflens.headline import fmt_p, headline_text
 
 # The dashboard's palette, so a colour means the same in the report as on every page.
 GREY, RED, GREEN = palette.NEUTRAL, palette.REJECTED, palette.CHOSEN
@@ -17,7 +18,8 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;
 text-align:left;vertical-align:top;font-size:.9em}.num{text-align:right;font-variant-numeric:
-tabular-nums}.note{color:#555;font-size:.85em}.text{white-space:pre-wrap;max-width:320px}
+tabular-nums}.note{color:#555;font-size:.85em}.badge{background:#eee;border-radius:3px;
+padding:0 4px;font-size:.85em}.text{white-space:pre-wrap;max-width:320px}
 """
 
 
@@ -179,10 +181,30 @@ def paired_scatter_svg(points: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def headline_html(h: dict[str, Any]) -> str:
+    """One headline as a paragraph: the value, its interval, n, method and the verdict
+    badges (each badge in bold)."""
+    text = headline_text({**h, "verdicts": []})
+    badges = "".join(f" <b class=badge>{escape(v)}</b>" for v in h.get("verdicts") or [])
+    return f"<p class=headline>{escape(text)}{badges}</p>"
+
+
+def _calibration_text(cal: dict[str, Any]) -> str:
+    base = f"ECE {_f(cal['ece'])}, Brier {_f(cal['brier'])}, NLL {_f(cal['nll'])}, "
+    if cal["temperature"] is None:
+        fit = cal.get("temperature_fit") or "not fitted"
+        return base + f"temperature: {escape(fit)}; no after-temperature numbers"
+    return (
+        base + f"temperature {_f(cal['temperature'])}, ECE after temperature "
+        f"{_f(cal['ece_after_temperature'])}"
+    )
+
+
 def _score_sections(d: dict[str, Any]) -> list[str]:
     lc, cal = d["length"], d["calibration"]
     out = [
         "<h2>Headline numbers (95% intervals)</h2>",
+        *(headline_html(h) for h in d.get("headlines") or []),
         interval_bars(
             [
                 ("accuracy (Wilson)", d["accuracy"], GREEN),
@@ -219,9 +241,7 @@ def _score_sections(d: dict[str, Any]) -> list[str]:
         "baselines on the same pairs.</p>",
         "<h2>Calibration</h2>",
         f"<p class=note>{escape(cal['label'])}</p>",
-        f"<p>ECE {_f(cal['ece'])}, Brier {_f(cal['brier'])}, NLL {_f(cal['nll'])}, "
-        f"temperature {_f(cal['temperature'])}, ECE after temperature "
-        f"{_f(cal['ece_after_temperature'])}</p>",
+        f"<p>{_calibration_text(cal)}</p>",
         reliability_svg(cal["bins"], cal.get("bins_after_temperature")),
         "<p class=note>Blue: sigmoid(gap); green: after the cross-fitted temperature; dot "
         "area grows with the bin's count; dashed: perfect calibration.</p>",
@@ -245,6 +265,7 @@ def _generation_sections(d: dict[str, Any]) -> list[str]:
         lc = c["length_controlled"]
         out += [
             f"<h2>{escape(c['a'])} vs {escape(c['b'])} ({c['n']} prompts)</h2>",
+            headline_html(c["headline"]) if c.get("headline") else "",
             interval_bars(
                 [
                     ("win rate (W+T/2)/n", c["win_rate"], palette.name_color(c["a"])),
@@ -258,7 +279,7 @@ def _generation_sections(d: dict[str, Any]) -> list[str]:
             ),
             f"<p>mean difference A - B {_iv(c['mean_difference'])}; wins/ties/losses "
             f"{c['wins']}/{c['ties']}/{c['losses']}; sign test p "
-            f"{_f(c['sign_test_p'])}; raw win rate {_f(lc['raw_win_rate'])}</p>",
+            f"{fmt_p(c['sign_test_p'])}; raw win rate {_f(lc['raw_win_rate'])}</p>",
         ]
     return out
 
@@ -268,7 +289,7 @@ def _paired_section(p: dict[str, Any], points: list[dict[str, Any]]) -> list[str
     return [
         f"<h2>Run {p['run_b']} against run {p['run_a']} ({p['n']} shared pairs)</h2>",
         f"<p>accuracy a {_iv(p['accuracy_a'])}, b {_iv(p['accuracy_b'])}; difference b - a "
-        f"{_iv(p['difference'])}; McNemar exact p {_f(p['mcnemar_p'])}; flips wrong&rarr;right "
+        f"{_iv(p['difference'])}; McNemar exact p {fmt_p(p['mcnemar_p'])}; flips wrong&rarr;right "
         f"{f['wrong_to_right']}, right&rarr;wrong {f['right_to_wrong']}; Kendall tau "
         f"{_f(p['kendall_tau'])}; Spearman {_f(p['spearman'])}; left out "
         f"{p['left_out']['only_a']} + {p['left_out']['only_b']}.</p>",
