@@ -14,7 +14,7 @@ import types
 import typing
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import Field, ValidationError, field_validator
@@ -47,8 +47,20 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     score_batch_size: int = Field(default=8, ge=1)
     score_max_length: int = Field(default=512, ge=8)
+    rm_layout: typing.Literal[
+        "auto", "trl", "align-anything", "safe-rlhf", "openrlhf", "causal-lm"
+    ] = Field(
+        default="auto",
+        description="How reward-model weights are read (head name, normalisation); auto: "
+        "detected from the weight names and config.json (`--rm-layout` sets it per command).",
+    )
     num_threads: int | None = Field(
         default=None, description="torch CPU threads; default: torch's own choice."
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto",
+        description="Weights' dtype for reward models and policies; auto: bfloat16 on a "
+        "CUDA device that has it, else float32 (`preflens --dtype` sets it for one command).",
     )
 
     # ---- HTTP service (`preflens serve`, backend/)
@@ -179,8 +191,10 @@ def _json(text: str) -> Any:
 EXPECTED = {
     "database_url": "an SQLAlchemy URL such as sqlite:///path/preflens.db or "
     "postgresql+psycopg://user@host/db",
+    "rm_layout": "one of auto, trl, align-anything, safe-rlhf, openrlhf, causal-lm",
     "cors_origins": 'origins separated by commas, or a JSON list such as ["http://localhost:8501"]',
     "api_policies": 'a JSON object of policy names and models such as {"dpo": "path/to/ckpt"}',
+    "dtype": "one of auto, float32, bfloat16, float16",
 }
 SECRET = {"database_url", "api_key"}  # values never echoed (a URL may hold a password)
 _NAMES = {int: "an integer", float: "a number", str: "text", Path: "a path", bool: "true or false"}

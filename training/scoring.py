@@ -17,6 +17,8 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.loading import RewardModel
+from training.precision import float32_head
+from training.token_budget import gpu_token_budget, token_budget_batches
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,8 @@ def reward_forward(
     positions = torch.arange(attention_mask.shape[-1], device=attention_mask.device)
     last = (positions * attention_mask).argmax(-1)
     pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
-    return model.score(pooled).squeeze(-1).float()
+    # Read in float32 whatever the weights' dtype (a bfloat16 head rounds to 3 digits).
+    return float32_head(model.score, pooled).squeeze(-1)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, sort: bool = True) -> list[list[int]]:
@@ -153,13 +156,27 @@ def score_encoded(
     batch_size: int = 8,
     padding_side: str = "right",
     sort_by_length: bool = True,
+    token_budget: int | None = None,
 ) -> np.ndarray:
-    """Score encoded conversations; results come back in input order."""
+    """Score encoded conversations; results come back in input order.
+
+    On a CUDA device passes are packed by a token budget (``rows x padded length``, from
+    the free GPU memory; ``training.token_budget``) and ``batch_size`` is not used;
+    elsewhere batches hold ``batch_size`` sequences. ``token_budget`` overrides: 0 means
+    fixed batches on any device, a positive number that budget on any device.
+    """
     out = np.empty(len(encoded), dtype=np.float64)
     if not encoded:
         return out
     pad_id = rm.tokenizer.pad_token_id
-    for batch in length_batches([e.n_tokens for e in encoded], batch_size, sort_by_length):
+    lengths = [e.n_tokens for e in encoded]
+    if token_budget is None and rm.device.type == "cuda":
+        token_budget = gpu_token_budget(rm.model, rm.device)
+    if token_budget:
+        batches = token_budget_batches(lengths, token_budget)
+    else:
+        batches = length_batches(lengths, batch_size, sort_by_length)
+    for batch in batches:
         ids, mask = pad_batch([encoded[i].ids for i in batch], pad_id, padding_side)
         scores = reward_forward(rm.model, ids.to(rm.device), mask.to(rm.device))
         out[batch] = scores.cpu().numpy()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 
 from preflens.cli.commands import COMMANDS
 from preflens.cli.output import error
+from preflens.config import get_settings
 from preflens.errors import PrefLensError
 
 
@@ -25,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Settings come from PREFLENS_* environment variables (see README).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        help="weights' dtype of the models a command loads (sets PREFLENS_DTYPE; "
+        "default auto: bfloat16 on a CUDA GPU that has it, else float32)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command().register(sub)
@@ -40,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PrefLensError as exc:
         error(f"error: {exc}")
         return 2
+    if args.dtype:
+        # Through the setting, so every loader (and a server process started from here)
+        # sees the same choice without each command passing it along.
+        os.environ["PREFLENS_DTYPE"] = args.dtype
+        get_settings.cache_clear()
     # Deprecation notices from the libraries say nothing a PrefLens user can act on.
     warnings.filterwarnings("ignore", category=FutureWarning)
     logging.basicConfig(
