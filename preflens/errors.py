@@ -37,3 +37,7 @@ class SettingsError(PrefLensError):
 
 class IncomparableError(QueryError):
     """Two runs cannot be compared: they did not score the same pairs (HTTP 409)."""
+
+
+class OutputError(PrefLensError):
+    """An output file cannot be written (a folder, no permission, a full disk)."""

@@ -47,3 +47,98 @@ def test_probe_with_a_bad_edits_file_creates_no_run(tmp_path, toy, tiny_lm, caps
         {"name": "x", "op": "regex", "pattern": "a", "replacement": "\\9"}]}))  # fmt: skip
     _refused(capsys, ["probe", "--model", str(tiny_lm), "--dataset", toy,
                       "--edits-file", str(bad)], "invalid group reference")  # fmt: skip
+
+
+@pytest.fixture
+def scored(toy, tiny_lm, capsys):
+    """A finished score run of 'toy' (its id)."""
+    assert main(["score", "--model", str(tiny_lm), "--dataset", toy, "--split", "test"]) == 0
+    capsys.readouterr()
+    return str(_runs()[-1][0])
+
+
+FORMATS = ["csv", "jsonl", "parquet", "llm-comparator"]
+
+
+def _unwritable(tmp_path, kind: str) -> str:
+    if kind == "folder":
+        return str(tmp_path)
+    if kind == "empty":
+        return ""
+    if kind == "missing_folder":
+        return str(tmp_path / "nope" / "out.file")
+    if kind == "no_permission":
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        return str(locked / "out.file")
+    return "/dev/full"
+
+
+KINDS = ["folder", "empty", "missing_folder", "no_permission", "dev_full"]
+
+
+def test_unwritable_outputs_are_one_line_errors(scored, tmp_path, capsys):
+    import os
+
+    for kind in KINDS:
+        if kind == "no_permission" and os.geteuid() == 0:
+            continue  # root writes anywhere
+        target = _unwritable(tmp_path, kind)
+        for command in ["report", *FORMATS]:
+            argv = (
+                ["report", scored]
+                if command == "report"
+                else ["export", scored, "--format", command]
+            )
+            assert main([*argv, "-o", target]) == 2, (kind, command)
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1 and err.startswith("error:"), (kind, command, err)
+
+
+def test_a_failed_export_keeps_the_file_it_was_to_replace(scored, tmp_path, capsys):
+    target = tmp_path / "precious.out"
+    target.write_text("precious\n")
+    for fmt in FORMATS:
+        assert main(["export", scored, "--format", fmt, "--a", "base", "--b", "nope",
+                     "-o", str(target)]) == 2  # fmt: skip
+        assert "--a/--b" in capsys.readouterr().err
+        assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert main(["export", scored, "--format", "jsonl", "-o", str(target)]) == 0
+    assert target.read_text().count("\n") == 4  # a good export does replace it
+
+
+def test_export_a_on_a_score_run_is_refused(scored, tmp_path, capsys):
+    out = tmp_path / "x.csv"
+    assert main(["export", scored, "--format", "csv", "--a", "base", "-o", str(out)]) == 2
+    assert "score_generations" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_csv_cells_are_neutralised_unless_raw(tmp_path, capsys):
+    import csv
+
+    from preflens.cli.export import write_csv
+
+    texts = ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "\rx", "plain", "a=b"]
+    rows = [{"text": t, "score": -0.5} for t in texts]
+    safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
+    write_csv(rows, ["text", "score"], safe)
+    write_csv(rows, ["text", "score"], raw, raw=True)
+    got = list(csv.DictReader(safe.open(newline="", encoding="utf-8")))
+    assert [r["text"] for r in got] == ["'" + t for t in texts[:6]] + ["plain", "a=b"]
+    assert {r["score"] for r in got} == {"-0.5"}  # numbers are not text cells
+    back = list(csv.DictReader(raw.open(newline="", encoding="utf-8")))
+    assert [r["text"] for r in back] == texts  # --csv-raw round-trips exactly
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file(tmp_path):
+    from preflens.cli.outfiles import atomic_output
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), atomic_output(target) as path:
+        path.write_text("half of the new")
+        raise RuntimeError("the rows ran out")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]

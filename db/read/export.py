@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.read.common import comparison, scored_run
 from db.schema import Pair, PairScore
+from preflens.errors import QueryError
 
 BATCH = 1000
 
@@ -60,34 +61,49 @@ def export_rows(
     """One dict per pair of a score run (chars: the stored response-only characters, else
     the length of the pair's texts), or per prompt of a comparison A vs B of a
     score_generations run (default: the run's first comparison; diff = score_a -
-    score_b), by pair id."""
+    score_b), by pair id. Bad arguments are refused here, before the first row is read
+    (``--a``/``--b`` on a score run, an unknown policy), so a caller can check them
+    before it opens its output."""
     run = scored_run(session, run_id)
     if run.kind == "score":
-        s = PairScore
-        stmt = (
-            select(
-                s.pair_id,
-                Pair.split,
-                Pair.category,
-                Pair.prompt_text,
-                Pair.chosen,
-                Pair.rejected,
-                s.score_chosen,
-                s.score_rejected,
-                s.gap,
-                func.coalesce(s.chars_chosen, func.length(Pair.chosen)),
-                func.coalesce(s.chars_rejected, func.length(Pair.rejected)),
-                s.response_tokens_chosen,
-                s.response_tokens_rejected,
+        if a is not None or b is not None:
+            raise QueryError(
+                f"run {run_id} is a score run (chosen vs rejected); --a/--b choose the "
+                "policies of a score_generations run"
             )
-            .join(Pair, Pair.id == s.pair_id)
-            .where(s.run_id == run_id)
-            .order_by(s.pair_id)
+        return _score_rows(session, run_id)
+    return _comparison_rows(session, *comparison(session, run, a, b))
+
+
+def _score_rows(session: Session, run_id: int) -> Iterator[dict[str, Any]]:
+    s = PairScore
+    stmt = (
+        select(
+            s.pair_id,
+            Pair.split,
+            Pair.category,
+            Pair.prompt_text,
+            Pair.chosen,
+            Pair.rejected,
+            s.score_chosen,
+            s.score_rejected,
+            s.gap,
+            func.coalesce(s.chars_chosen, func.length(Pair.chosen)),
+            func.coalesce(s.chars_rejected, func.length(Pair.rejected)),
+            s.response_tokens_chosen,
+            s.response_tokens_rejected,
         )
-        for row in session.execute(stmt.execution_options(yield_per=BATCH)):
-            yield dict(zip(SCORE_COLUMNS, row, strict=True))
-        return
-    a, b, parts = comparison(session, run, a, b)
+        .join(Pair, Pair.id == s.pair_id)
+        .where(s.run_id == run_id)
+        .order_by(s.pair_id)
+    )
+    for row in session.execute(stmt.execution_options(yield_per=BATCH)):
+        yield dict(zip(SCORE_COLUMNS, row, strict=True))
+
+
+def _comparison_rows(
+    session: Session, a: str, b: str, parts: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
     ga, gb, sa, sb = parts["ga"], parts["gb"], parts["sa"], parts["sb"]
     stmt = (
         parts["select"](

@@ -9,6 +9,11 @@ instead of a judge's verdict, and maps it with **score = 1.5 * tanh(d)**: the si
 kept, d = 0 stays a tie, |d| = 1 gives about 1.14 and large differences approach 1.5.
 The raw scores travel in ``custom_fields`` so nothing is lost. For a score run, A is the
 chosen response and B the rejected one (d = gap).
+
+CSV cells are neutralised against formula injection: a text cell that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a leading ``'``,
+so a spreadsheet shows it as text instead of evaluating it (numbers are written as they
+are). ``raw=True`` (``--csv-raw``) writes every cell unchanged, for exact round trips.
 """
 
 from __future__ import annotations
@@ -29,13 +34,26 @@ def comparator_score(diff: float) -> float:
     return 1.5 * math.tanh(diff)
 
 
-def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], path: Path) -> int:
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula, prefixed with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], path: Path, raw: bool = False
+) -> int:
+    """Rows as CSV (UTF-8, RFC 4180 quoting); text cells neutralised unless ``raw``."""
     n = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(columns))
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(row if raw else {k: neutralise(v) for k, v in row.items()})
             n += 1
     return n
 

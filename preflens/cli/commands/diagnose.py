@@ -4,9 +4,9 @@ printed, its rows written to a file, and a self-contained HTML report."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from preflens.cli.commands.base import Command, open_store
+from preflens.cli.outfiles import atomic_output, check_output, output_path
 from preflens.errors import QueryError
 
 BOOTSTRAP_HELP = "bootstrap resamples (>= 1000)"
@@ -104,29 +104,35 @@ class ExportCommand(Command):
 
         parser.add_argument("run", type=int, metavar="RUN", help="a score or score_generations run")
         parser.add_argument("--format", choices=FORMATS, required=True, help="file format")
-        parser.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+        parser.add_argument("-o", "--output", type=output_path, required=True, help="file to write")
         parser.add_argument("--a", help="score_generations run: policy A (default: first)")
         parser.add_argument("--b", help="score_generations run: policy B")
+        parser.add_argument(
+            "--csv-raw",
+            action="store_true",
+            help="csv: write cells unchanged (by default a text cell starting with =, +, -, "
+            "@, tab or CR gets a leading ' so spreadsheets do not run it as a formula)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from db.read.export import export_columns, export_rows
         from preflens.cli import export
         from preflens.cli.diagnose_output import print_wrote
 
-        if args.output.parent and not args.output.parent.exists():
-            raise QueryError(f"folder {args.output.parent} does not exist")
+        check_output(args.output)
         with open_store()() as session:
             columns = export_columns(session, args.run)
             kind = "score" if "gap" in columns else "score_generations"
             rows = export_rows(session, args.run, args.a, args.b)
-            if args.format == "csv":
-                n = export.write_csv(rows, columns, args.output)
-            elif args.format == "jsonl":
-                n = export.write_jsonl(rows, args.output)
-            elif args.format == "parquet":
-                n = export.write_parquet(rows, columns, args.output)
-            else:
-                n = export.write_comparator(rows, args.run, kind, args.output)
+            with atomic_output(args.output) as path:
+                if args.format == "csv":
+                    n = export.write_csv(rows, columns, path, raw=args.csv_raw)
+                elif args.format == "jsonl":
+                    n = export.write_jsonl(rows, path)
+                elif args.format == "parquet":
+                    n = export.write_parquet(rows, columns, path)
+                else:
+                    n = export.write_comparator(rows, args.run, kind, path)
         print_wrote(str(args.output), n, "pairs" if kind == "score" else "prompts")
         return 0
 
@@ -142,7 +148,7 @@ class ReportCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         _common(parser)
-        parser.add_argument("-o", "--output", type=Path, required=True, help="HTML file")
+        parser.add_argument("-o", "--output", type=output_path, required=True, help="HTML file")
         parser.add_argument("--top", type=int, default=10, help="confidently wrong pairs shown")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -163,6 +169,8 @@ class ReportCommand(Command):
                 p = paired(session, against, args.run, args.bootstrap, args.seed)
                 points = paired_scatter(session, against, args.run)
             wrong = confidently_wrong(session, args.run, args.top) if d["kind"] == "score" else []
-        args.output.write_text(render_report(d, p, points, wrong), encoding="utf-8")
+        html = render_report(d, p, points, wrong)
+        with atomic_output(args.output) as path:
+            path.write_text(html, encoding="utf-8")
         print_report_written(str(args.output), args.run, args.against)
         return 0
