@@ -43,6 +43,16 @@ def search(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     a: Annotated[str | None, Query(description="score_generations run: policy A")] = None,
     b: Annotated[str | None, Query(description="score_generations run: policy B")] = None,
+    cut: Annotated[
+        bool, Query(description="only cases with a response or answer cut at a length limit")
+    ] = False,
+    against: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="with flip: the other score run (a)")
+    ] = None,
+    flip: Annotated[
+        Literal["wrong_to_right", "right_to_wrong"] | None,
+        Query(description="with against: pairs whose verdict flips from run a to this run"),
+    ] = None,
 ) -> dict[str, Any]:
     """A page of cases whose gap lies in [min_gap, max_gap], in `sort` order (equal keys
     by pair id). A score run's cases are its pairs, gap = chosen - rejected; a
@@ -51,7 +61,9 @@ def search(
     next page; it is null on the last page. Pages stay correct while rows are added: a
     cursor resumes after the last case returned. Texts are 200-character previews;
     `GET /v1/cases/{pair_id}` returns one case in full. Text search matches whole words
-    on SQLite (full-text index), substrings elsewhere."""
+    on SQLite (full-text index), substrings elsewhere. `total` counts every match (all
+    pages); `max_gap=0` lists exactly the pairs counted wrong (a gap of 0 is wrong),
+    `cut=true` those cut at a length limit, `against=A&flip=...` those that flip."""
     if limit > settings.max_page_size:
         raise LimitError(
             f"limit is {limit}; the limit is max_page_size={settings.max_page_size} "
@@ -70,6 +82,9 @@ def search(
         cursor=cursor,
         a=a,
         b=b,
+        cut=cut,
+        against=against,
+        flip=flip,
     )
 
 

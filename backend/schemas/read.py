@@ -297,6 +297,7 @@ class CasePage(Open):
     sort: str
     items: list[CaseItem]
     next_cursor: str | None = Field(description="pass back as cursor; null on the last page")
+    total: int | None = Field(None, description="cases matching the filters, on every page")
 
 
 class ChatMessage(Open):

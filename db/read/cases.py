@@ -1,5 +1,5 @@
-"""Case search (score-gap range, category, split, text; sorted; keyset pages) and
-one case in full."""
+"""Case search (score-gap range, category, split, text, cut at a limit, flips against
+another run; sorted; keyset pages; the number of matches) and one case in full."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.lookup import MAX_ID
 from db.read.common import (
@@ -154,6 +154,16 @@ def _keyset_page(
     return list(itertools.islice(rows, limit + 1))
 
 
+FLIPS = ("wrong_to_right", "right_to_wrong")
+
+
+def _flipped(gap_a: Any, gap_b: Any, flip: str | None) -> Any:
+    """Right in one run and wrong in the other (right: gap > 0; a gap of 0 is wrong)."""
+    if flip == "wrong_to_right":
+        return and_(gap_a <= 0, gap_b > 0)
+    return and_(gap_a > 0, gap_b <= 0)
+
+
 def _pair_previews(session: Session, pair_ids: list[int]) -> dict[int, Any]:
     rows = session.execute(
         select(
@@ -182,6 +192,9 @@ def search_cases(
     cursor: str | None = None,
     a: str | None = None,
     b: str | None = None,
+    cut: bool = False,
+    against: int | None = None,
+    flip: str | None = None,
 ) -> dict[str, Any]:
     """One page of a run's cases whose gap lies in [min_gap, max_gap].
 
@@ -190,7 +203,12 @@ def search_cases(
     ``sort``: ``gap_desc``, ``gap_asc`` or ``abs_gap`` (closest to a tie first); ties of
     the key are ordered by pair id (descending for ``gap_desc``, else ascending). ``q``:
     every word must occur in the prompt or either response (whole words through the FTS5
-    index on SQLite, substrings elsewhere). Pagination is keyset on (key, pair id):
+    index on SQLite, substrings elsewhere). ``cut``: only cases with a side cut at a
+    length limit (a score run: a response truncated to the scoring max length; a
+    comparison: an answer that hit max_new_tokens). ``against`` + ``flip`` (score runs):
+    only the pairs whose verdict flips between run ``against`` (a) and this run (b):
+    ``wrong_to_right`` or ``right_to_wrong``, a gap of 0 counting wrong as in every
+    accuracy. ``total`` counts every match (all pages). Pagination is keyset on (key, pair id):
     ``next_cursor`` resumes right after the last item, so rows added meanwhile never
     shift a page (no repeats, no gaps); it is None on the last page. Items carry
     200-character previews; ``get_case`` returns a case in full.
@@ -201,7 +219,15 @@ def search_cases(
         raise QueryError("limit must be at least 1")
     if min_gap is not None and max_gap is not None and min_gap > max_gap:
         raise QueryError(f"min_gap {min_gap} is above max_gap {max_gap}")
+    if (against is None) != (flip is None):
+        raise QueryError("against and flip go together (flip: wrong_to_right or right_to_wrong)")
+    if flip is not None and flip not in FLIPS:
+        raise QueryError(f"flip {flip!r}: expected one of {', '.join(FLIPS)}")
     run = scored_run(session, run_id)
+    if against is not None and run.kind != "score":
+        raise QueryError("against / flip: only a score run's pairs flip between runs")
+    if against is not None and scored_run(session, against).kind != "score":
+        raise QueryError(f"against: run {against} is not a score run")
     terms = _search_terms(q)
     if run.kind == "score":
         s = PairScore
@@ -224,6 +250,13 @@ def search_cases(
             stmt = stmt.join(Pair, Pair.id == s.pair_id).where(Pair.split == split)
         if terms:
             stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
+        if cut:
+            stmt = stmt.where(or_(s.truncated_chosen.is_(True), s.truncated_rejected.is_(True)))
+        if against is not None:
+            other = aliased(PairScore)
+            stmt = stmt.join(
+                other, and_(other.pair_id == s.pair_id, other.run_id == against)
+            ).where(_flipped(other.gap, s.gap, flip))
     else:
         a, b, p = comparison(session, run, a, b)
         ga, gb, sa, sb, gap = p["ga"], p["gb"], p["sa"], p["sb"], p["gap"]
@@ -245,12 +278,15 @@ def search_cases(
                 stmt = stmt.where(column == value)
         if terms:  # answers are few next to pairs: a LIKE over them is cheap
             stmt = stmt.where(_like_all(terms, (Pair.prompt_text, ga.text, gb.text)))
+        if cut:
+            stmt = stmt.where(or_(ga.finish_reason == "length", gb.finish_reason == "length"))
     if min_gap is not None:
         stmt = stmt.where(gap >= min_gap)
     if max_gap is not None:
         stmt = stmt.where(gap <= max_gap)
 
     query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
+    query += [cut, against, flip] if cut or against is not None else []
     fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
     after = _decode_cursor(cursor, fingerprint) if cursor else None
     try:
@@ -294,6 +330,7 @@ def search_cases(
         "sort": sort,
         "items": items,
         "next_cursor": next_cursor,
+        "total": session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one(),
     }
 
 
