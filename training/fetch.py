@@ -25,6 +25,7 @@ from preflens.config import (
 )
 from preflens.errors import ModelError
 from preflens.model_cache import MARKER, embedded_model_path, is_converted
+from training.adapters import is_adapter, read_adapter
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,9 @@ def resolve_model(spec: str | Path) -> str:
         return str(path if is_converted(path) else pull_embedded_model()[0])
     path = Path(spec_str).expanduser()
     if path.is_dir():
+        if is_adapter(path) and not (path / "config.json").is_file():
+            read_adapter(path)  # a LoRA adapter folder: its base loads when the model does
+            return str(path.resolve())
         if not (path / "config.json").is_file():
             raise ModelError(f"{path} is a folder but holds no config.json: not a checkpoint")
         check_checkpoint(path.resolve())

@@ -21,8 +21,18 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from preflens.config import get_settings
 from preflens.errors import ModelError
+from training.adapters import (
+    Adapter,
+    adapter_weight_names,
+    is_adapter,
+    merge_adapter,
+    read_adapter,
+    resolve_base,
+)
 from training.fetch import resolve_model
+from training.rm_layouts import Layout, detect_layout, install_head
 
 log = logging.getLogger(__name__)
 
@@ -89,29 +99,97 @@ class RewardModel:
     path: str
     head_initialized: bool  # True when the checkpoint had no score head (an untrained RM)
     head_seed: int
+    layout: Layout | None = None  # how the head was read (None: built in memory)
+    adapter: Adapter | None = None  # the LoRA adapter merged into the base, if any
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    def describe(self) -> dict:
+        """What a run records about how this RM was read (JSON-able)."""
+        return describe_reward_model(self.layout, self.adapter, self.head_initialized)
+
+
+def describe_reward_model(
+    layout: Layout | None, adapter: Adapter | None, head_initialized: bool
+) -> dict:
+    """The ``rm_layout`` record a run keeps: layout, normalisation, adapter, head state."""
+    record = layout.describe() if layout is not None else {"layout": None}
+    record["head"] = "untrained" if head_initialized else "trained"
+    record["adapter"] = adapter.describe() if adapter is not None else None
+    return record
 
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def requested_layout(layout: str | None) -> str:
+    """The layout asked for: the argument, else ``PREFLENS_RM_LAYOUT`` (default auto)."""
+    return layout or get_settings().rm_layout
+
+
+@dataclass(frozen=True)
+class RewardModelPlan:
+    """What loading ``spec`` as a reward model will do, found from files only (no tensors
+    loaded): checks a checkpoint before a run is created and lets the command line warn
+    about an untrained head up front."""
+
+    path: str  # the checkpoint (the base model's, for an adapter)
+    layout: Layout
+    adapter: Adapter | None
+    adapter_head: bool  # the adapter carries the score head (modules_to_save)
+
+    @property
+    def head_initialized(self) -> bool:
+        return self.layout.name == "causal-lm" and not self.adapter_head
+
+    def describe(self) -> dict:
+        return describe_reward_model(self.layout, self.adapter, self.head_initialized)
+
+
+def plan_reward_model(spec: str | Path, layout: str | None = None) -> RewardModelPlan:
+    """Resolve ``spec`` (an adapter's base too) and detect its reward-model layout.
+
+    Raises ``ModelError`` (``LayoutError``) for weights no layout uses, a head with more
+    than one output, a broken adapter or a base that cannot be found.
+    """
+    adapter = read_adapter(spec) if is_adapter(spec) else None
+    path = resolve_base(adapter) if adapter else resolve_model(spec)
+    try:
+        config = AutoConfig.from_pretrained(path)
+    except Exception as exc:  # noqa: BLE001 - whatever transformers raises for bad files
+        raise ModelError(f"{path}: cannot read its config.json: {_reason(exc)}") from exc
+    found = detect_layout(path, config, requested_layout(layout))
+    adapter_head = adapter is not None and any(
+        ".score." in f".{name}" for name in adapter_weight_names(adapter)
+    )
+    return RewardModelPlan(path, found, adapter, adapter_head)
+
+
 def load_reward_model(
-    spec: str | Path, device: str | torch.device | None = None, head_seed: int = 0
+    spec: str | Path,
+    device: str | torch.device | None = None,
+    head_seed: int = 0,
+    layout: str | None = None,
 ) -> RewardModel:
     """Load ``spec`` as a reward model (scalar head over the last non-padding token).
 
-    A causal-LM checkpoint has no ``score`` head; it is initialised from ``head_seed`` so
-    that the same untrained RM gives the same scores every time (accuracy near 0.5).
+    The head is read as the checkpoint's layout says (``training.rm_layouts``; ``layout``
+    or ``PREFLENS_RM_LAYOUT`` overrides detection), including the source framework's
+    reward normalisation. A causal-LM checkpoint has no head; one is initialised from
+    ``head_seed`` so that the same untrained RM gives the same scores every time
+    (accuracy near 0.5). A LoRA adapter folder is merged into its base after loading.
     Weights are float32: bfloat16 is emulated on CPU and over 10x slower there.
     """
-    path = resolve_model(spec)
-    tokenizer = load_tokenizer(path)
+    plan = plan_reward_model(spec, layout)
+    path, found = plan.path, plan.layout
+    tokenizer = load_tokenizer(
+        plan.adapter.path if plan.adapter and plan.adapter.has_tokenizer else path
+    )
     try:
-        # transformers reports the missing score head as a warning table; PrefLens says
+        # transformers reports a missing score head as a warning table; PrefLens says
         # what it does about it in one line instead.
         with quiet_transformers():
             model, info = AutoModelForSequenceClassification.from_pretrained(
@@ -121,8 +199,13 @@ def load_reward_model(
         log.debug("%s failed to load as a reward model", path, exc_info=True)
         raise ModelError(f"{path}: cannot load it as a reward model: {_reason(exc)}") from exc
     missing = set(info.get("missing_keys", []))
-    head_initialized = any(k.startswith("score.") for k in missing)
-    if head_initialized:
+    head_initialized = False
+    if found.name in ("align-anything", "safe-rlhf", "openrlhf") or found.head_bias:
+        install_head(model, path, found)
+    elif any(k.startswith("score.") for k in missing):
+        if found.name == "trl" and Path(path).is_dir():
+            raise ModelError(f"{path}: its score head did not load ({sorted(missing)[:4]})")
+        head_initialized = True
         log.info("%s has no reward head: initialised one from seed %d (untrained)", spec, head_seed)
         generator = torch.Generator().manual_seed(head_seed)
         std = getattr(model.config, "initializer_range", 0.02)
@@ -132,8 +215,13 @@ def load_reward_model(
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))
     model.config.pad_token_id = tokenizer.pad_token_id
+    if plan.adapter is not None:
+        model = merge_adapter(model, plan.adapter)
+        head_initialized = head_initialized and not plan.adapter_head
     model.to(device or default_device()).eval()
-    return RewardModel(model, tokenizer, str(spec), path, head_initialized, head_seed)
+    return RewardModel(
+        model, tokenizer, str(spec), path, head_initialized, head_seed, found, plan.adapter
+    )
 
 
 def describe_config(path: str) -> dict:
@@ -173,8 +261,10 @@ class Policy:
 
 
 def load_policy(spec: str, name: str | None = None, device: str | None = None) -> Policy:
-    """Load a causal LM for generation (float32 on CPU; bfloat16 on a GPU that has it)."""
-    path = resolve_model(spec)
+    """Load a causal LM for generation (float32 on CPU; bfloat16 on a GPU that has it).
+    A LoRA adapter folder loads its base and merges the adapter into it."""
+    adapter = read_adapter(spec) if is_adapter(spec) else None
+    path = resolve_base(adapter) if adapter else resolve_model(spec)
     dev = torch.device(device) if device else default_device()
     dtype = (
         torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
@@ -185,6 +275,8 @@ def load_policy(spec: str, name: str | None = None, device: str | None = None) -
     except Exception as exc:  # noqa: BLE001 - a damaged checkpoint fails in many ways
         log.debug("%s failed to load as a policy", path, exc_info=True)
         raise ModelError(f"{path}: cannot load it as a policy: {_reason(exc)}") from exc
-    tokenizer = load_tokenizer(path)
+    tokenizer = load_tokenizer(adapter.path if adapter and adapter.has_tokenizer else path)
+    if adapter is not None:
+        model = merge_adapter(model, adapter)
     model.to(dev).eval()
-    return Policy(name or str(spec), model, tokenizer, str(spec), path)
+    return Policy(name or str(spec), model, tokenizer, str(spec), adapter.path if adapter else path)

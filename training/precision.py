@@ -61,7 +61,11 @@ def choose_dtype(
 def float32_head(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     """Apply a linear score head in float32 (weights and input cast up, autocast off), so a
     bfloat16 model's scores keep float32's resolution in the last step. Differentiable:
-    the casts pass gradients back to bfloat16 weights."""
+    the casts pass gradients back to bfloat16 weights. A head that reads itself in float32
+    (``training.rm_layouts.ScalarHead``, which also applies a framework's normalisation)
+    is called as it is."""
+    if getattr(head, "reads_float32", False):
+        return head(hidden)
     bias = head.bias.float() if getattr(head, "bias", None) is not None else None
     with torch.autocast(hidden.device.type, enabled=False):
         return torch.nn.functional.linear(hidden.float(), head.weight.float(), bias)

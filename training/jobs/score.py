@@ -28,7 +28,12 @@ from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.fetch import resolve_model
 from training.jobs import JobResult
-from training.loading import RewardModel, load_reward_model
+from training.loading import (
+    RewardModel,
+    load_reward_model,
+    plan_reward_model,
+    requested_layout,
+)
 from training.scoring import encode, response_tokens, score_encoded, shuffled_length_chunks
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,7 @@ def run_score_job(
     parent_run_id: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     progress: bool = True,
+    rm_layout: str | None = None,
 ) -> JobResult:
     """Score both responses of every pair in ``dataset``/``split`` with a reward model.
 
@@ -68,6 +74,9 @@ def run_score_job(
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
     spec = model.spec if isinstance(model, RewardModel) else str(model)
     fingerprint = model_fingerprint(path)
+    # Checked before a run exists: a refused checkpoint leaves nothing behind.
+    layout = requested_layout(rm_layout)
+    how = model.describe() if isinstance(model, RewardModel) else plan_reward_model(model, layout)
     with make_session() as session:
         chosen = read.selection(session, dataset, split, limit)
     dataset_id, total, data_fp = chosen.dataset_id, chosen.total, chosen.data_fingerprint
@@ -79,6 +88,7 @@ def run_score_job(
         max_length=max_length,
         head_seed=head_seed,
         limit=limit,
+        **({"rm_layout": layout} if layout != "auto" else {}),
     )
     config = {
         "model": spec,
@@ -87,6 +97,7 @@ def run_score_job(
         "max_length": max_length,
         "head_seed": head_seed,
         "limit": limit,
+        "rm_layout": how if isinstance(how, dict) else how.describe(),
     }
     state = None
     if dist.is_main():
@@ -113,7 +124,7 @@ def run_score_job(
         ]
     dist.barrier()  # every process has read the same pending list before anyone writes
     with runs.failing_marks_run(make_session, run_id):
-        rm = _load(model, head_seed, pending)
+        rm = _load(model, head_seed, pending, layout)
         if rm is not None and dist.is_main():
             _record_checkpoint(make_session, run_id, rm, fingerprint)
         scored = _score_pairs(
@@ -126,12 +137,14 @@ def run_score_job(
     return JobResult.load(make_session, run_id, False, scored)
 
 
-def _load(model: str | RewardModel, head_seed: int, pending: list) -> RewardModel | None:
+def _load(
+    model: str | RewardModel, head_seed: int, pending: list, layout: str
+) -> RewardModel | None:
     if not pending:
         return None
-    return (
-        model if isinstance(model, RewardModel) else load_reward_model(model, head_seed=head_seed)
-    )
+    if isinstance(model, RewardModel):
+        return model
+    return load_reward_model(model, head_seed=head_seed, layout=layout)
 
 
 def _record_checkpoint(

@@ -1,0 +1,98 @@
+"""Tiny reward-model checkpoints in other frameworks' layouts, for the layout tests.
+
+Each class mirrors the module tree of the framework's reward model (attribute names,
+head shape, buffers) and is saved with ``save_pretrained``, which is what those
+frameworks' save code calls; config fields are set the way their trainers set them.
+The test then computes scores with its own forward, independent of PrefLens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import LlamaConfig, LlamaModel, LlamaPreTrainedModel
+
+from tests.factories import make_tokenizer
+
+HIDDEN = 32
+
+
+def tiny_config(**extra) -> LlamaConfig:
+    tokenizer = make_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=HIDDEN,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    for key, value in extra.items():
+        setattr(config, key, value)
+    return config
+
+
+class AccustomedLlamaRewardModel(LlamaPreTrainedModel):
+    """align-anything: backbone under ``model``, ``score_head = Linear(hidden, 1, bias=False)``."""
+
+    def __init__(self, config: LlamaConfig):
+        super().__init__(config)
+        setattr(self, self.base_model_prefix, LlamaModel(config))
+        self.score_head = nn.Linear(config.hidden_size, 1, bias=False)
+        self.post_init()
+
+
+class _Normalizer(nn.Module):
+    """safe-rlhf's normaliser buffers (persistent: saved as ``normalizer.*``)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("var", torch.ones(dim))
+        self.register_buffer("count", torch.zeros(1, dtype=torch.long))
+
+
+class LlamaForScore(LlamaPreTrainedModel):
+    """safe-rlhf: ``model`` backbone, ``score_head`` (bias from config), ``normalizer``."""
+
+    def __init__(self, config: LlamaConfig, with_normalizer: bool = True):
+        super().__init__(config)
+        self.model = LlamaModel(config)
+        config.architectures = [self.__class__.__name__]
+        self.score_head = nn.Linear(config.hidden_size, config.score_dim, bias=config.bias)
+        if with_normalizer:
+            self.normalizer = _Normalizer(config.score_dim)
+        self.post_init()
+
+
+def openrlhf_class(prefix: str) -> type:
+    """OpenRLHF builds its reward model class at run time with the head named ``prefix``."""
+
+    class RewardModel(LlamaPreTrainedModel):
+        def __init__(self, config: LlamaConfig):
+            super().__init__(config)
+            setattr(self, self.base_model_prefix, LlamaModel(config))
+            setattr(self, prefix, nn.Linear(config.hidden_size, 1, bias=False))
+            # mean/std are non-persistent buffers: only config.json keeps them.
+            self.register_buffer("mean", torch.zeros(1), persistent=False)
+            self.register_buffer("std", torch.ones(1), persistent=False)
+            self.post_init()
+
+    return RewardModel
+
+
+def save(model: nn.Module, folder: Path, seed: int = 0) -> Path:
+    """Randomise every weight (heads and norms too, so nothing is trivially 0 or 1) and
+    save the model with the tiny tokenizer."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    model.save_pretrained(folder)
+    make_tokenizer().save_pretrained(folder)
+    return folder

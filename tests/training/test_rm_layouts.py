@@ -1,0 +1,236 @@
+"""Reward models in other frameworks' layouts: the score a score run stores equals the
+framework's own forward (backbone hidden state at the last token x head, then its
+normalisation), computed here independently, one unpadded conversation at a time."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from sqlalchemy import select
+from transformers import LlamaForSequenceClassification, LlamaModel
+
+from db.schema import Pair, PairScore, Run
+from preflens.errors import ModelError
+from tests.factories import ingest_test_split
+from tests.training.rm_checkpoints import (
+    AccustomedLlamaRewardModel,
+    LlamaForScore,
+    openrlhf_class,
+    save,
+    tiny_config,
+)
+from training.jobs.score import run_score_job
+from training.loading import load_reward_model
+from training.rm_layouts import LayoutError
+
+
+@pytest.fixture
+def dataset(store, tmp_path):
+    return ingest_test_split(store, tmp_path, "p", 5)
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / "model.safetensors"))
+
+
+def _reference(folder: Path, pairs, head_w, head_b=None) -> list[tuple[float, float]]:
+    """The framework's forward, written out: a bare Llama backbone from the checkpoint's
+    ``model.*`` weights, its last hidden state at the conversation's last token, times
+    the head (float32). No padding, so no mask logic is shared with PrefLens."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(folder)
+    weights = _weights(folder)
+    backbone = LlamaModel(config)
+    backbone.load_state_dict({k[6:]: v for k, v in weights.items() if k.startswith("model.")})
+    backbone.eval()
+    tok = AutoTokenizer.from_pretrained(folder)
+    out = []
+    for prompt, chosen, rejected in pairs:
+        side = []
+        for response in (chosen, rejected):
+            text = tok.apply_chat_template(
+                [*prompt, {"role": "assistant", "content": response}], tokenize=False
+            )
+            ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+            with torch.no_grad():
+                hidden = backbone(input_ids=ids).last_hidden_state[0, -1].float()
+            r = float(hidden @ head_w.float().reshape(-1))
+            side.append(r + (float(head_b.reshape(-1)[0]) if head_b is not None else 0.0))
+        out.append(tuple(side))
+    return out
+
+
+def _stored(store, run_id: int) -> tuple[list[tuple[float, float]], list[tuple]]:
+    with store() as s:
+        rows = s.execute(
+            select(PairScore.score_chosen, PairScore.score_rejected, Pair.prompt, Pair.chosen)
+            .join(Pair, Pair.id == PairScore.pair_id)
+            .where(PairScore.run_id == run_id)
+            .order_by(Pair.id)
+        ).all()
+        pairs = s.execute(select(Pair.prompt, Pair.chosen, Pair.rejected).order_by(Pair.id)).all()
+    return [(r[0], r[1]) for r in rows], [tuple(p) for p in pairs]
+
+
+def _score(store, model: str, dataset: str, **kw):
+    result = run_score_job(store, model, dataset, "test", batch_size=2, progress=False, **kw)
+    assert result.run.status == "done"
+    stored, pairs = _stored(store, result.run.id)
+    return result.run, stored, pairs
+
+
+def _close(stored, expected) -> None:
+    np.testing.assert_allclose(np.asarray(stored), np.asarray(expected), atol=1e-5, rtol=0)
+
+
+def test_trl_sequence_classification_scores_with_its_own_head(store, dataset, tmp_path):
+    folder = save(LlamaForSequenceClassification(tiny_config(num_labels=1)), tmp_path / "trl")
+    run, stored, pairs = _score(store, str(folder), dataset)
+    w = _weights(folder)["score.weight"]
+    _close(stored, _reference(folder, pairs, w))
+    assert run.config["rm_layout"]["layout"] == "trl"
+    assert run.config["rm_layout"]["head"] == "trained"
+
+
+def test_align_anything_head_is_read_not_replaced(store, dataset, tmp_path):
+    folder = save(AccustomedLlamaRewardModel(tiny_config()), tmp_path / "aa")
+    assert "score_head.weight" in _weights(folder)
+    run, stored, pairs = _score(store, str(folder), dataset)
+    _close(stored, _reference(folder, pairs, _weights(folder)["score_head.weight"]))
+    rec = run.config["rm_layout"]
+    assert rec["layout"] == "align-anything" and rec["normalized"] is False
+    with store() as s:
+        assert s.get(Run, run.id).checkpoint.kind == "rm"  # not an untrained "base"
+
+
+@pytest.mark.parametrize("prefix", ["value_head", "score"])
+def test_openrlhf_head_and_eval_normalisation(store, dataset, tmp_path, prefix):
+    mean, std = 0.37, 2.5
+    config = tiny_config(normalize_reward=True, mean=mean, std=std)
+    if prefix == "score":
+        config.value_head_prefix = "score"  # newer OpenRLHF saves it; older ones do not
+    folder = save(openrlhf_class(prefix)(config), tmp_path / f"orl-{prefix}")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["normalize_reward"] is True and cfg["mean"] == mean
+    run, stored, pairs = _score(store, str(folder), dataset)
+    raw = _reference(folder, pairs, _weights(folder)[f"{prefix}.weight"])
+    _close(stored, [((c - mean) / std, (r - mean) / std) for c, r in raw])
+    rec = run.config["rm_layout"]
+    assert rec["layout"] == "openrlhf" and rec["normalized"] is True
+    assert rec["normalization"]["mean"] == pytest.approx(mean)
+    assert rec["normalization"]["std"] == pytest.approx(std)
+
+
+def test_safe_rlhf_normaliser_in_weights_wins_and_bias_applies(store, dataset, tmp_path):
+    config = tiny_config(
+        score_dim=1,
+        bias=True,
+        score_type="reward",
+        do_normalize=True,
+        normalizer_type="ExponentialMovingAverage",
+        momentum=0.9,
+        mean=[5.0],  # stale statistics in the config: the weights' buffers override them
+        var=[9.0],
+    )
+    model = LlamaForScore(config)
+    folder = save(model, tmp_path / "beaver")
+    w = _weights(folder)
+    mean, var = float(w["normalizer.mean"][0]), float(w["normalizer.var"][0])
+    assert var > 0  # the randomised buffer is a valid variance (the seed is fixed)
+    run, stored, pairs = _score(store, str(folder), dataset)
+    raw = _reference(folder, pairs, w["score_head.weight"], w["score_head.bias"])
+    std = math.sqrt(var) + 1e-8
+    _close(stored, [((c - mean) / std, (r - mean) / std) for c, r in raw])
+    rec = run.config["rm_layout"]
+    assert rec["layout"] == "safe-rlhf" and rec["normalization"]["source"] == "weights"
+
+
+def test_safe_rlhf_cost_model_scales_by_config_statistics(store, dataset, tmp_path):
+    config = tiny_config(
+        score_dim=1, bias=False, score_type="cost", do_normalize=True, mean=[0.5], var=[4.0]
+    )
+    folder = save(LlamaForScore(config, with_normalizer=False), tmp_path / "cost")
+    run, stored, pairs = _score(store, str(folder), dataset)
+    raw = _reference(folder, pairs, _weights(folder)["score_head.weight"])
+    _close(stored, [(c / (2.0 + 1e-8), r / (2.0 + 1e-8)) for c, r in raw])
+    assert run.config["rm_layout"]["normalization"]["function"] == "scale"
+
+
+def test_plain_causal_lm_is_marked_untrained(store, dataset, tiny_lm):
+    run, _, _ = _score(store, str(tiny_lm), dataset)
+    assert run.config["rm_layout"]["layout"] == "causal-lm"
+    assert run.config["rm_layout"]["head"] == "untrained"
+
+
+# ---- refusals: exit 2 from the command line, naming the keys and the layouts
+
+
+@pytest.fixture
+def cli_store(store, db_url, monkeypatch):
+    """The command line writes to the test's store."""
+    from preflens.config import get_settings
+
+    monkeypatch.setenv("PREFLENS_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    return store
+
+
+def _cli(*argv: str) -> int:
+    from preflens.cli.main import main
+
+    return main(list(argv))
+
+
+def test_unknown_head_key_is_refused_with_its_name(cli_store, dataset, tmp_path, capsys):
+    model = AccustomedLlamaRewardModel(tiny_config())
+    folder = save(model, tmp_path / "odd")
+    weights = _weights(folder)
+    weights["reward_proj.weight"] = weights.pop("score_head.weight")
+    from safetensors.torch import save_file
+
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    assert _cli("score", "--model", str(folder), "--dataset", dataset) == 2
+    err = capsys.readouterr().err
+    assert "reward_proj.weight" in err and "--rm-layout" in err and "openrlhf" in err
+    with cli_store() as s:
+        assert s.scalars(select(Run)).all() == []  # refused before any run existed
+
+
+def test_two_output_head_is_refused(cli_store, dataset, tmp_path, capsys):
+    folder = save(LlamaForSequenceClassification(tiny_config(num_labels=2)), tmp_path / "two")
+    assert _cli("score", "--model", str(folder), "--dataset", dataset) == 2
+    err = capsys.readouterr().err
+    assert "2 outputs" in err and "score.weight" in err and "--rm-layout" in err
+
+
+def test_multi_objective_safe_rlhf_head_is_refused(tmp_path):
+    config = tiny_config(score_dim=3, bias=False, score_type="reward")
+    folder = save(LlamaForScore(config), tmp_path / "multi")
+    with pytest.raises(LayoutError, match="multi-objective"):
+        load_reward_model(str(folder), device="cpu")
+
+
+def test_forced_layout_that_does_not_fit_is_refused(tmp_path):
+    folder = save(AccustomedLlamaRewardModel(tiny_config()), tmp_path / "aa")
+    with pytest.raises(LayoutError, match="score_head.weight"):
+        load_reward_model(str(folder), device="cpu", layout="trl")
+    with pytest.raises(ModelError, match="causal-lm layout does not use: score_head.weight"):
+        load_reward_model(str(folder), device="cpu", layout="causal-lm")
+
+
+def test_layout_setting_overrides_detection(tmp_path, monkeypatch):
+    from preflens.config import get_settings
+
+    folder = save(openrlhf_class("score")(tiny_config()), tmp_path / "plain")
+    assert load_reward_model(str(folder), device="cpu").layout.name == "trl"
+    monkeypatch.setenv("PREFLENS_RM_LAYOUT", "openrlhf")
+    get_settings.cache_clear()
+    rm = load_reward_model(str(folder), device="cpu")
+    assert rm.layout.name == "openrlhf" and not rm.layout.detected
