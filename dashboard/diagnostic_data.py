@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import data
 from db.read import compare
 from db.read import diagnostics as diag
+from db.read.headlines import run_headlines
 
 MAX_ENTRIES = 64
 
@@ -41,3 +42,9 @@ def confidently_wrong(url: str, run_id: int, stamp: str, limit: int) -> list[dic
 def comparison_options(url: str, run_id: int, stamp: str) -> dict[str, Any]:
     """``GET /v1/runs/{run_id}/comparable``: runs on the same pairs, partner first."""
     return data._call(url, compare.comparison_options, run_id)
+
+
+@st.cache_data(ttl=data.TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def headlines(url: str, run_id: int, stamp: str) -> list[dict[str, Any]]:
+    """``GET /v1/runs/{run_id}/headlines``: value, 95% interval, n, verdicts."""
+    return data._call(url, run_headlines, run_id)

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.frames import fmt, md_escape, run_label
 from preflens.errors import PrefLensError
+from preflens.headline import NOT_DIFFERENT, fmt_value, headline_caption
 
 PREVIEW_CHARS = 200
 MESSAGE_CHARS = 300  # an error message longer than this (an echoed URL value) is cut
@@ -68,6 +69,29 @@ def metric_row(items: Sequence[tuple[str, str]], help: dict[str, str] | None = N
     """``st.metric`` tiles in one row; labels are ours, values are formatted numbers."""
     for col, (label, value) in zip(st.columns(len(items)), items, strict=True):
         col.metric(label, value, help=(help or {}).get(label))
+
+
+# Verdicts are states, not series: neutral grey when nothing is wrong with the number,
+# orange when it should change how the number is read.
+BADGE_COLORS = {NOT_DIFFERENT: "gray"}
+
+
+def headline_tile(h: dict[str, Any], *, pct: bool = False, help: str | None = None) -> None:
+    """One headline (``preflens.headline``): the value as a metric, its 95% interval, n
+    and method underneath, then one badge per verdict."""
+    st.metric(h["label"], fmt_value(h["value"], pct), help=help)
+    st.caption(headline_caption(h, pct))
+    for verdict in h.get("verdicts") or []:
+        st.badge(verdict, color=BADGE_COLORS.get(verdict, "orange"))
+
+
+def headline_row(
+    headlines: Sequence[dict[str, Any]], *, pct: bool = False, help: dict[str, str] | None = None
+) -> None:
+    """Headline tiles side by side (``help`` by label)."""
+    for col, h in zip(st.columns(max(len(headlines), 1)), headlines, strict=False):
+        with col:
+            headline_tile(h, pct=pct, help=(help or {}).get(h["label"]))
 
 
 def chart(figure: alt.TopLevelMixin) -> None:

@@ -135,3 +135,15 @@ def fmt_p(p: float | None) -> str:
     if p < 1e-3:
         return f"{p:.1e}" if p > 0 else "< 1e-300"
     return f"{p:.3f}"
+
+
+def headline_caption(h: dict[str, Any], pct: bool = False, digits: int = 3) -> str:
+    """The line under a headline tile: ``95% [0.367, 0.505] · n=200 · Wilson 95%``."""
+    ci = interval_text(h, pct, digits)
+    parts = [f"95% {ci}" if ci else "no interval", f"n={h['n']}"]
+    if ci:
+        parts.append(method_text(h))
+    cut = h.get("cut")
+    if cut:
+        parts.append(f"{cut['at_limit']} of {cut['of']} answers at the token limit")
+    return " · ".join(parts)

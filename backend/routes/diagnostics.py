@@ -14,11 +14,12 @@ from backend.schemas.diagnostics import (
     Comparable,
     ConfidentlyWrong,
     Diagnostics,
+    Headline,
     LabelNoise,
     Paired,
 )
 from db.lookup import MAX_ID
-from db.read import compare
+from db.read import compare, headlines
 from db.read import diagnostics as diag
 
 router = APIRouter(prefix="/v1", tags=["diagnostics"])
@@ -59,6 +60,20 @@ def comparable(session: SessionDep, run_id: RunId) -> dict[str, Any]:
     before/after partner first; `partner` is the other half of a `train-rm` run's
     before/after pair (the default comparison), or null."""
     return compare.comparison_options(session, run_id)
+
+
+@router.get(
+    "/runs/{run_id}/headlines",
+    summary="A run's headline numbers with 95% intervals and verdict badges",
+    response_model=list[Headline],
+)
+def run_headlines(session: SessionDep, run_id: RunId) -> list[dict[str, Any]]:
+    """A score run: accuracy (Wilson 95%) judged against chance and the better length
+    baseline on the same pairs; a score_generations run: each comparison's win rate
+    (Wilson, ties half) with the answers cut at the token limit. `verdicts` lists any of
+    "below chance", "not different from chance", "below the length baseline", "untrained
+    head", "most answers cut"; the dashboard's tiles show these same values."""
+    return headlines.run_headlines(session, run_id)
 
 
 @router.get(

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import diagnostic_charts as dc
 from dashboard import diagnostic_data as dd
 from dashboard import frames, ui
+from preflens.headline import fmt_p, headline
 
 MAX_POINTS = 5000
 LINKED_FLIPS = 200
@@ -39,18 +40,18 @@ if d["kind"] == "score_generations":
     for c in d["comparisons"]:
         lc = c["length_controlled"]
         st.subheader(f"{c['a']} (A) vs {c['b']} (B) on {c['n']} prompts")
-        ui.metric_row(
-            [
-                ("mean diff A - B [95%]", iv(c["mean_difference"])),
-                ("sign test p", num(c["sign_test_p"])),
-            ]
+        ui.headline_row(
+            [c["headline"], headline("LC win rate", lc["lc_win_rate"])],
+            help={
+                c["headline"]["label"]: "(W + T/2) / n: a tie counts half; Wilson 95%",
+                "LC win rate": lc["label"],
+            },
         )
         ui.metric_row(
             [
-                ("win rate [95%]", iv(c["win_rate"])),
-                ("LC win rate [95%]", iv(lc["lc_win_rate"])),
-            ],
-            help={"LC win rate [95%]": lc["label"], "win rate [95%]": "(W + T/2) / n"},
+                ("mean diff A - B [95%]", iv(c["mean_difference"])),
+                ("sign test p", fmt_p(c["sign_test_p"])),
+            ]
         )
         rows = [
             ("win rate (W+T/2)/n", c["win_rate"], c["a"]),
@@ -61,11 +62,15 @@ if d["kind"] == "score_generations":
     st.stop()
 
 length, cal = d["length"], d["calibration"]
-ui.metric_row(
-    [("pairs", str(d["n"])), ("accuracy [95%]", iv(d["accuracy"]))],
-    help={"accuracy [95%]": "share of pairs with gap > 0 (a gap of 0 counts wrong); Wilson"},
+ui.headline_row(
+    [*d["headlines"], headline("mean gap", d["gap_mean"], chance=None)],
+    help={
+        "accuracy": "share of pairs with gap > 0 (a gap of 0 counts wrong); verdicts compare "
+        "the interval with chance (0.5) and the better length baseline on the same pairs",
+        "AUC": "P(chosen score > rejected score) over all chosen x rejected; chance is 0.5",
+    },
 )
-ui.metric_row([("AUC [95%]", iv(d["auc"])), ("mean gap [95%]", iv(d["gap_mean"]))])
+st.caption(f"{d['n']} pairs")
 headline = [
     ("accuracy", d["accuracy"], "chosen"),
     ("AUC", d["auc"], "chosen"),
@@ -99,15 +104,15 @@ ui.chart(
 
 st.subheader("Calibration")
 st.caption(cal["label"])
-ui.metric_row(
-    [
-        ("ECE", num(cal["ece"])),
-        ("Brier", num(cal["brier"])),
-        ("NLL", num(cal["nll"])),
+tiles = [("ECE", num(cal["ece"])), ("Brier", num(cal["brier"])), ("NLL", num(cal["nll"]))]
+if cal["temperature"] is not None:
+    tiles += [
         ("temperature", num(cal["temperature"])),
         ("ECE after temperature", num(cal["ece_after_temperature"])),
     ]
-)
+ui.metric_row(tiles)
+if cal["temperature"] is None:  # a fit at its bound is named; no after-temperature numbers
+    st.warning(f"Temperature: {cal.get('temperature_fit') or 'not fitted'}.")
 ui.chart(dc.reliability_chart(dc.reliability_frame(cal)))
 
 st.subheader("Paired comparison")
@@ -138,7 +143,7 @@ else:
         [
             ("shared pairs", str(p["n"])),
             ("accuracy b - a [95%]", iv(p["difference"])),
-            ("McNemar p", num(p["mcnemar_p"])),
+            ("McNemar p", fmt_p(p["mcnemar_p"])),
         ]
     )
     ui.metric_row(

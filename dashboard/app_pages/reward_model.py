@@ -62,22 +62,34 @@ summary = view["summary"]
 stamp = frames.run_stamp(run)
 gap_hist = data.histogram(url, run["id"], stamp, "gap", bins)
 
+accuracy = dd.headlines(url, run["id"], stamp)[0]
+max_length = (run.get("config") or {}).get("max_length")
+left, mid, right = st.columns([2, 1, 1])
+with left:
+    ui.headline_tile(
+        accuracy,
+        help="share of pairs with score(chosen) > score(rejected) (a tie counts wrong); "
+        "verdicts compare the 95% interval with chance (0.5) and with the better length "
+        "baseline (longer or shorter response wins) on the same pairs",
+    )
+mid.metric("pairs", str(summary["pairs"]))
+right.metric(
+    "sides cut at max length",
+    f"{summary['truncated_responses']} of {2 * summary['pairs']}",
+    help="responses (chosen and rejected sides) whose conversation, as scored, was cut "
+    f"to the run's max length of {max_length or '?'} conversation tokens (the end kept)",
+)
 ui.metric_row(
     [
-        ("pairs", str(summary["pairs"])),
-        ("accuracy", fmt(summary["accuracy"])),
         ("reward mean", fmt(summary["reward_mean"])),
         ("reward std", fmt(summary["reward_std"])),
         ("chosen mean", fmt(summary["chosen_mean"])),
         ("rejected mean", fmt(summary["rejected_mean"])),
         ("gap mean", fmt(summary["gap_mean"])),
-        ("truncated", str(summary["truncated_responses"])),
     ],
     help={
-        "accuracy": "share of pairs with score(chosen) > score(rejected)",
         "reward mean": "mean over both sides (chosen and rejected)",
-        "reward std": "standard deviation over both sides",
-        "truncated": "responses cut to the scoring max length (their end kept)",
+        "reward std": "standard deviation over both sides (a spread, not an uncertainty)",
     },
 )
 if run["status"] != "done":
@@ -119,8 +131,10 @@ st.subheader("Two runs side by side")
 # Only runs on the same pairs are offered; the before/after partner is the default.
 options = dd.comparison_options(url, run["id"], f"{frames.run_stamp(run)}:{len(score_runs)}")
 partner = options["partner"] or {}
-partner_id, role, partner_role = partner.get("run"), partner.get("role", ""), partner.get(
-    "partner_role", ""
+partner_id, role, partner_role = (
+    partner.get("run"),
+    partner.get("role", ""),
+    partner.get("partner_role", ""),
 )
 by_id = {r["id"]: r for r in score_runs}
 others = [by_id[i] for i in options["comparable"] if i in by_id]

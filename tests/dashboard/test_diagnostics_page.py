@@ -111,9 +111,10 @@ def test_diagnostics_page_shows_the_runs_numbers(seeded_page, store):
         d = run_diagnostics(s, seeded_page.after_run)
     shown = {m.label: m.value for m in at.metric}
     acc = d["accuracy"]
-    assert (
-        shown["accuracy [95%]"] == f"{acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]"
-    )
+    assert shown["accuracy"] == f"{acc['value']:.3f}"
+    captions = [c.value for c in at.caption]
+    ci = f"[{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]"
+    assert f"95% {ci} · n={acc['n']} · Wilson 95%" in captions
     assert shown["ECE"] == f"{d['calibration']['ece']:.3f}"
     assert "McNemar p" in shown and "shared pairs" in shown
     titles = [json.loads(c.proto.spec).get("title") for c in at.get("vega_lite_chart")]
@@ -134,7 +135,7 @@ def test_diagnostics_page_for_a_generation_comparison(seeded_page):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
-    assert {"win rate [95%]", "LC win rate [95%]", "sign test p"} <= shown.keys()
+    assert {"win rate dpo vs base", "LC win rate", "sign test p"} <= shown.keys()
     assert any("dpo (A) vs base (B)" in h.value for h in at.subheader)
 
 
@@ -147,3 +148,28 @@ def test_diagnostics_page_on_an_empty_store_says_what_to_run(store, app_env):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("preflens score" in m.value for m in at.info)
+
+
+def test_diagnostics_page_badges_a_backwards_untrained_run(store, app_env):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.diagnostics_seed import seed_comparisons
+
+    seeded = seed_comparisons(store)
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/diagnostics.py")
+    at.session_state["diag_run"] = seeded.backwards_run
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    marks = " ".join(m.value for m in at.markdown)
+    assert "below chance" in marks and "untrained head" in marks
+    assert any("fit failed: ranks pairs backwards" in w.value for w in at.warning)
+    assert "ECE after temperature" not in {m.label for m in at.metric}
+    # the comparison picker offers only runs on the same pairs; the other dataset's never
+    offered = {o.split()[0] for o in at.selectbox(key="diag_against").options}
+    expected = {seeded.diag.base.score_run, seeded.diag.after_run, seeded.diag.partial_run}
+    assert offered == {f"#{i}" for i in expected}  # never the other dataset's run
+    at.session_state["diag_run"] = seeded.diag.after_run
+    at.run()
+    assert at.selectbox(key="diag_against").value == seeded.diag.base.score_run  # partner

@@ -193,7 +193,8 @@ def test_reward_model_page_shows_the_run_and_its_before_after_partner(store, das
     assert shown["reward mean"] == fmt(summary["reward_mean"])
     assert shown["reward std"] == fmt(summary["reward_std"])
     assert shown["pairs"] == str(summary["pairs"])
-    assert shown["truncated"] == str(summary["truncated_responses"])
+    cut = f"{summary['truncated_responses']} of {2 * summary['pairs']}"
+    assert shown["sides cut at max length"] == cut
     box = frame_with(at, "whisker_low", "q3").set_index("series")
     for side, stats in boxes.items():
         assert box.loc[side, "median"] == stats["median"] and box.loc[side, "q1"] == stats["q1"]
