@@ -143,13 +143,15 @@ class PromptIndex:
     (lowest id), the one ``preflens generate`` would answer first."""
 
     def __init__(self, session: Session, dataset_id: int, split: str | None):
-        stmt = select(Pair.id, Pair.prompt).where(Pair.dataset_id == dataset_id)
+        stmt = select(Pair.id, Pair.prompt, Pair.split).where(Pair.dataset_id == dataset_id)
         if split is not None:
             stmt = stmt.where(Pair.split == split)
         self.exact: dict[str, int] = {}
         self.loose: dict[str, int] = {}
         self.last_user: list[tuple[str, int]] = []
-        for pair_id, prompt in session.execute(stmt.order_by(Pair.id)):
+        self.split_of: dict[int, str] = {}
+        for pair_id, prompt, pair_split in session.execute(stmt.order_by(Pair.id)):
+            self.split_of[pair_id] = pair_split
             self.exact.setdefault(prompt_hash(prompt), pair_id)
             self.loose.setdefault(_loose(prompt), pair_id)
             users = [m["content"].strip() for m in prompt if m["role"] == "user"]

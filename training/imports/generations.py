@@ -204,6 +204,9 @@ def import_generations(
     report.stored = len(stored)
     if not stored:
         return report
+    splits = {index.split_of[r["pair_id"]] for r in stored}
+    if split is None and len(splits) == 1:
+        split = splits.pop()  # every prompt is of one split: the run is of that split
     fingerprint = file_fingerprint(path)
     key = runs.job_key(
         imported=fingerprint, dataset=dataset_id, split=split, format=fmt, policy=policy
@@ -229,5 +232,5 @@ def import_generations(
         model_fingerprint=fingerprint,
         data_fingerprint=fingerprint,
     )
-    log.info("imported %d answers of %s into run %s", len(stored), path, report.run_id)
+    log.info("answers of %s: run %s (reused: %s)", path, report.run_id, report.reused)
     return report

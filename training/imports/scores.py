@@ -247,6 +247,10 @@ def import_scores(
     if not stored:
         return report
     kind = "score_generations" if fmt == "align-anything" else "score"
+    if kind == "score" and split is None and len({r["split"] for r in stored}) == 1:
+        # Every scored pair is of one split: the run is of that split, so it compares
+        # with PrefLens's own runs of it (paired comparisons need the same split).
+        split = stored[0]["split"]
     key = runs.job_key(
         imported=fingerprint,
         dataset=dataset_id,
@@ -272,5 +276,5 @@ def import_scores(
         model_fingerprint=fingerprint,
         data_fingerprint=fingerprint,
     )
-    log.info("imported %d scores of %s into run %s", len(stored), path, report.run_id)
+    log.info("scores of %s: run %s (reused: %s)", path, report.run_id, report.reused)
     return report
