@@ -3,9 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.preflens-installed
-EXTRAS ?= train,api,dashboard,dev
+EXTRAS ?= train,api,dashboard,dev,docs
 
-.PHONY: install model demo test test-all lint clean
+.PHONY: install model demo test test-all lint clean docs docs-serve docs-ref docs-check screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,5 +30,24 @@ test-all: model
 lint: install
 	$(BIN)/ruff check .
 
+# The documentation site (mkdocs.yml): built offline into site/, every warning an error.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# Reference pages generated from the parser, the settings and the OpenAPI schema:
+# docs-ref rewrites them, docs-check fails (with a diff) when one is stale.
+docs-ref: install
+	$(BIN)/python -m docs.gen.reference
+
+docs-check: install
+	$(BIN)/python -m docs.gen.reference --check
+
+# docs/images/*.png from a real dashboard over the browser test's store (Debian chromium).
+screenshots: install
+	$(BIN)/python -m docs.gen.screenshots
+
 clean:
-	rm -rf $(VENV) .preflens .pytest_cache
+	rm -rf $(VENV) .preflens .pytest_cache site
