@@ -41,3 +41,7 @@ class IncomparableError(QueryError):
 
 class OutputError(PrefLensError):
     """An output file cannot be written (a folder, no permission, a full disk)."""
+
+
+class ConfigError(PrefLensError):
+    """A job option holds a value the job cannot use (zero batch size, a NaN beta)."""

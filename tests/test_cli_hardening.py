@@ -142,3 +142,39 @@ def test_a_write_that_fails_midway_leaves_the_old_file(tmp_path):
         raise RuntimeError("the rows ran out")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+BAD_OPTIONS = [
+    (["score", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
+    (["probe", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
+    (["score-dpo", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
+    (["score-dpo", "--beta", "nan"], "--beta nan: give a finite number"),
+    (["score-dpo", "--beta", "inf"], "--beta inf: give a finite number"),
+    (["score-dpo", "--beta", "0"], "--beta 0.0: must be greater than 0"),
+    (["score-dpo", "--beta", "-1"], "--beta -1.0: must be greater than 0"),
+    (["score", "--max-length", "0"], "--max-length 0: must be at least 8"),
+    (["probe", "--max-length", "0"], "--max-length 0: must be at least 8"),
+    (["probe", "--limit", "-1"], "--limit -1: must be at least 1"),
+    (["score", "--split", "nosuch"], "no split 'nosuch'; its splits: test (4 pairs)"),
+    (["probe", "--split", "nosuch"], "no split 'nosuch'; its splits: test (4 pairs)"),
+    (["score-dpo", "--split", "nosuch"], "no split 'nosuch'; its splits: test (4 pairs)"),
+]
+
+
+def test_bad_job_options_are_refused_before_a_run_exists(toy, tiny_lm, capsys):
+    model = {"score": "--model", "probe": "--model", "score-dpo": "--policy"}
+    for argv, needle in BAD_OPTIONS:
+        command = argv[0]
+        full = [command, model[command], str(tiny_lm), "--dataset", toy, *argv[1:]]
+        if command == "score-dpo":
+            full += ["--reference", "none"]
+        _refused(capsys, full, needle)
+    _refused(capsys, ["diagnose", "1", "--seed", "-1"], "--seed -1: must be at least 0")
+
+
+def test_a_job_needing_a_test_split_names_the_splits_there_are(tmp_path, tiny_lm, capsys):
+    rows = write_jsonl(tmp_path / "tr.jsonl", trl_rows(3))
+    assert main(["ingest", str(rows), "--name", "trainonly", "--split", "train"]) == 0
+    capsys.readouterr()
+    _refused(capsys, ["probe", "--model", str(tiny_lm), "--dataset", "trainonly"],
+             "has no split 'test'; its splits: train (3 pairs)")  # fmt: skip

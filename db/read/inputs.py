@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record
 from db.schema import Pair, PairScore, RejectedRow
+from preflens.errors import QueryError
 from preflens.fingerprint import data_fingerprint
 
 
@@ -79,11 +80,27 @@ class Selection:
 def selection(
     session: Session, dataset: str | int, split: str | None, limit: int | None = None
 ) -> Selection:
-    """The selection ``pairs_query(dataset, split, limit)`` names (dataset by name or id)."""
+    """The selection ``pairs_query(dataset, split, limit)`` names (dataset by name or id).
+    ``QueryError`` when it holds no pair (a split the dataset lacks is named with the
+    splits it has), so no job makes an empty run."""
     ds = dataset_record(session, dataset)
-    return Selection(
-        ds.id, count_pairs(session, ds.id, split, limit), dataset_hash(session, ds.id, split, limit)
-    )
+    total = count_pairs(session, ds.id, split, limit)
+    if total == 0:
+        splits = dict(
+            session.execute(
+                select(Pair.split, func.count())
+                .where(Pair.dataset_id == ds.id)
+                .group_by(Pair.split)
+            ).all()
+        )
+        have = ", ".join(f"{k} ({v} pairs)" for k, v in sorted(splits.items())) or "none"
+        if split is not None and split not in splits:
+            raise QueryError(
+                f"dataset {ds.name!r} has no split {split!r}; its splits: {have} "
+                "(or 'all' for every pair)"
+            )
+        raise QueryError(f"no pairs selected from dataset {ds.name!r} (its splits: {have})")
+    return Selection(ds.id, total, dataset_hash(session, ds.id, split, limit))
 
 
 def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:

@@ -71,10 +71,13 @@ def add_config_arguments(
 
 
 def config_from_args(cls: type, args: argparse.Namespace, **overrides: Any) -> Any:
-    """An instance of ``cls`` from the parsed options (fields left unset keep defaults)."""
+    """An instance of ``cls`` from the parsed options (fields left unset keep defaults),
+    its numbers checked against their fields' bounds (``ConfigError``: exit 2, no run)."""
+    from training.configs import check_config
+
     names = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in vars(args).items() if k in names and v is not None}
-    return cls(**{**values, **overrides})
+    return check_config(cls(**{**values, **overrides}))
 
 
 def parse_policies(items: Sequence[str] | None) -> dict[str, str]:

@@ -7,7 +7,7 @@ import argparse
 
 from preflens.cli.commands.base import Command, open_store
 from preflens.cli.outfiles import atomic_output, check_output, output_path
-from preflens.errors import QueryError
+from preflens.errors import ConfigError, QueryError
 
 BOOTSTRAP_HELP = "bootstrap resamples (>= 1000)"
 
@@ -46,6 +46,16 @@ def against_run(session, args: argparse.Namespace) -> int | None:  # noqa: ANN00
     return p["run"]
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"--seed {text!r}: give a whole number >= 0") from None
+    if value < 0:
+        raise ConfigError(f"--seed {value}: must be at least 0")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", type=int, metavar="RUN", help="a score or score_generations run id")
     parser.add_argument(
@@ -58,7 +68,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "partner); runs on other pairs are refused",
     )
     parser.add_argument("--bootstrap", type=_resamples, default=2000, help=BOOTSTRAP_HELP)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the bootstrap (>= 0)")
 
 
 class DiagnoseCommand(Command):
