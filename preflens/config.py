@@ -44,9 +44,18 @@ class Settings(BaseSettings):
     model_cache: Path | None = Field(
         default=None, description="Converted model checkpoints; default: data_dir/models."
     )
-    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
-    score_batch_size: int = Field(default=8, ge=1)
-    score_max_length: int = Field(default=512, ge=8)
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+    score_batch_size: int = Field(
+        default=8, ge=1, description="Default `--batch-size` of `score` and `score-generations`."
+    )
+    score_max_length: int = Field(
+        default=512,
+        ge=8,
+        description="Default `--max-length` of `score`, `score-generations` and `probe`, and "
+        "the API's: tokens per conversation (a longer one keeps its end).",
+    )
     rm_layout: typing.Literal[
         "auto", "trl", "align-anything", "safe-rlhf", "openrlhf", "causal-lm"
     ] = Field(
@@ -65,7 +74,9 @@ class Settings(BaseSettings):
 
     # ---- HTTP service (`preflens serve`, backend/)
     api_host: str = Field(default="127.0.0.1", description="Address `preflens serve` binds.")
-    api_port: int = Field(default=8000, ge=0, le=65535)
+    api_port: int = Field(
+        default=8000, ge=0, le=65535, description="Port `preflens serve` listens on."
+    )
     api_key: str | None = Field(
         default=None,
         description="When set, every endpoint but /healthz needs `Authorization: Bearer <key>`.",
@@ -119,7 +130,9 @@ class Settings(BaseSettings):
     dashboard_host: str = Field(
         default="127.0.0.1", description="Address `preflens dashboard` binds."
     )
-    dashboard_port: int = Field(default=8501, ge=0, le=65535)
+    dashboard_port: int = Field(
+        default=8501, ge=0, le=65535, description="Port `preflens dashboard` listens on."
+    )
     dashboard_api_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The backend the dashboard's live-scoring page calls.",
