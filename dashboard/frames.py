@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from preflens.headline import interval_text
+
 NONE = "—"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 # Line breaks (and the other characters Python splits lines at): shown as a visible "\n",
@@ -51,9 +53,12 @@ def md_escape(text: Any) -> str:
 
 
 def run_label(run: dict[str, Any]) -> str:
-    """``#3 score · rm-demo · demo/test`` (plain text, for select boxes and legends)."""
+    """``#3 score · rm-demo · demo/test`` (plain text, for select boxes and legends), then
+    how its reward model was read when that matters: ``· untrained head``, the layout
+    and its normalisation (``db.read`` puts it in ``rm_label``)."""
     where = f"{run.get('dataset') or '-'}/{run.get('split') or 'all'}"
-    return f"#{run['id']} {run['kind']} · {run.get('model') or '-'} · {where}"
+    label = f"#{run['id']} {run['kind']} · {run.get('model') or '-'} · {where}"
+    return f"{label} · {run['rm_label']}" if run.get("rm_label") else label
 
 
 def run_stamp(run: dict[str, Any]) -> str:
@@ -309,9 +314,16 @@ def training_headline(run: dict[str, Any], metrics: dict[str, Any]) -> dict[str,
     }
 
 
-def headline_row(run: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
-    """One row of the Overview's headline table from ``read.run_summary``."""
+def headline_row(
+    run: dict[str, Any], summary: dict[str, Any], headline: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One row of the Overview's headline table from ``read.run_summary``; ``headline``
+    (``db.read.headlines``: a score run's accuracy, a comparison's win rate) adds its 95%
+    interval and verdicts."""
     row: dict[str, Any] = {"run": run_label(run), "status": run["status"]}
+    if headline is not None:
+        row["95% interval"] = interval_text(headline) or None
+        row["verdicts"] = ", ".join(headline["verdicts"]) or None
     if run["kind"] == "score":
         row |= {
             "n": summary.get("pairs"),
@@ -338,8 +350,9 @@ def headline_row(run: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]
     return row
 
 
-HEADLINE_COLUMNS = ["run", "status", "n", "accuracy", "reward mean", "reward std", "gap mean"]
-HEADLINE_COLUMNS += ["comparison", "win rate", "mean diff", "last train loss", "loss step"]
+HEADLINE_COLUMNS = ["run", "status", "n", "accuracy", "comparison", "win rate", "95% interval"]
+HEADLINE_COLUMNS += ["verdicts", "reward mean", "reward std", "gap mean", "mean diff"]
+HEADLINE_COLUMNS += ["last train loss", "loss step"]
 HEADLINE_COLUMNS += ["eval accuracy", "accuracy from"]
 
 

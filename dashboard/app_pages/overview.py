@@ -6,6 +6,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, frames, ui
+from dashboard import diagnostic_data as dd
+
+
+def first_headline(run: dict) -> dict | None:
+    """The headline of a finished score or score_generations run (its first comparison)."""
+    if run["kind"] not in ("score", "score_generations") or run["status"] != "done":
+        return None
+    found = dd.headlines(url, run["id"], frames.run_stamp(run))
+    return found[0] if found else None
+
 
 st.title("Overview")
 url = ui.store_url()
@@ -60,13 +70,20 @@ else:
     st.subheader("Headline numbers")
     st.caption(
         "Score runs: accuracy (share of pairs with chosen > rejected), reward mean and std "
-        "over both sides. Generation comparisons: A's win rate against B. Training runs: "
+        "over both sides. Generation comparisons: A's win rate against B (ties half). "
+        "'95% interval' (Wilson) and 'verdicts' belong to the accuracy or the win rate. "
+        "Training runs: "
         "the last logged training loss (a mean over that logging window, at 'loss step') "
         "and the last accuracy measured on the eval split ('accuracy from' says which "
         "metric, split and step; a training window's accuracy is never shown here)."
     )
     rows = [
-        frames.headline_row(r, data.run_summary(url, r["id"], frames.run_stamp(r))) for r in runs
+        frames.headline_row(
+            r,
+            data.run_summary(url, r["id"], frames.run_stamp(r)),
+            first_headline(r),
+        )
+        for r in runs
     ]
     st.dataframe(
         frames.headline_frame(rows),

@@ -9,7 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, frames, ui
-from dashboard.frames import fmt, fmt_pct, fmt_signed
+from dashboard import diagnostic_data as dd
+from dashboard.frames import fmt, fmt_signed
+from preflens.headline import headline
+from preflens.uncertainty import proportion
 
 MAX_POINTS = 5000  # points drawn per chart; the numbers use every prompt
 
@@ -40,20 +43,25 @@ cmp = comparisons[index]
 a, b = cmp["a"], cmp["b"]
 pa, pb = summary["policies"][a], summary["policies"][b]
 
+# The headline: A's win rate with its 95% interval and verdicts (chance, most answers cut).
+win = {**dd.headlines(url, run["id"], stamp)[index], "label": "win rate"}
+decisive = headline("decisive win rate", proportion(cmp["wins"], cmp["wins"] + cmp["losses"]))
+ui.headline_row(
+    [win, decisive],
+    pct=True,
+    help={
+        "win rate": "(wins + ties / 2) / prompts: a tie counts half. A win is A - B > "
+        f"{cmp['tie_margin']} (the tie margin); identical answers are ties. Wilson 95%",
+        "decisive win rate": "wins / (wins + losses): ties left out. Wilson 95%",
+    },
+)
 ui.metric_row(
     [
         ("prompts", str(cmp["n"])),
         ("mean diff (A - B)", fmt_signed(cmp["mean_diff"])),
         ("wins / ties / losses", f"{cmp['wins']} / {cmp['ties']} / {cmp['losses']}"),
-        ("win rate", fmt_pct(cmp["win_rate"])),
-        ("decisive win rate", fmt_pct(cmp.get("decisive_win_rate"))),
     ],
-    help={
-        "win rate": "(wins + ties / 2) / prompts: a tie counts half. A win is A - B > "
-        f"{cmp['tie_margin']} (the tie margin); identical answers are ties",
-        "decisive win rate": "wins / (wins + losses): ties left out",
-        "mean diff (A - B)": "mean over the prompts both policies answered",
-    },
+    help={"mean diff (A - B)": "mean over the prompts both policies answered"},
 )
 ui.metric_row(
     [

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from dashboard import data, frames, probe_charts, ui
 from dashboard.frames import fmt, fmt_signed, md_escape
 from db.read import probes as reads
+from preflens.headline import headline
 
 
 @st.cache_data(ttl=data.TTL, max_entries=data.MAX_ENTRIES, show_spinner=False)
@@ -143,25 +144,35 @@ with dpo_tab:
         if not s.get("pairs"):
             st.info("This run has no pairs scored yet.")
         else:
-            tiles = [
-                ("pairs", str(s["pairs"])),
-                ("implicit-reward accuracy", rate_text(s["accuracy"])),
-                ("length-normalised accuracy", rate_text(s["length_normalised_accuracy"])),
-            ]
-            if not s["reference_free"]:
-                tiles += [
-                    ("chosen fell", rate_text(s["chosen_fell"])),
-                    ("rejected fell", rate_text(s["rejected_fell"])),
-                    ("both fell", rate_text(s["both_fell"])),
-                ]
-            ui.metric_row(
-                tiles,
+            # Headline tiles: each rate with its 95% interval under it (never cut short).
+            ui.headline_row(
+                [
+                    headline("implicit-reward accuracy", s["accuracy"]),
+                    headline("length-normalised accuracy", s["length_normalised_accuracy"]),
+                ],
+                pct=True,
                 help={
                     "implicit-reward accuracy": "share of pairs with reward_chosen > "
                     "reward_rejected (ties count as wrong), 95% Wilson interval",
-                    "chosen fell": "share of pairs whose chosen log-prob is below the reference's",
                 },
             )
+            st.caption(f"{s['pairs']} pairs")
+            if not s["reference_free"]:
+                ui.headline_row(
+                    [
+                        headline(name, s[key], chance=None)
+                        for name, key in (
+                            ("chosen fell", "chosen_fell"),
+                            ("rejected fell", "rejected_fell"),
+                            ("both fell", "both_fell"),
+                        )
+                    ],
+                    pct=True,
+                    help={
+                        "chosen fell": "share of pairs whose chosen log-prob is below the "
+                        "reference's"
+                    },
+                )
             points = pd.DataFrame(_read(url, "dpo_points", stamp, run["id"]))
             if s["reference_free"]:
                 st.info("No reference is used in this run: there is no change in log-prob to plot.")

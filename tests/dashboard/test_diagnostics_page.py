@@ -173,3 +173,36 @@ def test_diagnostics_page_badges_a_backwards_untrained_run(store, app_env):
     at.session_state["diag_run"] = seeded.diag.after_run
     at.run()
     assert at.selectbox(key="diag_against").value == seeded.diag.base.score_run  # partner
+
+
+def test_policies_page_badges_mostly_cut_answers(store, app_env):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.diagnostics_seed import seed_comparisons
+
+    seed_comparisons(store)  # 3 of every 4 answers stopped at the token limit
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/policies.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "most answers cut" in " ".join(m.value for m in at.markdown)
+    assert any("answers at the token limit" in c.value for c in at.caption)
+
+
+def test_overview_headline_table_carries_intervals_and_verdicts(store, app_env):
+    from statsmodels.stats.proportion import proportion_confint
+    from streamlit.testing.v1 import AppTest
+
+    from tests.diagnostics_seed import backwards_gap, seed_comparisons
+
+    seeded = seed_comparisons(store)
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (table,) = [df.value for df in at.dataframe if "verdicts" in df.value.columns]
+    row = table[table["run"].str.startswith(f"#{seeded.backwards_run} ")].iloc[0]
+    k = sum(backwards_gap(i) > 0 for i in range(40))
+    lo, hi = proportion_confint(k, 40, method="wilson")
+    assert row["95% interval"] == f"[{lo:.3f}, {hi:.3f}]"
+    assert "below chance" in row["verdicts"] and "untrained head" in row["verdicts"]

@@ -120,9 +120,9 @@ def test_the_probes_page_shows_the_read_functions_numbers(store, app_env, tmp_pa
     shown = {m.label: m.value for m in at.metric}
     assert shown["pairs probed"] == str(summary["pairs"])
     acc = dpo_sum["accuracy"]
-    assert shown["implicit-reward accuracy"] == (
-        f"{acc['value']:.0%} [{acc['ci_low']:.0%}, {acc['ci_high']:.0%}]"
-    )
+    assert shown["implicit-reward accuracy"] == f"{100 * acc['value']:.1f}%"
+    ci = f"[{100 * acc['ci_low']:.1f}%, {100 * acc['ci_high']:.1f}%]"  # under the value, whole
+    assert f"95% {ci} · n={acc['n']} · Wilson 95%" in [c.value for c in at.caption]
     assert "pairs in both" in shown and "both fell" in shown
     assert len(at.get("vega_lite_chart")) >= 4  # two edit charts, the DPO scatter, agreement
 
