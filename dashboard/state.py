@@ -5,7 +5,10 @@ default) and only values that differ from the defaults are written back.
 ``?run=3&sort=abs_gap&min_gap=-0.5&max_gap=0.5&category=safety&split=test&q=refund``
 ``&limit=20&cursor=...&page=2&case=17`` (``a`` / ``b``: the policies of a generation
 comparison). ``cursor`` is the ``next_cursor`` the page before returned; ``page`` only
-numbers the page for display.
+numbers the page for display. Links from a count on another page select exactly the
+pairs counted: ``max_gap=0`` the wrong ones (a gap of 0 counts wrong), ``cut=1`` those
+cut at a length limit, ``against=2&flip=wrong_to_right`` those that flip against run 2.
+``view=table`` shows the page as one sortable table instead of cards.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from db.lookup import MAX_ID
 
@@ -23,6 +27,8 @@ SORTS = {
     "abs_gap": "closest to zero first",
 }
 PAGE_SIZES = (10, 20, 50)
+FLIPS = {"wrong_to_right": "wrong -> right", "right_to_wrong": "right -> wrong"}
+VIEWS = {"cards": "cards", "table": "table"}
 
 
 def _int(value: Any) -> int | None:
@@ -68,6 +74,10 @@ class CaseQuery:
     cursor: str | None = None
     page: int = 1
     case: int | None = None
+    cut: bool = False
+    against: int | None = None
+    flip: str | None = None
+    view: str = "cards"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CaseQuery:
@@ -80,6 +90,10 @@ class CaseQuery:
         sort = get("sort")
         limit = _int(get("limit"))
         page = _int(get("page"))
+        against, flip = _id(get("against")), get("flip")
+        if against is None or flip not in FLIPS:  # the two only make sense together
+            against, flip = None, None
+        view = get("view")
         return cls(
             run=_id(get("run")),
             a=_text(get("a")),
@@ -94,6 +108,10 @@ class CaseQuery:
             cursor=_text(get("cursor")),
             page=page if page is not None and page >= 1 else 1,
             case=_id(get("case")),
+            cut=str(get("cut")).lower() in ("1", "true", "yes"),
+            against=against,
+            flip=flip,
+            view=view if view in VIEWS else "cards",
         )
 
     def to_params(self) -> dict[str, str]:
@@ -103,7 +121,10 @@ class CaseQuery:
         for key, value in asdict(self).items():
             if value is None or value == defaults[key]:
                 continue
-            out[key] = repr(value) if isinstance(value, float) else str(value)
+            if isinstance(value, bool):
+                out[key] = "1"
+            else:
+                out[key] = repr(value) if isinstance(value, float) else str(value)
         return out
 
     def filters(self) -> tuple:
@@ -119,6 +140,9 @@ class CaseQuery:
             self.q,
             self.sort,
             self.limit,
+            self.cut,
+            self.against,
+            self.flip,
         )
 
     def first_page(self) -> CaseQuery:
@@ -137,4 +161,13 @@ class CaseQuery:
             "cursor": self.cursor,
             "a": self.a,
             "b": self.b,
+            "cut": self.cut,
+            "against": self.against,
+            "flip": self.flip,
         }
+
+
+def cases_link(**fields: Any) -> str:
+    """A relative link to the Cases page showing exactly this selection, e.g.
+    ``cases_link(run=3, max_gap=0.0)``: the pairs run 3 gets wrong."""
+    return "cases?" + urlencode(CaseQuery(**fields).to_params())

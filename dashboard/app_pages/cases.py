@@ -1,8 +1,11 @@
 """Cases: a run's pairs (chosen vs rejected) or a generation comparison's prompts
-(policy A vs policy B), filtered by score gap, category, split and text, sorted by
-largest gap, smallest gap or closest to zero, a page at a time. Each case shows the
-prompt and both responses side by side with their scores, tokens and truncation; the
-page's state lives in the URL, so a view or one case can be shared as a link."""
+(policy A vs policy B), filtered by score gap, category, split, text, cut at a length
+limit and flips against another run, sorted by largest gap, smallest gap or closest to
+zero, a page at a time, with the number of matches. Shown as cards (prompt and both
+responses side by side, search words marked) or as one sortable table; a case opens in
+full where it was clicked. The page's state lives in the URL, so a view or one case can
+be shared as a link, and every count of wrong, cut or flipped pairs elsewhere links here.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import data, frames, probe_charts, ui
+from dashboard import case_table, data, frames, highlight, probe_charts, ui
 from dashboard.api_client import BackendError, client_from_settings
 from dashboard.frames import fmt, fmt_signed, md_escape
-from dashboard.state import PAGE_SIZES, SORTS, CaseQuery, parse_float
+from dashboard.state import FLIPS, PAGE_SIZES, SORTS, VIEWS, CaseQuery, parse_float
 from preflens.errors import PrefLensError
 
 st.title("Cases")
@@ -83,6 +86,47 @@ q = col1.text_input("Text", key="cases_q", help="every word must occur in the pr
 sort = col2.radio("Sort", list(SORTS), key="cases_sort", format_func=SORTS.get, horizontal=True)
 limit = col3.selectbox("Per page", PAGE_SIZES, key="cases_limit")
 
+
+def only_wrong() -> None:
+    """The pairs the accuracy counts wrong: gap <= 0 (a gap of 0 counts wrong)."""
+    st.session_state["cases_min_gap"] = ""
+    st.session_state["cases_max_gap"] = "0.0"
+
+
+col1, col2, col3 = st.columns([2, 2, 1])
+seed("cases_cut", linked.cut or None)
+seed("cases_view", linked.view, list(VIEWS))
+cut_help = (
+    "a response truncated to the scoring max length"
+    if run["kind"] == "score"
+    else "an answer that hit max_new_tokens (finish reason: length)"
+)
+cut = col1.checkbox("Only cases cut at a length limit", key="cases_cut", help=cut_help)
+if run["kind"] == "score":
+    col2.button(
+        "Only wrong pairs (gap <= 0)",
+        on_click=only_wrong,
+        key="cases_wrong",
+        help="the pairs the accuracy counts wrong: chosen not scored above rejected",
+    )
+view = col3.radio("View", list(VIEWS), key="cases_view", format_func=VIEWS.get, horizontal=True)
+against, flip = (linked.against, linked.flip) if run["kind"] == "score" else (None, None)
+if against is not None and linked.run not in (None, run["id"]):
+    against, flip = None, None  # another run was picked: its flips were not asked for
+
+
+def all_pairs() -> None:
+    st.query_params.from_dict(replace(query, against=None, flip=None).first_page().to_params())
+
+
+if against is not None:
+    col1, col2 = st.columns([4, 1])
+    col1.info(
+        f"Only the pairs whose verdict flips {FLIPS[flip]} from run {against} to this run "
+        "(right: gap > 0; a gap of 0 counts wrong)."
+    )
+    col2.button("Show every pair", on_click=all_pairs, key="cases_all_pairs")
+
 query = CaseQuery(
     run=run["id"],
     a=a,
@@ -97,6 +141,10 @@ query = CaseQuery(
     cursor=linked.cursor,
     page=linked.page,
     case=linked.case if linked.run in (None, run["id"]) else None,
+    cut=cut,
+    against=against,
+    flip=flip,
+    view=view,
 )
 if query.filters() != linked.filters():
     query = query.first_page()
@@ -219,9 +267,6 @@ def show_case(pair_id: int) -> None:
         st.button("Close case", on_click=close_case, key="cases_close")
 
 
-if query.case is not None:
-    show_case(query.case)
-
 # ------------------------------------------------------------------ the page of cases
 try:
     result = data.cases(url, run["id"], stamp, **query.search_kwargs())
@@ -236,13 +281,21 @@ except PrefLensError as exc:
 
 items = result["items"]
 start = (query.page - 1) * query.limit
+total = result.get("total")
 if not items:
     st.info("No cases match these filters.")
 else:
+    of = f" of {total}" if total is not None else ""
     st.caption(
-        f"Page {query.page}: cases {start + 1}-{start + len(items)}, "
+        f"Page {query.page}: cases {start + 1}-{start + len(items)}{of}, "
         f"{SORTS[query.sort]}. Texts are 200-character previews; open a case for all of it."
     )
+terms = (query.q or "").split()
+on_page = {item["pair_id"] for item in items}
+# A case on this page opens where its card was (no jump to the top of the page); a case
+# from a link (not on this page) opens above the list.
+if query.case is not None and (query.case not in on_page or query.view == "table"):
+    show_case(query.case)
 
 
 def pager(where: str) -> None:
@@ -260,15 +313,34 @@ def pager(where: str) -> None:
     )
 
 
-pager("top")
-for item in items:
+def texts_of(item: dict[str, Any]) -> dict[str, str]:
+    """The full prompt and both sides of a case (for snippets around a search match)."""
+    full = data.case(url, run["id"], item["pair_id"], a, b)
+    out = {"prompt": full["pair"]["prompt_text"] or item["prompt"]}
+    if full["kind"] == "score":
+        return out | {"chosen": full["pair"]["chosen"], "rejected": full["pair"]["rejected"]}
+    answers = {g["policy"]: g["text"] for g in full["generations"]}
+    return out | {"a": answers[full["a"]], "b": answers[full["b"]]}
+
+
+def shown_text(preview: str, full: dict[str, str] | None, part: str) -> None:
+    """A preview as plain text; with a search, a snippet around the first match with
+    every search word marked (escaped first: see ``dashboard.highlight``)."""
+    if full is None:
+        ui.model_text(preview, preview=True)
+    else:
+        st.html(highlight.marked_html(highlight.snippet(full[part], terms), terms))
+
+
+def card(item: dict[str, Any]) -> None:
+    full = texts_of(item) if terms else None
     with st.container(border=True):
         st.markdown(
             f"**Pair {item['pair_id']}** · category {md_escape(item['category'] or '(none)')} · "
             f"split {md_escape(item['split'])} · gap **{fmt_signed(item['gap'], 4)}**"
         )
         st.caption("Prompt")
-        ui.model_text(item["prompt"], preview=True)
+        shown_text(item["prompt"], full, "prompt")
         left, right = st.columns(2)
         if result["kind"] == "score":
             sides = (
@@ -279,7 +351,7 @@ for item in items:
                 with col:
                     notes = ["truncated"] if item[f"truncated_{side}"] else []
                     ui.side_header(title, item[f"score_{side}"], item[f"tokens_{side}"], notes)
-                    ui.model_text(text, preview=True)
+                    shown_text(text, full, side)
         else:
             sides = (
                 (left, f"{result['a']} (A)", "a", item["text_a"]),
@@ -291,12 +363,44 @@ for item in items:
                         ["cut at the length limit"] if item[f"finish_{side}"] == "length" else []
                     )
                     ui.side_header(title, item[f"score_{side}"], item[f"tokens_{side}"], notes)
-                    ui.model_text(text, preview=True)
+                    shown_text(text, full, side)
         st.button(
             "Open in full",
             key=f"cases_open_{item['pair_id']}",
             on_click=open_case,
             args=(item["pair_id"],),
         )
+
+
+def table(rows: list[dict[str, Any]]) -> None:
+    """The page as one dense table (click a header to sort the page by it); selecting a
+    row opens that case in full above the table."""
+    frame = case_table.cases_table(result["kind"], rows)
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        key="cases_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config=case_table.cases_table_columns(result["kind"]),
+    )
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        pair_id = int(frame.iloc[picked[0]]["pair"])
+        if pair_id != query.case:
+            open_case(pair_id)
+            st.rerun()
+    st.caption("Select a row to open its case in full; texts are 200-character previews.")
+
+
+pager("top")
+if query.view == "table" and items:
+    table(items)
+else:
+    for item in items:
+        if item["pair_id"] == query.case:
+            show_case(item["pair_id"])
+        else:
+            card(item)
 if items:
     pager("bottom")

@@ -1,0 +1,124 @@
+"""The Cases page as the end of "two clicks from a count to its pairs": links select
+exactly the pairs counted (wrong, cut, flipped) with the number of matches shown, a
+table view, search words marked safely, and a case opened where its card was."""
+
+from __future__ import annotations
+
+from dashboard import highlight
+from dashboard.state import CaseQuery, cases_link
+from db import read
+from tests.dashboard.seed import XSS_IMG, XSS_SCRIPT
+from tests.dashboard.test_pages import frame_with
+
+
+def headers(at) -> list[int]:
+    return [
+        int(m.value.split("**")[1].split()[1]) for m in at.markdown if m.value.startswith("**Pair ")
+    ]
+
+
+def query_of(link: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(link).query))
+
+
+def test_a_wrong_pairs_link_lists_exactly_those_pairs_with_their_count(store, dash, open_page):
+    run = dash.after_run
+    link = cases_link(run=run, max_gap=0.0, limit=50)
+    at = open_page("cases", query_of(link))
+    with store() as s:
+        summary = read.run_summary(s, run)
+        every = read.search_cases(s, run, limit=500)["items"]
+    wrong = sorted(i["pair_id"] for i in every if i["gap"] <= 0)
+    assert len(wrong) == round(summary["pairs"] * (1 - summary["accuracy"]))
+    assert sorted(headers(at)) == wrong
+    assert any(f"cases 1-{len(wrong)} of {len(wrong)}" in c.value for c in at.caption)
+
+
+def test_cut_and_flip_links_and_the_table_view(store, dash, open_page):
+    before, after = dash.base.score_run, dash.after_run
+    with store() as s:
+        every = {i["pair_id"]: i for i in read.search_cases(s, before, limit=500)["items"]}
+        later = {i["pair_id"]: i for i in read.search_cases(s, after, limit=500)["items"]}
+    cut = sorted(p for p, i in every.items() if i["truncated_chosen"] or i["truncated_rejected"])
+    at = open_page("cases", query_of(cases_link(run=before, cut=True, limit=50)))
+    assert at.checkbox(key="cases_cut").value is True
+    assert sorted(headers(at)) == cut
+    assert any(f"of {len(cut)}," in c.value for c in at.caption)
+
+    flips = sorted(p for p in later if p in every and every[p]["gap"] <= 0 < later[p]["gap"])
+    link = cases_link(run=after, against=before, flip="wrong_to_right", limit=50, view="table")
+    at = open_page("cases", query_of(link))
+    table = frame_with(at, "pair", "gap", "chosen", "rejected", "score chosen", "category")
+    assert sorted(table["pair"]) == flips
+    assert all(g > 0 for g in table["gap"])
+    assert any(f"from run {before} to this run" in i.value for i in at.info)
+    # "Show every pair" drops the flip filter and keeps the rest.
+    at.button(key="cases_all_pairs").click().run()
+    assert "flip" not in at.query_params and at.query_params["view"] == "table"
+    assert len(frame_with(at, "pair", "gap")) == min(50, len(later))
+
+
+def test_the_wrong_pairs_button_sets_the_gap_filter(store, dash, open_page):
+    at = open_page("cases", {"run": str(dash.after_run), "limit": "50"})
+    at.button(key="cases_wrong").click().run()
+    assert at.query_params["max_gap"] == "0.0"
+    with store() as s:
+        page = read.search_cases(s, dash.after_run, max_gap=0.0, limit=50)
+    assert headers(at) == [i["pair_id"] for i in page["items"]]
+
+
+def test_search_words_are_marked_and_model_markup_stays_text(store, dash, open_page):
+    at = open_page("cases", {"run": str(dash.base.score_run), "q": "window"})
+    html = [h.proto.body for h in at.get("html")]
+    assert html and all("<mark" in h for h in html if "window" in h.lower())
+    assert not any("<script" in h or "<img" in h for h in html)
+    joined = "".join(html)
+    assert "&lt;script&gt;" in joined  # the response's markup, shown as text
+
+
+def test_open_in_full_shows_the_case_where_its_card_was(store, dash, open_page):
+    run = dash.base.score_run
+    at = open_page("cases", {"run": str(run)})
+    shown = headers(at)
+    third = shown[2]
+    at.button(key=f"cases_open_{third}").click().run()
+    assert at.query_params["case"] == str(third)
+    order = [
+        ("card", int(m.value.split("**")[1].split()[1]))
+        for m in at.markdown
+        if m.value.startswith("**Pair ")
+    ]
+    assert [p for _, p in order] == shown[:2] + shown[3:]  # the card is replaced in place
+    assert f"Pair {third} in full" in [h.value for h in at.subheader]
+
+
+def test_marked_html_escapes_before_marking():
+    text = f"Kill it. {XSS_SCRIPT} {XSS_IMG} **bold** kill"
+    out = highlight.marked_html(text, ["kill"])
+    assert out.count("<mark") == 2 and ">Kill</mark>" in out and ">kill</mark>" in out
+    assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
+    # A search word that is itself markup is matched in the text, still escaped.
+    out = highlight.marked_html("a <b> c", ["<b>"])
+    assert "&lt;b&gt;</mark>" in out and "<b>" not in out
+    # A snippet keeps the first match in view and says where it was cut.
+    long = "x" * 500 + " needle " + "y" * 500
+    piece = highlight.snippet(long, ["needle"])
+    assert "needle" in piece and piece.startswith("… ") and piece.endswith(" …")
+    assert highlight.snippet("short", ["zzz"]) == "short"
+
+
+def test_link_state_round_trips():
+    link = cases_link(run=4, cut=True, against=2, flip="right_to_wrong", view="table")
+    back = CaseQuery.from_params(query_of(link))
+    assert (back.run, back.cut, back.against, back.flip, back.view) == (
+        4,
+        True,
+        2,
+        "right_to_wrong",
+        "table",
+    )
+    # A flip without its run (or an unknown flip) is dropped, not half-applied.
+    assert CaseQuery.from_params({"flip": "right_to_wrong"}).flip is None
+    assert CaseQuery.from_params({"against": "2", "flip": "sideways"}).against is None
