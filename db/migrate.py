@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -77,3 +78,14 @@ def current_revision(url: str) -> str | None:
 
     with get_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def open_store(url: str | None = None) -> sessionmaker[Session]:
+    """The store at ``url`` (default: the settings' database, as every command uses),
+    migrated to the newest schema, as the process-wide sessionmaker."""
+    from db.session import get_sessionmaker
+    from preflens.config import get_settings
+
+    url = url or get_settings().resolved_database_url
+    upgrade(url)
+    return get_sessionmaker(url)

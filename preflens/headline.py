@@ -28,7 +28,12 @@ UNTRAINED = "untrained head"
 MOST_CUT = "most answers cut"
 VERDICTS = (BELOW_CHANCE, NOT_DIFFERENT, BELOW_LENGTH, UNTRAINED, MOST_CUT)
 CHANCE = 0.5
-METHOD_NAMES = {"wilson": "Wilson 95%", "normal (large n)": "normal 95%"}
+METHOD_NAMES = {
+    "wilson": "Wilson 95%",
+    "wilson (ties count half)": "Wilson 95%, ties half",
+    "wilson (equal lengths count half)": "Wilson 95%, equal lengths half",
+    "normal (large n)": "normal 95%",
+}
 
 
 def _known(x: Any) -> bool:

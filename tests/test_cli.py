@@ -101,10 +101,10 @@ def test_demo_command(embedded_model, capsys, store_url_from_settings):
     """The whole demo pipeline on the embedded model; a second run makes no new run."""
     assert main(["demo", "--no-serve"]) == 0
     printed = capsys.readouterr().out
-    before = float(printed.split("RM accuracy before training: pairs 140  accuracy ")[1][:5])
-    after = float(printed.split("RM accuracy after training:  pairs 140  accuracy ")[1][:5])
-    assert after > before
-    assert "dpo vs base: mean difference" in printed and "rewards/margins" in printed
+    before = float(printed.split("RM before training: accuracy ")[1][:5])
+    after = float(printed.split("RM after training:  accuracy ")[1][:5])
+    assert after > before and "n=140 (Wilson 95%)" in printed and "[untrained head]" in printed
+    assert "dpo vs base: win rate (W+T/2)/n" in printed and "rewards/margins" in printed
     runs = _runs(store_url_from_settings)
     assert [k for k, _ in runs] == [
         "train_rm",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from statsmodels.stats.proportion import proportion_confint
+
 from preflens.cli.output import print_comparison, print_score_summary, print_training_summary
 
 
@@ -38,7 +40,9 @@ def test_score_summary_labels_the_spread_and_the_cut(capsys):
     )
     printed = capsys.readouterr().out
     assert "std of scores 0.272" in printed and "+-" not in printed
-    assert "start cut, end kept" in printed
+    assert "start cut, end kept" in printed and "sides cut at max length 1 of 6" in printed
+    lo, hi = proportion_confint(2, 3, method="wilson")
+    assert f"accuracy 0.667 [{lo:.3f}, {hi:.3f}] n=3 (Wilson 95%)" in printed
 
 
 def test_comparison_prints_both_win_rates_with_their_convention(capsys):
@@ -61,5 +65,7 @@ def test_comparison_prints_both_win_rates_with_their_convention(capsys):
         }
     )
     printed = capsys.readouterr().out
-    assert "win rate 54.7% ((W+T/2)/n)" in printed and "decisive 55.6% (W/(W+L))" in printed
+    lo, hi = proportion_confint(17.5, 32, method="wilson")
+    assert f"win rate (W+T/2)/n 54.7% [{100 * lo:.1f}%, {100 * hi:.1f}%] n=32" in printed
+    assert "decisive 55.6% (W/(W+L))" in printed
     assert "32 prompts every policy answered" in printed

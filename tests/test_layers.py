@@ -2,7 +2,9 @@
 
 From the bottom: core (``preflens`` settings, errors, statistics) <- ``db`` <- ``training``
 <- ``backend`` and ``dashboard`` (peers that never import each other) <- the command line
-(``preflens.cli``), which nothing imports. Every import counts, the ones inside functions
+(``preflens.cli``) and the public Python module (``preflens.api``), two roofs that nothing
+imports (but the ``preflens`` package's lazy re-export of ``preflens.api``) and that never
+import each other. Every import counts, the ones inside functions
 too, and no import cycle may exist among the project's modules. The store, the dashboard
 and the API's read routes never import torch.
 """
@@ -18,7 +20,8 @@ import pytest
 from tests.conftest import REPO
 
 PACKAGES = ("preflens", "db", "training", "backend", "dashboard")
-LAYER = {"core": 0, "db": 1, "training": 2, "backend": 3, "dashboard": 3, "cli": 4}
+LAYER = {"core": 0, "db": 1, "training": 2, "backend": 3, "dashboard": 3, "cli": 4, "api": 4}
+ROOFS = {"cli", "api"}
 HEAVY = ("torch", "transformers", "trl", "accelerate", "datasets")
 TORCH_FREE = (
     "db",
@@ -27,6 +30,7 @@ TORCH_FREE = (
     "backend.routes.cases",
     "backend.routes.health",
     "backend.routes.diagnostics",
+    "preflens.api",
 )
 
 
@@ -48,6 +52,8 @@ def project_modules() -> dict[str, Path]:
 def layer_of(module: str) -> str:
     if module == "preflens.__main__" or module.startswith("preflens.cli"):
         return "cli"
+    if module == "preflens.api" or module.startswith("preflens.api."):
+        return "api"
     top = module.split(".")[0]
     return "core" if top == "preflens" else top
 
@@ -94,6 +100,15 @@ def resolve(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def lazy_reexport(module: str, path: Path, target: str) -> bool:
+    """The ``preflens`` package's ``__getattr__`` loading ``preflens.api`` on first use:
+    inside a function, so it runs after every import, never at import time."""
+    if module != "preflens" or layer_of(target) != "api":
+        return False
+    at_import = {resolve(n, project_modules()) for n, _ in imports(path, module, True)}
+    return target not in at_import
+
+
 def test_no_upward_import_and_peers_stay_apart():
     modules = project_modules()
     bad = []
@@ -101,11 +116,11 @@ def test_no_upward_import_and_peers_stay_apart():
         mine = layer_of(module)
         for name, line in imports(path, module):
             target = resolve(name, modules)
-            if target is None:
+            if target is None or lazy_reexport(module, path, target):
                 continue
             theirs = layer_of(target)
             upward = LAYER[theirs] > LAYER[mine]
-            peers = {mine, theirs} == {"backend", "dashboard"}
+            peers = {mine, theirs} in ({"backend", "dashboard"}, ROOFS)
             if upward or peers:
                 bad.append(f"{path.relative_to(REPO)}:{line} ({mine}) imports {target} ({theirs})")
     assert not bad, "imports against the layers:\n" + "\n".join(bad)
@@ -114,7 +129,11 @@ def test_no_upward_import_and_peers_stay_apart():
 def test_no_import_cycle():
     modules = project_modules()
     graph = {
-        m: {t for n, _ in imports(p, m) if (t := resolve(n, modules)) and t != m}
+        m: {
+            t
+            for n, _ in imports(p, m)
+            if (t := resolve(n, modules)) and t != m and not lazy_reexport(m, p, t)
+        }
         for m, p in modules.items()
     }
     for m in graph:
@@ -182,3 +201,93 @@ def test_the_checker_sees_an_upward_import(tmp_path):
         if LAYER[layer_of(resolve(n, modules) or "db")] > LAYER[layer_of(module)]
     ]
     assert found == ["preflens.cli.output"]
+
+
+# ---------------------------------------------------------------- the public module
+PUBLIC = "preflens.api"
+PROJECT = ("preflens", "db", "training", "backend", "dashboard")
+
+
+def private_imports(path: Path, module: str) -> list[str]:
+    """Imports of the public module that reach into another package's private names: a
+    name or a module path component that starts with ``_`` (its own ``preflens.api._*``
+    submodules are its own)."""
+    bad = []
+    for name, line in imports(path, module):
+        if name.split(".")[0] not in PROJECT or name.startswith(PUBLIC + "."):
+            continue
+        if any(part.startswith("_") and part != "__future__" for part in name.split(".")):
+            bad.append(f"{path.name}:{line} imports {name}")
+    return bad
+
+
+def test_public_module_imports_no_private_names():
+    modules = project_modules()
+    public = {m: p for m, p in modules.items() if layer_of(m) == "api"}
+    assert PUBLIC in public
+    bad = [b for m, p in public.items() for b in private_imports(p, m)]
+    assert not bad, "the public module uses private names:\n" + "\n".join(bad)
+
+
+def test_the_private_name_check_is_not_vacuous(tmp_path):
+    fake = tmp_path / "fake.py"
+    fake.write_text(
+        "from db.read.cases import _keyset_page\n"
+        "from db.read import search_cases\n"
+        "from preflens.api._store import Run\n"
+    )
+    assert private_imports(fake, "preflens.api.fake") == [
+        "fake.py:1 imports db.read.cases._keyset_page"
+    ]
+
+
+def test_every_public_name_is_documented():
+    import inspect
+
+    import preflens
+    from preflens import api
+
+    assert set(api.__all__) <= set(dir(preflens))
+    missing = []
+    for name in api.__all__:
+        obj = getattr(api, name)
+        if not inspect.getdoc(obj):
+            missing.append(name)
+        if inspect.isclass(obj) and obj.__module__.startswith(PUBLIC):
+            for attr, member in vars(obj).items():
+                if attr.startswith("_"):
+                    continue
+                target = member.fget if isinstance(member, property) else member
+                if callable(target) and not inspect.getdoc(target):
+                    missing.append(f"{name}.{attr}")
+    assert not missing, f"public names without a docstring: {missing}"
+
+
+def code_imports(text: str) -> list[str]:
+    """Modules a Python text imports (for Markdown, its code blocks)."""
+    import re
+
+    return re.findall(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", text, re.M)
+
+
+def test_python_docs_and_the_notebook_use_only_the_public_module():
+    """The Python API page and the API notebook show only ``preflens`` / ``preflens.api``
+    among PrefLens's modules."""
+    import json
+
+    texts = {"docs/python-api.md": (REPO / "docs" / "python-api.md").read_text()}
+    nb = json.loads((REPO / "notebooks" / "api_tour.ipynb").read_text())
+    texts["notebooks/api_tour.ipynb"] = "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+    )
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## From Python")
+    texts["README.md (From Python)"] = readme[start : readme.index("\n## ", start + 1)]
+    bad = []
+    for where, text in texts.items():
+        for pair in code_imports(text):
+            name = pair[0] or pair[1]
+            if name.split(".")[0] in PROJECT and name not in ("preflens", PUBLIC):
+                bad.append(f"{where}: {name}")
+    assert not bad, "internal modules shown to Python users:\n" + "\n".join(bad)
+    assert "::: preflens.api" in texts["docs/python-api.md"]

@@ -16,6 +16,7 @@ from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
 from preflens.errors import ConfigError
 
 LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo")
+TRACKERS = ("none", "tensorboard", "wandb")
 REFERENCE_FREE = ("simpo", "orpo")
 
 
@@ -82,6 +83,11 @@ class TrainConfig:
     )
     limit: int | None = option(None, "train on the first N pairs only", min=1)
     eval_limit: int | None = option(None, "evaluate (and score) the first N pairs only", min=1)
+    report_to: str = option(
+        "none",
+        "also send the training curves to this tracker (the store keeps them either way)",
+        choices=TRACKERS,
+    )
 
 
 @dataclass

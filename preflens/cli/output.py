@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from preflens.headline import headline, headline_text
+from preflens.uncertainty import proportion, win_rates
+
 
 def out(text: str = "") -> None:
     """Command output (results for the user; diagnostics go through logging)."""
@@ -52,16 +55,26 @@ def print_ingest_report(report: Any) -> None:
         out("  no pair could be stored, so this ingest kept nothing in the store")
 
 
-def print_score_summary(summary: dict, label: str = "") -> None:
-    """Accuracy (share of pairs with gap > 0; a tie counts as wrong), the mean and
-    population std of every score (both sides), conversations cut at max length."""
+def score_headline(summary: dict, untrained: bool | None = False) -> dict:
+    """The accuracy headline of a score run's summary (Wilson 95%; a tie counts wrong)."""
+    n = int(summary.get("pairs") or 0)
+    correct = round((summary.get("accuracy") or 0.0) * n)  # accuracy is correct / n exactly
+    return headline("accuracy", proportion(correct, n), untrained=untrained)
+
+
+def print_score_summary(summary: dict, label: str = "", untrained: bool | None = False) -> None:
+    """Accuracy with its Wilson 95% interval, n and verdicts (a tie counts as wrong), the
+    mean and population std of every score (both sides), and the sides whose
+    conversation (as scored) was cut at the run's max length."""
     if not summary or not summary.get("pairs"):
         out(f"{label}no pairs scored")
         return
+    out(f"{label}{headline_text(score_headline(summary, untrained))}")
     out(
-        f"{label}pairs {summary['pairs']}  accuracy {summary['accuracy']:.3f}  "
-        f"reward mean {summary['reward_mean']:.3f} (std of scores {summary['reward_std']:.3f})  "
-        f"cut at max length {summary['truncated_responses']} (start cut, end kept)"
+        f"{' ' * len(label)}reward mean {summary['reward_mean']:.3f} (std of scores "
+        f"{summary['reward_std']:.3f})  sides cut at max length "
+        f"{summary['truncated_responses']} of {2 * summary['pairs']} (conversation tokens "
+        "as scored; start cut, end kept)"
     )
 
 
@@ -94,7 +107,23 @@ def run_line_summary(kind: str, summary: dict | None) -> str:
             for c in s.get("comparisons") or []
             if c.get("n")
         )
+    if kind == "probe" and s.get("original_accuracy"):
+        return (
+            f"orig acc {_short(s['original_accuracy'])} n {s.get('pairs')}, "
+            f"{len(s.get('edits') or [])} edits"
+        )
+    if kind == "score_dpo" and s.get("accuracy"):
+        return f"implicit acc {_short(s['accuracy'])} n {s.get('pairs')}"
     return ""
+
+
+def _short(iv: dict) -> str:
+    """``0.812 [0.70, 0.89]``: a rate and its 95% interval, short for one-line listings."""
+    if iv.get("value") is None:
+        return "n/a"
+    if iv.get("ci_low") is None or iv.get("ci_high") is None:
+        return f"{iv['value']:.3f}"
+    return f"{iv['value']:.3f} [{iv['ci_low']:.2f}, {iv['ci_high']:.2f}]"
 
 
 def print_runs(runs: list) -> None:
@@ -188,8 +217,8 @@ def _tokens(mean: float | None) -> str:
 def print_generation_summary(summary: dict) -> None:
     for name, s in (summary.get("policies") or {}).items():
         out(
-            f"  {name:<12} answers {s['n']}  mean tokens {_tokens(s['mean_tokens'])}  "
-            f"cut at the length limit {s['cut_at_limit']}"
+            f"  {name:<12} answers {s['n']}  mean generated tokens {_tokens(s['mean_tokens'])}  "
+            f"cut at the token limit {s['cut_at_limit']} of {s['n']}"
         )
 
 
@@ -200,18 +229,26 @@ def print_comparison(summary: dict) -> None:
         corr = s.get("pearson_length_score")
         out(
             f"  {name:<12} score mean {s['mean']:.3f} (std of scores {s['std']:.3f})  answer "
-            f"length {s['mean_chars']:.0f} chars / {_tokens(s.get('mean_tokens'))} tokens  "
-            f"cut at the token limit {s['cut_at_limit']}  length-score r "
+            f"length {s['mean_chars']:.0f} chars / {_tokens(s.get('mean_tokens'))} generated "
+            f"tokens  cut at the token limit {s['cut_at_limit']} of {s['n']}  length-score r "
             f"{'n/a' if corr is None else f'{corr:.2f}'}"
         )
     if summary.get("n") is not None:
         out(f"  on the {summary['n']} prompts every policy answered")
+    policies = summary.get("policies") or {}
     for c in summary.get("comparisons") or []:
         decisive = c.get("decisive_win_rate")
+        pa, pb = policies.get(c["a"]) or {}, policies.get(c["b"]) or {}
+        cut = (
+            int(pa.get("cut_at_limit") or 0) + int(pb.get("cut_at_limit") or 0),
+            int(pa.get("n") or 0) + int(pb.get("n") or 0),
+        )
+        rate = win_rates(c["wins"], c["ties"], c["losses"])["win_rate"]
+        h = headline(f"{c['a']} vs {c['b']}: win rate (W+T/2)/n", rate, cut=cut)
+        out(f"  {headline_text(h, pct=True)}")
         out(
-            f"  {c['a']} vs {c['b']}: mean difference {c['mean_diff']:+.3f}  wins {c['wins']}  "
-            f"ties {c['ties']}  losses {c['losses']}  win rate {c['win_rate']:.1%} "
-            f"((W+T/2)/n)  decisive {'n/a' if decisive is None else f'{decisive:.1%}'} "
+            f"    mean difference {c['mean_diff']:+.3f}  wins {c['wins']}  ties {c['ties']}  "
+            f"losses {c['losses']}  decisive {'n/a' if decisive is None else f'{decisive:.1%}'} "
             "(W/(W+L))"
         )
 
@@ -227,8 +264,9 @@ def print_demo_step(step: Any) -> None:
     elif step.kind == "rm":
         print_training_summary(r)
         scores = r.summary["scores"]
-        print_score_summary(scores["before"], "  RM accuracy before training: ")
-        print_score_summary(scores["after"], "  RM accuracy after training:  ")
+        # The before run scores with a head initialised from a seed: an untrained head.
+        print_score_summary(scores["before"], "  RM before training: ", untrained=True)
+        print_score_summary(scores["after"], "  RM after training:  ")
     elif step.kind == "dpo":
         print_training_summary(r)
     elif step.kind == "generate":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,10 +16,26 @@ from db.lookup import dataset_record
 from db.schema import Generation, Pair
 from db.session import writing
 from preflens.fingerprint import model_fingerprint
+from training.configs import GenerateConfig
 from training.fetch import resolve_model
 from training.jobs import JobResult
 
 log = logging.getLogger(__name__)
+
+
+def generate_from_config(
+    make_session: sessionmaker[Session],
+    policies: Mapping[str, str],
+    cfg: GenerateConfig,
+    progress: bool = True,
+) -> JobResult:
+    """The generation run ``cfg`` describes (what ``preflens generate`` and
+    ``preflens.api.generate`` run); split ``'all'`` means every pair."""
+    options = {k: v for k, v in asdict(cfg).items() if k not in ("dataset", "split")}
+    split = None if cfg.split == "all" else cfg.split
+    return run_generate_job(
+        make_session, policies, cfg.dataset, split, progress=progress, **options
+    )
 
 
 def run_generate_job(

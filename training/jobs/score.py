@@ -26,6 +26,7 @@ from db.schema import PairScore, Run
 from db.session import writing
 from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
+from training.configs import ScoreConfig
 from training.fetch import resolve_model
 from training.jobs import JobResult
 from training.loading import (
@@ -46,6 +47,28 @@ def default_split(make_session: sessionmaker[Session], dataset: str | int) -> st
         ds = dataset_record(session, dataset)
         splits = read.dataset_counts(session, ds.id)["splits"]
     return "test" if "test" in splits else None
+
+
+def score_from_config(
+    make_session: sessionmaker[Session], cfg: ScoreConfig, progress: bool = True
+) -> JobResult:
+    """The score run ``cfg`` describes (what ``preflens score`` and ``preflens.api.score``
+    run): split ``None`` means ``default_split``, ``'all'`` means every pair."""
+    if cfg.split is None:
+        split = default_split(make_session, cfg.dataset)
+    else:
+        split = None if cfg.split == "all" else cfg.split
+    return run_score_job(
+        make_session,
+        cfg.model,
+        cfg.dataset,
+        split,
+        batch_size=cfg.batch_size,
+        max_length=cfg.max_length,
+        head_seed=cfg.head_seed,
+        limit=cfg.limit,
+        progress=progress,
+    )
 
 
 def run_score_job(

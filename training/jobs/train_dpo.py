@@ -27,6 +27,7 @@ from training.jobs.training import (
     common_trainer_args,
     finish_training,
     open_training_job,
+    place_tracker_logs,
     trainer_output_dir,
 )
 from training.loading import freeze_all_but_last
@@ -163,6 +164,7 @@ def train_dpo(
             callbacks,
             progress,
         )
+        place_tracker_logs(trainer, job.run_id)
         result = trainer.train()
         final_eval = trainer.evaluate() if job.eval_pairs else {}
         if dist.is_main():

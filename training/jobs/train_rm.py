@@ -32,6 +32,7 @@ from training.jobs.training import (
     common_trainer_args,
     finish_training,
     open_training_job,
+    place_tracker_logs,
     trainer_output_dir,
 )
 from training.loading import RewardModel, freeze_all_but_last, load_reward_model
@@ -178,6 +179,7 @@ def _train(
         data_collator=collate(rm.tokenizer.pad_token_id),
         callbacks=[StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else [],
     )
+    place_tracker_logs(trainer, job.run_id)
     if dist.is_main():
         with writing(make_session) as session:
             runs.clear_metrics(session, job.run_id)  # a restarted run logs from step 0 again

@@ -5,6 +5,7 @@ Both job configs name the fields used here alike."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from preflens.errors import NotFoundError
 from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.checkpoints import save_checkpoint
+
+log = logging.getLogger(__name__)
+NOT_IN_KEY = ("report_to",)  # config fields that do not change what is trained
 
 
 @dataclass
@@ -55,7 +59,9 @@ def open_training_job(
         dataset_id = ds.id
     if not train_pairs:
         raise NotFoundError(f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}")
-    hparams = {k: v for k, v in asdict(cfg).items() if k not in set(not_in_key)}
+    # Where the curves are also sent changes nothing trained: not part of the run's key.
+    skip = {*not_in_key, *NOT_IN_KEY}
+    hparams = {k: v for k, v in asdict(cfg).items() if k not in skip}
     base_fp = model_fingerprint(base_path)
     key = runs.job_key(kind=kind, base=base_fp, data=data_hash, **hparams)
     checkpoints = get_settings().data_dir.resolve() / "checkpoints"
@@ -121,7 +127,8 @@ def finish_training(
 def common_trainer_args(cfg: Any, output_dir: str, has_eval: bool, progress: bool) -> dict:
     """Keyword arguments for ``TrainingArguments`` or a TRL config built from ``cfg``
     (``epochs``, ``max_steps``, ``lr``, ``batch_size``, ``grad_accum``, ``scheduler``,
-    ``warmup_ratio``, ``logging_steps``, ``eval_steps``, ``seed``)."""
+    ``warmup_ratio``, ``logging_steps``, ``eval_steps``, ``seed``, ``report_to``: the
+    trainer's own tracker integration, besides the store's callback)."""
     use_gpu = torch.cuda.is_available()
     return dict(
         output_dir=output_dir,
@@ -138,7 +145,8 @@ def common_trainer_args(cfg: Any, output_dir: str, has_eval: bool, progress: boo
         eval_strategy="steps" if cfg.eval_steps and has_eval else "no",
         eval_steps=cfg.eval_steps,
         save_strategy="no",
-        report_to=[],
+        report_to=[] if cfg.report_to == "none" else [cfg.report_to],
+        run_name=Path(output_dir).name.lstrip("."),
         seed=cfg.seed,
         use_cpu=not use_gpu,
         bf16=use_gpu and torch.cuda.is_bf16_supported(),
@@ -146,3 +154,21 @@ def common_trainer_args(cfg: Any, output_dir: str, has_eval: bool, progress: boo
         disable_tqdm=not progress,
         dataloader_num_workers=0,
     )
+
+
+def tensorboard_dir(run_id: int) -> Path:
+    """Where a training run's TensorBoard event files go unless ``TENSORBOARD_LOGGING_DIR``
+    names a folder: ``<data_dir>/tensorboard/run-<id>``."""
+    return get_settings().data_dir.resolve() / "tensorboard" / f"run-{run_id}"
+
+
+def place_tracker_logs(trainer: Any, run_id: int) -> None:
+    """Point the trainer's TensorBoard writer (if ``report_to`` asked for one) at
+    ``tensorboard_dir`` rather than the trainer's hidden scratch folder, so that
+    ``tensorboard --logdir <data_dir>/tensorboard`` shows every run by its id."""
+    from transformers.integrations import TensorBoardCallback
+
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
+            callback.logging_dir = str(tensorboard_dir(run_id))
+            log.info("TensorBoard event files: %s", callback.logging_dir)

@@ -35,12 +35,9 @@ class Command:
 
 def open_store() -> Any:
     """Migrate the configured database to the newest schema and return a sessionmaker."""
-    from db.migrate import upgrade
-    from db.session import get_sessionmaker
+    from db.migrate import open_store as open_configured_store
 
-    url = get_settings().resolved_database_url
-    upgrade(url)
-    return get_sessionmaker(url)
+    return open_configured_store()
 
 
 def set_threads() -> None:

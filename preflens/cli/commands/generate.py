@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
 
 from preflens.cli.commands.base import Command, open_store, set_threads
 from preflens.cli.options import add_config_arguments, config_from_args, parse_policies
@@ -28,18 +27,11 @@ class GenerateCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from training.configs import GenerateConfig
-        from training.jobs.generate import run_generate_job
+        from training.jobs.generate import generate_from_config
 
         set_threads()
         cfg = config_from_args(GenerateConfig, args)
-        options = {k: v for k, v in asdict(cfg).items() if k not in ("dataset", "split")}
-        result = run_generate_job(
-            open_store(),
-            parse_policies(args.policy),
-            cfg.dataset,
-            None if cfg.split == "all" else cfg.split,
-            **options,
-        )
+        result = generate_from_config(open_store(), parse_policies(args.policy), cfg)
         run = result.run
         state = "already complete, reused" if result.reused else f"{result.done_now} new answers"
         out(f"generation run {run.id} ({state})")

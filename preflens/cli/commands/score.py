@@ -20,26 +20,13 @@ class ScoreCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from training.configs import ScoreConfig
-        from training.jobs.score import default_split, run_score_job
+        from training.jobs.score import score_from_config
 
         set_threads()
         cfg = config_from_args(ScoreConfig, args)
-        make_session = open_store()
-        if cfg.split is None:
-            split = default_split(make_session, cfg.dataset)
-        else:
-            split = None if cfg.split == "all" else cfg.split
-        result = run_score_job(
-            make_session,
-            cfg.model,
-            cfg.dataset,
-            split,
-            batch_size=cfg.batch_size,
-            max_length=cfg.max_length,
-            head_seed=cfg.head_seed,
-        )
+        result = score_from_config(open_store(), cfg)
         run = result.run
         state = "already complete, reused" if result.reused else f"scored {result.done_now} pairs"
-        out(f"score run {run.id} ({state}) on split {split or 'all'} of {cfg.dataset}")
+        out(f"score run {run.id} ({state}) on split {run.split or 'all'} of {cfg.dataset}")
         print_score_summary(run.summary or {}, "  ")
         return 0
