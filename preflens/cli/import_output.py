@@ -20,6 +20,8 @@ def import_lines(report: Any) -> list[str]:
     stored = f"  rows stored:   {report.stored}"
     if report.per_policy:
         stored += "  (" + ", ".join(f"{k}: {v}" for k, v in report.per_policy.items()) + ")"
+    if report.items != report.stored:
+        stored += f"  ({report.items} answers scored: a text several policies gave is each one's)"
     lines.append(stored)
     lines.append(f"  rows refused:  {len(report.refused)}")
     for row, reason in report.refused[:SHOWN_REFUSALS]:

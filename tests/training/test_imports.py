@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from db import read
-from db.read.diagnostics import run_diagnostics
+from db.read.diagnostics import generation_diagnostics, run_diagnostics
 from db.read.export import export_rows
 from db.read.paired import label_noise_candidates, paired
 from db.schema import Generation, GenerationScore, PairScore, Run
@@ -190,8 +190,8 @@ def test_generation_round_trips_and_score_generations_on_the_import(
         )
         assert box_theirs == box_mine
         d_mine, d_theirs = (
-            run_diagnostics(s, mine.id, b=1000),
-            run_diagnostics(s, theirs.id, b=1000),
+            generation_diagnostics(s, mine.id, b=1000),
+            generation_diagnostics(s, theirs.id, b=1000),
         )
         assert d_theirs["comparisons"] == d_mine["comparisons"]
         assert d_theirs["policies"] == d_mine["policies"]
@@ -334,7 +334,8 @@ def test_align_anything_scores_of_a_generation_run(store, dataset, tmp_path, tin
     # the row repeating it is refused as scored already.
     same_text = {pid for pid, text, _ in rows if sum(t == text for p, t, _ in rows if p == pid) > 1}
     assert rep.format == "align-anything" and rep.run_kind == "score_generations"
-    assert rep.stored == 2 * N and len(rep.refused) == len(same_text)
+    assert rep.items == 2 * N and len(rep.refused) == len(same_text)
+    assert rep.stored == len(data) - len(same_text)
     assert all("scored already" in why for _, why in rep.refused)
     with store() as s:
         assert (

@@ -34,7 +34,8 @@ class ImportReport:
     detected: bool
     source: str
     rows: int = 0
-    stored: int = 0
+    stored: int = 0  # rows of the file that were used
+    items: int = 0  # rows written to the store (a row may score several answers)
     refused: list[tuple[int, str]] = field(default_factory=list)
     run_id: int | None = None
     run_kind: str = ""
@@ -124,9 +125,9 @@ def number(row: Mapping[str, Any], key: str) -> float:
             f"field `{key}` holds {len(value)} values; PrefLens stores one score per response"
         )
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RowError(f"field `{key}` is {describe(value)} ({show(value)}), expected a number")
+        raise RowError(f"field `{key}` is {show(value)}, expected a number")
     if not math.isfinite(value):
-        raise RowError(f"field `{key}` is {value}, expected a finite number")
+        raise RowError(f"field `{key}` is {show(value)}, expected a finite number")
     return float(value)
 
 

@@ -105,7 +105,8 @@ def read_row(fmt: str, row: Mapping[str, Any], policy: str | None) -> dict[str, 
         messages = messages_field(row, "prompt")
         outputs = row.get("outputs")
         if not isinstance(outputs, list) or not outputs:
-            raise RowError(f"field `outputs` is {describe(outputs)}, expected a list of outputs")
+            what = "an empty array" if outputs == [] else describe(outputs)
+            raise RowError(f"field `outputs` is {what}, expected a list of outputs")
         if len(outputs) > 1:
             raise RowError(
                 f"field `outputs` holds {len(outputs)} answers; PrefLens stores one answer per "
@@ -201,7 +202,7 @@ def import_generations(
         )
 
     each_row(rows, report, handle)
-    report.stored = len(stored)
+    report.stored = report.items = len(stored)
     if not stored:
         return report
     splits = {index.split_of[r["pair_id"]] for r in stored}

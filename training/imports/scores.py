@@ -46,7 +46,7 @@ from training.imports.generations import policy_name
 from training.imports.store import write_import_run
 from training.jobs.ingest import content_hash
 from training.readers.conversations import messages_field
-from training.readers.fields import describe, storable
+from training.readers.fields import describe, show, storable
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class PairIndex:
         if row.get("pair_id") is not None:
             pid = row["pair_id"]
             if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_ID:
-                raise RowError(f"field `pair_id` is {describe(pid)}, expected a pair id")
+                raise RowError(f"field `pair_id` is {show(pid)}, expected a pair id (1 or more)")
             if pid not in self.pairs:
                 raise RowError(f"pair {pid} is not in the selection")
             return pid
@@ -243,7 +243,7 @@ def import_scores(
             config["tie_margin"] = 0.0
         else:
             stored = _score_rows(fmt, PairIndex(session, dataset_id, split), report, rows)
-    report.stored = len(stored)
+    report.stored, report.items = report.rows - len(report.refused), len(stored)
     if not stored:
         return report
     kind = "score_generations" if fmt == "align-anything" else "score"
