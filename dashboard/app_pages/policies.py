@@ -1,7 +1,8 @@
 """Policies: a generation comparison (policy A against policy B, scored by one reward
 model): scatter with the y = x line, histogram of the difference, CDFs, box plots,
 wins / ties / losses and win rate, lengths, length against score and the length-score
-correlations; answers cut at the length limit are marked."""
+correlations; answers cut at the length limit are marked, and a warning comes before the
+win rate when most of them were. A point of the scatter opens that prompt's answers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import streamlit as st
 
 from dashboard import charts, data, frames, ui
 from dashboard import diagnostic_data as dd
-from dashboard.frames import fmt, fmt_signed
+from dashboard.frames import fmt, fmt_signed, md_escape
+from dashboard.state import cases_link
 from preflens.headline import headline
 from preflens.uncertainty import proportion
 
@@ -42,6 +44,30 @@ index = st.selectbox(
 cmp = comparisons[index]
 a, b = cmp["a"], cmp["b"]
 pa, pb = summary["policies"][a], summary["policies"][b]
+
+
+def max_new_tokens() -> int | None:
+    """The generation run's token limit (its config), when recorded."""
+    parent = next((r for r in data.runs(url) if r["id"] == run.get("parent_run_id")), None)
+    limit = ((parent or {}).get("config") or {}).get("max_new_tokens")
+    return int(limit) if isinstance(limit, int | float) else None
+
+
+# Before any number: answers cut at the token limit are unfinished, and a win rate over
+# mostly unfinished answers says more about the limit than about the policies.
+n_prompts = summary.get("n") or cmp["n"]
+cut_counts = {name: int(summary["policies"][name].get("cut_at_limit") or 0) for name in (a, b)}
+if n_prompts and any(2 * c > n_prompts for c in cut_counts.values()):
+    limit = max_new_tokens()
+    at_limit = f"the {limit}-token limit" if limit else "the token limit (max_new_tokens)"
+    counts = ", ".join(f"{md_escape(k)} {v} of {n_prompts}" for k, v in cut_counts.items())
+    link = cases_link(run=run["id"], a=a, b=b, cut=True)
+    st.warning(
+        f"**Most answers were cut at {at_limit}**: {counts} answers stopped there "
+        "unfinished. The scores and the win rate below compare cut-off answers; generate "
+        f"again with a larger limit before reading them. [Open the cut answers]({link})",
+        icon=":material/content_cut:",
+    )
 
 # The headline: A's win rate with its 95% interval and verdicts (chance, most answers cut).
 win = {**dd.headlines(url, run["id"], stamp)[index], "label": "win rate"}
@@ -80,9 +106,16 @@ shown = frames.thin(points, MAX_POINTS)
 tie = pd.DataFrame({"label": ["tie"], "x": [0.0]})
 col1, col2 = st.columns(2)
 with col1:
-    ui.chart(charts.scatter_chart(shown, a=a, b=b, title="Score per prompt: above y = x, A wins"))
-    if len(shown) < len(points):
-        st.caption(f"Drawing {len(shown)} of {len(points)} prompts.")
+    event = st.altair_chart(
+        charts.scatter_chart(shown, a=a, b=b, title="Score per prompt: above y = x, A wins"),
+        width="stretch",
+        on_select="rerun",
+        key="pol_scatter",
+    )
+    st.caption(
+        "Click a point to read that prompt's answers."
+        + (f" Drawing {len(shown)} of {len(points)} prompts." if len(shown) < len(points) else "")
+    )
 with col2:
     diff = data.histogram(url, run["id"], stamp, "gap", 30, a=a, b=b)
     ui.chart(
@@ -93,6 +126,24 @@ with col2:
             rules=tie,
         )
     )
+picked = [p.get("pair_id") for p in (event.selection.get("pair") or [])] if event else []
+if picked and picked[0] is not None:
+    pair_id = int(picked[0])
+    full = data.case(url, run["id"], pair_id, a, b)
+    answers = {g["policy"]: g for g in full["generations"]}
+    with st.container(border=True):
+        st.subheader(f"Prompt {pair_id}: both answers")
+        for message in full["pair"]["prompt"]:
+            st.caption(md_escape(message.get("role", "")))
+            ui.model_text(message.get("content", ""))
+        left, right = st.columns(2)
+        for col, role, name in ((left, "A", a), (right, "B", b)):
+            g = answers[name]
+            notes = ["cut at the length limit"] if g["finish_reason"] == "length" else []
+            with col:
+                ui.side_header(f"{name} ({role})", g["score"], g["n_tokens"], notes)
+                ui.model_text(g["text"])
+        st.markdown(f"[Open in Cases]({cases_link(run=run['id'], a=a, b=b, case=pair_id)})")
 col1, col2 = st.columns(2)
 with col1:
     cdf = pd.concat(

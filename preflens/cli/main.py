@@ -39,12 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parsed arguments; an option the command does not know is reported with that
+    command's usage (argparse would show the top-level usage), exit code 2."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands = next(
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        ).choices
+        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit status (2: a ``PrefLensError``, one line)."""
     try:
         # Building the parser reads settings (option defaults come from PREFLENS_*), so a
         # bad variable is reported here, as one line, before any command runs.
-        args = build_parser().parse_args(argv)
+        args = parse(build_parser(), argv)
     except PrefLensError as exc:
         error(f"error: {exc}")
         return 2

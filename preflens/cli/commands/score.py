@@ -16,7 +16,7 @@ class ScoreCommand(Command):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         from training.configs import ScoreConfig
 
-        add_config_arguments(parser, ScoreConfig, skip=("limit",))
+        add_config_arguments(parser, ScoreConfig)
 
     def run(self, args: argparse.Namespace) -> int:
         from training.configs import ScoreConfig
