@@ -1,7 +1,7 @@
 # One image for every PrefLens service (API, dashboard, jobs). It installs exactly what
 # `make install` installs: the Makefile's own target runs here (pinned packages from
-# requirements.lock, extras train,api,dashboard,dev), into /opt/venv instead of .venv.
-# `--build-arg EXTRAS=train,api,dashboard,dev,postgres` adds the PostgreSQL driver.
+# requirements.lock, extras train,api,dashboard,dev,docs), into /opt/venv instead of .venv.
+# `--build-arg EXTRAS=train,api,dashboard,dev,docs,postgres` adds the PostgreSQL driver.
 FROM python:3.11-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends make \
