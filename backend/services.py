@@ -19,6 +19,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from backend.batching import ScoreBatcher
+from db.read.common import public
 from preflens.config import EMBEDDED_MODEL_ALIAS, Settings
 from preflens.fingerprint import model_fingerprint
 from training.generation import Answer, generate_answers
@@ -140,6 +141,7 @@ class RewardService:
             "device": str(self.rm.device),
             "head_initialized": self.rm.head_initialized,
             "head_seed": self.rm.head_seed,
+            "rm_layout": public(self.rm.describe()),
             "max_length": self.max_length,
             "fingerprint": self.fingerprint,
         }

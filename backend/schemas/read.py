@@ -26,6 +26,9 @@ class RewardModelInfo(Open):
     device: str
     head_initialized: bool | None = None
     head_seed: int | None = None
+    rm_layout: dict[str, Any] | None = Field(
+        default=None, description="how the weights were read (layout, normalisation, adapter)"
+    )
     max_length: int | None = None
     fingerprint: str | None = Field(
         default=None, description="hash of the loaded weights, as runs store it"
@@ -113,6 +116,19 @@ class RunInfo(Open):
     split: str | None = None
     model: str | None = None
     parent_run_id: int | None = None
+    head_initialized: bool | None = Field(
+        default=None,
+        description="true: the reward model had no head and scored with a seeded, untrained "
+        "one; null for runs without a reward model",
+    )
+    rm_layout: dict[str, Any] | None = Field(
+        default=None,
+        description="how the reward model's weights were read: layout, head weight names, "
+        "normalisation (function, mean, std, where read, applied) and LoRA adapter",
+    )
+    rm_label: str | None = Field(
+        default=None, description="the same as one line, e.g. 'untrained head' (empty: none)"
+    )
     config: dict[str, Any] = Field(description="the job's options (free-form per kind)")
     summary: dict[str, Any] | None = Field(description="what the job stored (free-form)")
     error: str | None = Field(description="a failed run's error (no server paths)")

@@ -19,6 +19,7 @@ from db.schema import (
     RejectedRow,
     Run,
 )
+from preflens.rm_label import head_untrained, rm_label, rm_record
 
 
 def _file_name(value: str | None) -> str | None:
@@ -103,6 +104,7 @@ def get_dataset(session: Session, name_or_id: str | int, examples: int = 20) -> 
 def run_dict(run: Run) -> dict[str, Any]:
     """A run's bookkeeping fields; server paths are cut to their last component."""
     config = public(run.config or {})
+    checkpoint_kind = run.checkpoint.kind if run.checkpoint else None
     return {
         "id": run.id,
         "kind": run.kind,
@@ -116,6 +118,9 @@ def run_dict(run: Run) -> dict[str, Any]:
         if run.checkpoint
         else config.get("model") or config.get("rm"),
         "parent_run_id": run.parent_run_id,
+        "head_initialized": head_untrained(run.kind, run.config, checkpoint_kind),
+        "rm_layout": rm_record(config),
+        "rm_label": rm_label(run.kind, run.config, checkpoint_kind),
         "config": config,
         "summary": public(run.summary),
         "error": public(run.error),

@@ -15,7 +15,13 @@ import warnings
 from collections.abc import Sequence
 
 from preflens.cli.commands import COMMANDS
-from preflens.cli.output import error
+from preflens.cli.output import error, warning
+from preflens.cli.rm_layout import (
+    LAYOUT_COMMANDS,
+    add_rm_layout_argument,
+    apply_rm_layout,
+    check_reward_model,
+)
 from preflens.config import get_settings
 from preflens.errors import PrefLensError
 
@@ -36,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command().register(sub)
+    for name in LAYOUT_COMMANDS:
+        add_rm_layout_argument(sub.choices[name])
     return parser
 
 
@@ -73,7 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("httpx", "urllib3", "filelock", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    apply_rm_layout(args)
     try:
+        untrained = check_reward_model(args)
+        if untrained:
+            warning(untrained)
         return args.func(args)
     except PrefLensError as exc:
         error(f"error: {exc}")

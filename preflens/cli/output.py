@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from preflens.headline import headline, headline_text
+from preflens.rm_label import rm_label
 from preflens.uncertainty import proportion, win_rates
 
 
@@ -20,6 +21,11 @@ def out(text: str = "") -> None:
 
 def error(text: str) -> None:
     """A command's one-line failure, on standard error."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def warning(text: str) -> None:
+    """A warning the user must see before the results (standard error, one line)."""
     print(text, file=sys.stderr, flush=True)
 
 
@@ -142,8 +148,13 @@ def print_runs(runs: list) -> None:
         out(
             f"{r.id:>4}  {r.kind:<17} {status:<11} {r.progress:>7.0%}  {where:<22} "
             f"{model:<28} {run_line_summary(r.kind, r.summary)}"
+            + (f"  [{label}]" if (label := _rm_label(r)) else "")
             + (f"  error: {r.error}" if r.error else "")
         )
+
+
+def _rm_label(run: Any) -> str:
+    return rm_label(run.kind, run.config, run.checkpoint.kind if run.checkpoint else None)
 
 
 def print_datasets(rows: list[tuple[Any, dict]]) -> None:

@@ -17,7 +17,7 @@ from transformers import LlamaForSequenceClassification, LlamaModel
 
 from db.schema import Pair, PairScore, Run
 from preflens.errors import ModelError
-from tests.factories import ingest_test_split
+from tests.factories import ingest_test_split, make_tokenizer
 from tests.training.rm_checkpoints import (
     AccustomedLlamaRewardModel,
     LlamaForScore,
@@ -234,3 +234,138 @@ def test_layout_setting_overrides_detection(tmp_path, monkeypatch):
     get_settings.cache_clear()
     rm = load_reward_model(str(folder), device="cpu")
     assert rm.layout.name == "openrlhf" and not rm.layout.detected
+
+
+# ---- LoRA adapters (peft) over a local base
+
+
+def _lora(model, folder: Path, base: Path, task_type: str | None = None) -> Path:
+    """A LoRA adapter with random (non-zero) A and B, so it changes the outputs; saved the
+    way peft saves it, naming ``base`` as its base model."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=4,
+        lora_alpha=8,
+        target_modules=["q_proj", "v_proj"],
+        init_lora_weights=False,
+        task_type=task_type,
+    )
+    torch.manual_seed(3)
+    peft_model = get_peft_model(model, lora)
+    with torch.no_grad():  # a trained copy of the score head (SEQ_CLS saves it too)
+        for name, p in peft_model.named_parameters():
+            if "modules_to_save" in name:
+                p.add_(torch.randn_like(p))
+    peft_model.save_pretrained(folder)
+    cfg = json.loads((folder / "adapter_config.json").read_text())
+    cfg["base_model_name_or_path"] = str(base)
+    (folder / "adapter_config.json").write_text(json.dumps(cfg))
+    return folder, peft_model
+
+
+def test_reward_model_adapter_scores_as_the_merged_model(store, dataset, tmp_path):
+    base = save(LlamaForSequenceClassification(tiny_config(num_labels=1)), tmp_path / "base")
+    model = LlamaForSequenceClassification.from_pretrained(base)
+    adapter, peft_model = _lora(model, tmp_path / "adapter", base, task_type="SEQ_CLS")
+    merged = peft_model.merge_and_unload()  # the adapter applied to the base, by peft itself
+    merged.save_pretrained(tmp_path / "merged")
+    make_tokenizer().save_pretrained(tmp_path / "merged")
+    run, stored, pairs = _score(store, str(adapter), dataset)
+    w = load_file(str(tmp_path / "merged" / "model.safetensors"))["score.weight"]
+    expected = _reference(tmp_path / "merged", pairs, w)
+    _close(stored, expected)
+    plain = _reference(base, pairs, _weights(base)["score.weight"])
+    assert np.abs(np.asarray(expected) - np.asarray(plain)).max() > 1e-3  # the adapter mattered
+    assert run.config["rm_layout"]["adapter"]["base"] == str(base)
+    assert run.config["rm_layout"]["head"] == "trained"
+
+
+def test_policy_adapter_generates_from_the_merged_weights(tiny_lm, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from training.loading import load_policy
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm)
+    adapter, peft_model = _lora(model, tmp_path / "policy-adapter", tiny_lm, "CAUSAL_LM")
+    merged = peft_model.merge_and_unload().eval()
+    policy = load_policy(str(adapter), "lora", device="cpu")
+    ids = torch.tensor([[1, 5, 9, 12, 40, 7]])
+    with torch.no_grad():
+        want = merged(input_ids=ids).logits
+        got = policy.model(input_ids=ids).logits
+        base = AutoModelForCausalLM.from_pretrained(tiny_lm).eval()(input_ids=ids).logits
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    assert (want - base).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("no-weights", "no adapter weights"),
+        ("bad-json", "adapter_config.json is not readable JSON"),
+        ("no-base", "names no base model"),
+        ("missing-base", "the adapter's base model cannot load"),
+    ],
+)
+def test_broken_adapter_is_refused(cli_store, dataset, tiny_lm, tmp_path, capsys, damage, message):
+    from transformers import AutoModelForCausalLM
+
+    folder, _ = _lora(AutoModelForCausalLM.from_pretrained(tiny_lm), tmp_path / "ad", tiny_lm)
+    cfg_file = folder / "adapter_config.json"
+    cfg = json.loads(cfg_file.read_text())
+    if damage == "no-weights":
+        (folder / "adapter_model.safetensors").unlink()
+    elif damage == "bad-json":
+        cfg_file.write_text("{not json")
+    elif damage == "no-base":
+        cfg_file.write_text(json.dumps({**cfg, "base_model_name_or_path": ""}))
+    else:
+        cfg_file.write_text(json.dumps({**cfg, "base_model_name_or_path": str(tmp_path / "gone")}))
+    assert _cli("score", "--model", str(folder), "--dataset", dataset) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(folder) in err and "Traceback" not in err
+
+
+# ---- an untrained head is said up front and marked on the run
+
+
+def test_untrained_head_warns_before_scoring_and_runs_mark_it(
+    cli_store, dataset, tiny_lm, capsys, caplog
+):
+    assert _cli("score", "--model", str(tiny_lm), "--dataset", dataset) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if line.startswith("WARNING:")]
+    assert len(warnings) == 1 and "untrained head" in warnings[0] and "seed 0" in warnings[0]
+    assert not any("untrained" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+    assert _cli("runs") == 0
+    table = capsys.readouterr().out
+    score_lines = [line for line in table.splitlines() if " score " in line]
+    assert len(score_lines) == 1 and "[untrained head]" in score_lines[0]
+
+
+def test_trained_head_prints_no_warning(cli_store, dataset, tmp_path, capsys):
+    folder = save(AccustomedLlamaRewardModel(tiny_config()), tmp_path / "aa")
+    assert _cli("score", "--model", str(folder), "--dataset", dataset) == 0
+    assert "WARNING" not in capsys.readouterr().err
+    assert _cli("runs") == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if " score " in ln)
+    assert "[align-anything layout]" in line and "untrained" not in line
+
+
+def test_rm_layout_option_overrides_detection_for_the_run(
+    cli_store, dataset, tmp_path, monkeypatch
+):
+    from preflens.config import get_settings
+
+    folder = save(openrlhf_class("score")(tiny_config()), tmp_path / "plain")
+    argv = ("score", "--model", str(folder), "--dataset", dataset)
+    assert _cli(*argv, "--rm-layout", "openrlhf") == 0
+    monkeypatch.delenv("PREFLENS_RM_LAYOUT")  # as a new process would start
+    get_settings.cache_clear()
+    assert _cli(*argv) == 0
+    with cli_store() as s:
+        runs = s.scalars(select(Run).order_by(Run.id)).all()
+    # Two runs: the layout asked for is part of the run's identity.
+    assert [r.config["rm_layout"]["layout"] for r in runs] == ["openrlhf", "trl"]
+    assert [r.config["rm_layout"]["detected"] for r in runs] == [False, True]

@@ -24,7 +24,12 @@ from db.session import writing
 from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
 from training.jobs import JobResult
-from training.loading import RewardModel, load_reward_model
+from training.loading import (
+    RewardModel,
+    load_reward_model,
+    plan_reward_model,
+    requested_layout,
+)
 from training.probes import Edit, apply_all, edits_hash, select_edits
 from training.scoring import encode, score_encoded
 
@@ -65,6 +70,8 @@ def run_probe_job(
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
     spec = model.spec if isinstance(model, RewardModel) else str(model)
     fingerprint = model_fingerprint(path)
+    layout = requested_layout(None)  # the loader reads the same setting
+    how = model.describe() if isinstance(model, RewardModel) else plan_reward_model(model)
     with make_session() as session:
         chosen = read.selection(session, dataset, split, limit)
     dataset_id, total, data_fp = chosen.dataset_id, chosen.total, chosen.data_fingerprint
@@ -78,6 +85,7 @@ def run_probe_job(
         max_length=max_length,
         head_seed=head_seed,
         edits=edits_hash(suite),
+        **({"rm_layout": layout} if layout != "auto" else {}),
     )
     config = {
         "model": spec,
@@ -87,6 +95,7 @@ def run_probe_job(
         "max_length": max_length,
         "head_seed": head_seed,
         "edits": [e.as_dict() for e in suite],
+        "rm_layout": how if isinstance(how, dict) else how.describe(),
     }
     # claim_run: a second process on the same run waits; a dead owner's run is taken over
     run, done = runs.claim_run(

@@ -36,10 +36,12 @@ def run_score_generations_job(
     progress: bool = True,
 ) -> JobResult:
     """Score every answer of a generation run with a reward model and compare policies."""
-    from training.loading import load_reward_model
+    from training.loading import load_reward_model, plan_reward_model, requested_layout
     from training.scoring import encode, score_encoded, shuffled_length_chunks
 
     path = resolve_model(rm_spec)
+    layout = requested_layout(None)
+    how = plan_reward_model(rm_spec, layout).describe()  # refused before a run exists
     with make_session() as session:
         gen_run = run_record(session, generation_run)
         if gen_run.kind != "generate":
@@ -64,6 +66,7 @@ def run_score_generations_job(
         max_length=max_length,
         head_seed=head_seed,
         tie_margin=tie_margin,
+        **({"rm_layout": layout} if layout != "auto" else {}),
     )
     config = {
         "rm": rm_spec,
@@ -72,6 +75,7 @@ def run_score_generations_job(
         "head_seed": head_seed,
         "tie_margin": tie_margin,
         "policies": policy_order,
+        "rm_layout": how,
     }
     run, done = runs.claim_run(
         make_session,
@@ -98,7 +102,7 @@ def run_score_generations_job(
                 .order_by(Generation.id)
             ).all()
         if todo:
-            rm = load_reward_model(rm_spec, head_seed=head_seed)
+            rm = load_reward_model(rm_spec, head_seed=head_seed, layout=layout)
             with writing(make_session) as session:
                 ckpt = runs.checkpoint_for(
                     session,
