@@ -178,3 +178,67 @@ def test_a_job_needing_a_test_split_names_the_splits_there_are(tmp_path, tiny_lm
     capsys.readouterr()
     _refused(capsys, ["probe", "--model", str(tiny_lm), "--dataset", "trainonly"],
              "has no split 'test'; its splits: train (3 pairs)")  # fmt: skip
+
+
+def _set_run(run_id: str, **values) -> None:
+    from sqlalchemy import update
+
+    from db.schema import Run
+    from db.session import make_engine
+    from preflens.config import get_settings
+
+    with make_engine(get_settings().resolved_database_url).begin() as conn:
+        conn.execute(update(Run).where(Run.id == int(run_id)).values(**values))
+
+
+def test_failed_and_running_runs_are_labelled_everywhere(scored, tmp_path, capsys, make_api):
+    from db.ownership import now, owner_id
+
+    _set_run(scored, status="failed", progress=0.42, error="CUDA out of memory\nTraceback...")
+    assert main(["diagnose", scored]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"run {scored} failed at 42%: CUDA out of memory (partial, 4 rows so far of 4)"
+    assert (
+        main(["export", scored, "--format", "llm-comparator", "-o", str(tmp_path / "c.json")]) == 0
+    )
+    assert capsys.readouterr().out.startswith(f"run {scored} failed at 42%")
+    meta = json.loads((tmp_path / "c.json").read_text())["metadata"]
+    assert meta["status"] == "failed" and meta["partial"] is True
+    assert main(["report", scored, "-o", str(tmp_path / "r.html")]) == 0
+    assert f"role=alert>run {scored} failed at 42%" in (tmp_path / "r.html").read_text()
+    assert capsys.readouterr().out.startswith(f"run {scored} failed at 42%")
+    body = make_api().get(f"/v1/runs/{scored}/diagnostics").json()
+    assert body["status"] == "failed" and body["partial"] is True
+    assert body["state"]["label"].startswith(f"run {scored} failed at 42%")
+
+    _set_run(scored, status="running", progress=0.5, owner=owner_id(), heartbeat_at=now())
+    assert main(["export", scored, "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"run {scored} is still running: partial, 4 rows so far of 4"
+    assert make_api().get(f"/v1/runs/{scored}/diagnostics").json()["partial"] is True
+
+    _set_run(scored, status="done", progress=1.0, error=None)
+    assert main(["diagnose", scored]) == 0
+    assert capsys.readouterr().out.startswith(f"run {scored} (score)")
+    assert make_api().get(f"/v1/runs/{scored}/diagnostics").json()["partial"] is False
+
+
+@pytest.fixture
+def make_api():
+    """A TestClient of the API on the test's store (no models loaded)."""
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from preflens.config import get_settings
+
+    clients = []
+
+    def make():
+        client = TestClient(create_app(get_settings(), reward_model=None, policies={}))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)

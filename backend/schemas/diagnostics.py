@@ -3,7 +3,7 @@ what ``db.read.diagnostics`` returns and never reshape it (extra keys pass throu
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from backend.schemas.read import Open
 
@@ -106,12 +106,27 @@ class ComparisonDiagnostics(Open):
     headline: Headline | None = Field(None, description="the win rate with its verdicts")
 
 
+class RunState(BaseModel):
+    """Whether the numbers are final: a failed or running run's are partial."""
+
+    status: str = Field(description="pending, running, done, failed or interrupted")
+    partial: bool = Field(description="true unless the run is done")
+    rows: int | None = Field(None, description="pairs (or prompts) the numbers are over")
+    total: int | None = Field(None, description="pairs the run will have when done")
+    progress: float | None = None
+    error: str | None = Field(None, description="first line of a failed run's error")
+    label: str | None = Field(None, description="one line for a person; null when done")
+
+
 class Diagnostics(Open):
     """A score run's diagnostics (accuracy ... calibration) or a score_generations run's
     (policies, comparisons)."""
 
     run_id: int
     kind: str
+    status: str | None = Field(None, description="the run's status (see `state`)")
+    partial: bool | None = Field(None, description="true when the run is not done")
+    state: RunState | None = None
     n: int | None = None
     headlines: list[Headline] | None = Field(
         None, description="accuracy and AUC with their verdict badges (score runs)"

@@ -23,6 +23,7 @@ from db.read.columns import numeric_rows, score_run_columns
 from db.read.common import run_policies, scored_run
 from db.read.headlines import cut_counts, pair_cut, win_rate_headline
 from db.read.paired import confidently_wrong, label_noise_candidates, paired, paired_scatter
+from db.read.run_state import run_state
 from db.read.summaries import group_counts
 from db.schema import Generation, GenerationScore, Pair, PairScore
 from preflens.calibration import calibration
@@ -236,8 +237,15 @@ def generation_diagnostics(
 def run_diagnostics(
     session: Session, run_id: int, b: int = DEFAULT_B, seed: int = DEFAULT_SEED
 ) -> dict[str, Any]:
-    """Diagnostics of a score or score_generations run (``QueryError`` for other kinds)."""
+    """Diagnostics of a score or score_generations run (``QueryError`` for other kinds),
+    with the run's ``status``, ``partial`` and ``state`` (``db.read.run_state``)."""
     run = scored_run(session, run_id)
     if run.kind == "score":
-        return score_diagnostics(session, run_id, b, seed)
-    return generation_diagnostics(session, run_id, b, seed)
+        out = score_diagnostics(session, run_id, b, seed)
+    else:
+        out = generation_diagnostics(session, run_id, b, seed)
+    # Numbers of a failed or running run are not final: say so on every surface.
+    policies = (out.get("policies") or {}).values()
+    rows = out.get("n") or max((p.get("n", 0) for p in policies), default=0)
+    state = run_state(run, rows)
+    return out | {"status": state["status"], "partial": state["partial"], "state": state}

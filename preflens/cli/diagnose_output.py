@@ -109,6 +109,10 @@ def print_generation_diagnostics(d: dict[str, Any]) -> None:
 
 
 def print_diagnostics(d: dict[str, Any]) -> None:
+    """A run's diagnostics; a failed or running run's state comes first."""
+    label = (d.get("state") or {}).get("label")
+    if label:
+        out(label)
     if d["kind"] == "score":
         print_score_diagnostics(d)
     else:

@@ -104,9 +104,12 @@ def write_parquet(rows: Iterable[dict[str, Any]], columns: Sequence[str], path: 
     return n
 
 
-def comparator_document(rows: Iterable[dict[str, Any]], run_id: int, kind: str) -> dict:
+def comparator_document(
+    rows: Iterable[dict[str, Any]], run_id: int, kind: str, state: dict[str, Any] | None = None
+) -> dict:
     """The LLM Comparator JSON of a score run (A = chosen, B = rejected) or of a
-    comparison of a score_generations run (A, B = the two policies)."""
+    comparison of a score_generations run (A, B = the two policies); the metadata says
+    the run's ``status`` and whether it is ``partial`` (``db.read.run_state``)."""
     examples = []
     models: list[str] = ["chosen", "rejected"] if kind == "score" else []
     for r in rows:
@@ -139,6 +142,8 @@ def comparator_document(rows: Iterable[dict[str, Any]], run_id: int, kind: str) 
     return {
         "metadata": {
             "source_path": f"preflens run {run_id}",
+            "status": (state or {}).get("status"),
+            "partial": (state or {}).get("partial"),
             "score_rule": "score = 1.5 * tanh(rm_score_a - rm_score_b)",
             "custom_fields_schema": [
                 {"name": "pair_id", "type": "string"},
@@ -153,7 +158,13 @@ def comparator_document(rows: Iterable[dict[str, Any]], run_id: int, kind: str) 
     }
 
 
-def write_comparator(rows: Iterable[dict[str, Any]], run_id: int, kind: str, path: Path) -> int:
-    doc = comparator_document(rows, run_id, kind)
+def write_comparator(
+    rows: Iterable[dict[str, Any]],
+    run_id: int,
+    kind: str,
+    path: Path,
+    state: dict[str, Any] | None = None,
+) -> int:
+    doc = comparator_document(rows, run_id, kind, state)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return len(doc["examples"])

@@ -20,6 +20,8 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding
 text-align:left;vertical-align:top;font-size:.9em}.num{text-align:right;font-variant-numeric:
 tabular-nums}.note{color:#555;font-size:.85em}.badge{background:#eee;border-radius:3px;
 padding:0 4px;font-size:.85em}.text{white-space:pre-wrap;max-width:320px}
+td,th,p,li,.text{overflow-wrap:anywhere}
+.banner{border:2px solid #d62728;background:#fdecea;padding:.6em 1em;font-weight:600}
 """
 
 
@@ -327,6 +329,9 @@ def render_report(
     """The whole HTML document."""
     d = diagnostics
     body = [f"<h1>PrefLens diagnostics: run {d['run_id']} ({escape(d['kind'])})</h1>"]
+    label = (d.get("state") or {}).get("label")
+    if label:  # a failed or running run: its numbers are not final
+        body.append(f"<p class=banner role=alert>{escape(label)}</p>")
     body.append(
         "<p class=note>"
         + "<br>".join(f"{escape(k)}: {escape(v)}" for k, v in d["conventions"].items())

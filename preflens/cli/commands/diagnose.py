@@ -125,14 +125,17 @@ class ExportCommand(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
+        from db.read.common import scored_run
         from db.read.export import export_columns, export_rows
+        from db.read.run_state import run_state
         from preflens.cli import export
-        from preflens.cli.diagnose_output import print_wrote
+        from preflens.cli.diagnose_output import out, print_wrote
 
         check_output(args.output)
         with open_store()() as session:
             columns = export_columns(session, args.run)
             kind = "score" if "gap" in columns else "score_generations"
+            run = scored_run(session, args.run)
             rows = export_rows(session, args.run, args.a, args.b)
             with atomic_output(args.output) as path:
                 if args.format == "csv":
@@ -142,7 +145,11 @@ class ExportCommand(Command):
                 elif args.format == "parquet":
                     n = export.write_parquet(rows, columns, path)
                 else:
-                    n = export.write_comparator(rows, args.run, kind, path)
+                    state = run_state(run, None)
+                    n = export.write_comparator(rows, args.run, kind, path, state)
+            label = run_state(run, n)["label"]
+        if label:  # a failed or running run: the file holds what was there so far
+            out(label)
         print_wrote(str(args.output), n, "pairs" if kind == "score" else "prompts")
         return 0
 
@@ -168,7 +175,7 @@ class ReportCommand(Command):
             paired_scatter,
             run_diagnostics,
         )
-        from preflens.cli.diagnose_output import print_report_written
+        from preflens.cli.diagnose_output import out, print_report_written
         from preflens.cli.report import render_report
 
         with open_store()() as session:
@@ -182,5 +189,8 @@ class ReportCommand(Command):
         html = render_report(d, p, points, wrong)
         with atomic_output(args.output) as path:
             path.write_text(html, encoding="utf-8")
+        label = d["state"]["label"]
+        if label:  # the report's banner says it too
+            out(label)
         print_report_written(str(args.output), args.run, args.against)
         return 0
