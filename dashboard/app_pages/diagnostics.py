@@ -8,11 +8,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import data, frames, ui
 from dashboard import diagnostic_charts as dc
 from dashboard import diagnostic_data as dd
-from dashboard import frames, ui
+from dashboard.state import FLIPS, cases_link
 from preflens.headline import fmt_p, headline
 
+TEXT_COLUMNS = {
+    name: st.column_config.TextColumn(name, width="medium")
+    for name in ("prompt", "chosen", "rejected")
+}
 MAX_POINTS = 5000
 LINKED_FLIPS = 200
 
@@ -20,6 +25,8 @@ LINKED_FLIPS = 200
 def iv(x: dict | None) -> str:
     if not x or x.get("value") is None:
         return "n/a"
+    if x.get("ci_low") is None or x.get("ci_high") is None:
+        return f"{x['value']:.3f} ({x.get('note') or 'no interval'})"
     return f"{x['value']:.3f} [{x['ci_low']:.3f}, {x['ci_high']:.3f}]"
 
 
@@ -153,6 +160,11 @@ else:
             ("Spearman", num(p["spearman"])),
         ]
     )
+    flip_links = [
+        f"[{f[key]} {label}]({cases_link(run=run['id'], against=other['id'], flip=key)})"
+        for key, label in FLIPS.items()
+    ]
+    st.markdown("Open the flipped pairs in Cases: " + " · ".join(flip_links))
     st.caption(
         f"Left out: {p['left_out']['only_a']} pairs only in run {other['id']}, "
         f"{p['left_out']['only_b']} only in run {run['id']}."
@@ -160,27 +172,56 @@ else:
     points = dd.paired_points(url, other["id"], run["id"], stamp + frames.run_stamp(other))
     pf = dc.paired_frame(points)
     ui.chart(dc.paired_scatter_chart(frames.thin(pf, MAX_POINTS), f"run {other['id']}", "this run"))
-    flips = [(pid, "wrong -> right") for pid in f["wrong_to_right_ids"]] + [
-        (pid, "right -> wrong") for pid in f["right_to_wrong_ids"]
-    ]
-    if flips:
-        table = pd.DataFrame(flips[:LINKED_FLIPS], columns=["pair_id", "flip"])
-        table["open"] = [f"cases?run={run['id']}&case={pid}" for pid in table["pair_id"]]
+    # The flipped pairs with their texts and both gaps (the same rows Cases lists).
+    gap_a = dict(zip(pf["pair_id"], pf["gap_a"], strict=True))
+    rows = []
+    for key, label in FLIPS.items():
+        found = data.cases(
+            url,
+            run["id"],
+            stamp + frames.run_stamp(other),
+            against=other["id"],
+            flip=key,
+            limit=LINKED_FLIPS,
+        )
+        for item in found["items"]:
+            rows.append(
+                {
+                    "pair_id": item["pair_id"],
+                    "flip": label,
+                    f"gap, run {other['id']}": gap_a.get(item["pair_id"]),
+                    "gap, this run": item["gap"],
+                    "category": item["category"],
+                    "prompt": item["prompt"],
+                    "chosen": item["chosen"],
+                    "rejected": item["rejected"],
+                    "open": cases_link(run=run["id"], case=item["pair_id"]),
+                }
+            )
+    if rows:
         st.dataframe(
-            table,
-            column_config={"open": st.column_config.LinkColumn("open in Cases")},
+            pd.DataFrame(rows),
+            column_config=TEXT_COLUMNS | {"open": st.column_config.LinkColumn("open in Cases")},
             hide_index=True,
+            key="diag_flips",
         )
 
 st.subheader("Most confidently wrong pairs")
 wrong = dd.confidently_wrong(url, run["id"], stamp, 20)
 if wrong:
-    table = pd.DataFrame(wrong)[["pair_id", "gap", "p_chosen", "category", "prompt"]]
-    table["open"] = [f"cases?run={run['id']}&case={pid}" for pid in table["pair_id"]]
+    n_wrong = data.cases(url, run["id"], stamp, max_gap=0.0, limit=1)["total"]
+    st.markdown(
+        f"The {len(wrong)} most confident of [{n_wrong} wrong pairs (gap <= 0)]"
+        f"({cases_link(run=run['id'], max_gap=0.0, sort='gap_asc')}) (all of them in Cases)."
+    )
+    columns = ["pair_id", "gap", "p_chosen", "category", "prompt", "chosen", "rejected"]
+    table = pd.DataFrame(wrong)[columns + ["score_chosen", "score_rejected"]]
+    table["open"] = [cases_link(run=run["id"], case=pid) for pid in table["pair_id"]]
     st.dataframe(
         table,
-        column_config={"open": st.column_config.LinkColumn("open in Cases")},
+        column_config=TEXT_COLUMNS | {"open": st.column_config.LinkColumn("open in Cases")},
         hide_index=True,
+        key="diag_wrong",
     )
 else:
     st.text("This run gets every pair right.")

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import charts, data, frames, ui
 from dashboard import diagnostic_data as dd
 from dashboard.frames import fmt, fmt_pct
+from dashboard.state import cases_link
 
 st.title("Reward model")
 url = ui.store_url()
@@ -91,6 +92,14 @@ ui.metric_row(
         "reward mean": "mean over both sides (chosen and rejected)",
         "reward std": "standard deviation over both sides (a spread, not an uncertainty)",
     },
+)
+# Every count of wrong or cut pairs opens exactly those pairs in Cases.
+n_wrong = data.cases(url, run["id"], stamp, max_gap=0.0, limit=1)["total"]
+n_cut = data.cases(url, run["id"], stamp, cut=True, limit=1)["total"]
+st.markdown(
+    f"Open in Cases: [{n_wrong} wrong pairs (gap <= 0)]"
+    f"({cases_link(run=run['id'], max_gap=0.0)}) · "
+    f"[{n_cut} pairs with a side cut at max length]({cases_link(run=run['id'], cut=True)})"
 )
 if run["status"] != "done":
     st.caption(f"Run status: {run['status']} ({fmt_pct(run['progress'])} scored so far).")

@@ -122,3 +122,56 @@ def test_link_state_round_trips():
     # A flip without its run (or an unknown flip) is dropped, not half-applied.
     assert CaseQuery.from_params({"flip": "right_to_wrong"}).flip is None
     assert CaseQuery.from_params({"against": "2", "flip": "sideways"}).against is None
+
+
+def links_in(at) -> dict[str, str]:
+    """Markdown links on the page: text -> target."""
+    import re
+
+    found = {}
+    for m in at.markdown:
+        for text, target in re.findall(r"\[([^\]]+)\]\((cases\?[^)]+)\)", m.value):
+            found[text] = target
+    return found
+
+
+def test_reward_model_counts_link_to_exactly_their_pairs(store, dash, open_page):
+    at = open_page("reward_model")
+    run = at.selectbox(key="rm_run").value
+    with store() as s:
+        every = read.search_cases(s, run, limit=500)["items"]
+    wrong = [i for i in every if i["gap"] <= 0]
+    cut = [i for i in every if i["truncated_chosen"] or i["truncated_rejected"]]
+    links = links_in(at)
+    assert links[f"{len(wrong)} wrong pairs (gap <= 0)"] == cases_link(run=run, max_gap=0.0)
+    assert links[f"{len(cut)} pairs with a side cut at max length"] == cases_link(run=run, cut=True)
+
+
+def test_diagnostics_flips_link_to_cases_and_list_their_texts(store, dash, app_env):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    before, after = dash.base.score_run, dash.after_run
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/diagnostics.py")
+    at.session_state["diag_run"] = after
+    at.session_state["diag_against"] = before
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    with store() as s:
+        a = {i["pair_id"]: i for i in read.search_cases(s, before, limit=500)["items"]}
+        b = {i["pair_id"]: i for i in read.search_cases(s, after, limit=500)["items"]}
+    w2r = sorted(p for p in b if p in a and a[p]["gap"] <= 0 < b[p]["gap"])
+    links = links_in(at)
+    target = cases_link(run=after, against=before, flip="wrong_to_right")
+    assert links[f"{len(w2r)} wrong -> right"] == target
+    flips = frame_with(at, "flip", "prompt", "chosen", "rejected", "gap, this run")
+    assert sorted(flips.loc[flips["flip"] == "wrong -> right", "pair_id"]) == w2r
+    row = flips.iloc[0]
+    assert row["gap, this run"] == b[row["pair_id"]]["gap"]
+    assert row[f"gap, run {before}"] == a[row["pair_id"]]["gap"]
+    assert row["chosen"] == b[row["pair_id"]]["chosen"]
+    wrong = frame_with(at, "pair_id", "p_chosen", "chosen", "rejected")
+    assert all(g <= 0 for g in wrong["gap"]) and wrong["rejected"].notna().all()
