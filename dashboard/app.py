@@ -42,7 +42,10 @@ except SettingsError as exc:  # the same one line the command line prints
 from dashboard import data, ui  # noqa: E402
 
 pages = [
-    st.Page(PAGES / "overview.py", title="Overview", url_path="overview", default=True),
+    # The default page is served at the root and never at its own path, so /overview
+    # gets a hidden twin of it (bookmarks and links to /overview open the Overview).
+    st.Page(PAGES / "overview.py", title="Overview", url_path="home", default=True),
+    st.Page(PAGES / "overview.py", title="Overview", url_path="overview", visibility="hidden"),
     st.Page(PAGES / "reward_model.py", title="Reward model", url_path="reward-model"),
     st.Page(PAGES / "training.py", title="Training", url_path="training"),
     st.Page(PAGES / "policies.py", title="Policies", url_path="policies"),
