@@ -132,6 +132,8 @@ def category_frame(summary: dict[str, Any], run: str) -> pd.DataFrame:
         }
         for c in summary.get("categories", [])
     ]
+    if all(c.get("category") is None for c in summary.get("categories", [])):
+        rows = []  # a dataset without categories draws no "(none)" bar
     return pd.DataFrame(rows, columns=["run", "category", "pairs", "accuracy", "gap_mean"])
 
 

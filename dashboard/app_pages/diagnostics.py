@@ -89,7 +89,10 @@ headline = [
 ]
 ui.chart(dc.interval_chart(dc.interval_frame(headline), "Headline numbers with 95% intervals"))
 categories = [(str(c["category"] or "(none)"), c["accuracy"], "chosen") for c in d["by_category"]]
-ui.chart(dc.interval_chart(dc.interval_frame(categories), "Accuracy by category"))
+if categories:
+    ui.chart(dc.interval_chart(dc.interval_frame(categories), "Accuracy by category"))
+else:
+    st.text("No categories in this dataset.")
 
 st.subheader("Length control")
 st.caption(f"{length['label']}; source: {length.get('source', '')}")

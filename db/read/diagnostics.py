@@ -106,6 +106,8 @@ def by_group(session: Session, run_id: int, column: str) -> list[dict[str, Any]]
     rows = stored if run.status == "done" and stored is not None else None
     if rows is None:
         rows = group_counts(session, run_id, column)
+    if column == "category" and all(name is None for name, _, _ in rows):
+        return []  # a dataset without categories: no "(none)" group standing for them all
     return [
         {column: name, "n": int(n), "accuracy": proportion(int(k or 0), int(n))}
         for name, n, k in rows

@@ -5,7 +5,8 @@
 - ``docs/reference/settings.md``: every ``PREFLENS_*`` variable, from the pydantic
   ``Settings`` model;
 - ``docs/reference/http-api.md``: every endpoint and schema, from the service's OpenAPI
-  schema (the app is built, no model is loaded).
+  schema (the app is built, no model is loaded);
+- ``docs/reference/store.md``: every table, column and index, from ``db/schema.py``.
 
 A page is hand-written prose around one generated region between two marker comments;
 only the region is rewritten. ``python -m docs.gen.reference`` rewrites the regions,
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from docs.gen.openapi_md import cell, openapi_markdown
+from docs.gen.schema_md import schema_markdown
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +186,7 @@ PAGES: dict[str, tuple[str, Callable[[], str]]] = {
     "cli": ("docs/reference/cli.md", cli_markdown),
     "settings": ("docs/reference/settings.md", settings_markdown),
     "http-api": ("docs/reference/http-api.md", http_markdown),
+    "store": ("docs/reference/store.md", schema_markdown),
 }
 
 

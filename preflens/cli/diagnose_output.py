@@ -35,7 +35,7 @@ def print_score_diagnostics(d: dict[str, Any]) -> None:
     out(f"  AUC chosen vs rejected (Mann-Whitney), bootstrap:  {fmt_interval(d['auc'])}")
     out(f"  mean gap (chosen - rejected), bootstrap:           {fmt_interval(d['gap_mean'])}")
     out(f"  gap std (population, not an uncertainty):          {fmt_num(d['gap_std'])}")
-    out("  accuracy by category (Wilson):")
+    out("  accuracy by category (Wilson):" if d["by_category"] else "  no categories")
     for c in d["by_category"]:
         out(f"    {str(c['category'] or '(none)'):<24} {fmt_interval(c['accuracy'])}")
     for key in ("length", "length_tokens"):
