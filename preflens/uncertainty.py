@@ -2,7 +2,9 @@
 
 Every function returns plain JSON-able values. An *interval* is a dict
 ``{value, ci_low, ci_high, n, method}``: a 95% confidence interval for ``value``
-computed by ``method``. Conventions used throughout:
+computed by ``method``. A bootstrap or normal interval that would have zero width (one
+item, or every resample equal) has no bounds and ``note: "n too small for an interval"``.
+Conventions used throughout:
 
 - proportions (accuracy, win rates) get a Wilson score interval: it never leaves [0, 1]
   and stays wide at small n (n = 3 right out of 3 is [0.44, 1.00], not "100%");
@@ -49,6 +51,21 @@ def interval(
         return None if x is None or not np.isfinite(x) else float(x)
 
     return {"value": f(value), "ci_low": f(low), "ci_high": f(high), "n": int(n), "method": method}
+
+
+TOO_SMALL = "n too small for an interval"
+
+
+def spread_interval(
+    value: float | None, low: float, high: float, n: int, method: str
+) -> dict[str, Any]:
+    """A resampling or normal interval, or none: with fewer than 2 items, or when every
+    resample gave the same value (one pair; an AUC of 1 that no resample moves), a
+    zero-width "interval" would claim certainty the data cannot give, so the bounds are
+    None and ``note`` says why."""
+    if n < 2 or not high > low:
+        return interval(value, None, None, n, method) | {"note": TOO_SMALL}
+    return interval(value, low, high, n, method)
 
 
 def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
@@ -107,7 +124,7 @@ def bootstrap_stat(
 
 def normal_interval(value: float, se: float, n: int) -> dict[str, Any]:
     """value +- 1.96 standard errors (the large-n replacement of the bootstrap)."""
-    return interval(value, value - Z95 * se, value + Z95 * se, n, "normal (large n)")
+    return spread_interval(value, value - Z95 * se, value + Z95 * se, n, "normal (large n)")
 
 
 def bootstrap_mean(
@@ -122,7 +139,7 @@ def bootstrap_mean(
     if n > (max_n or default_max_n(b)):
         return normal_interval(float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)), n)
     reps = bootstrap_stat(n, lambda w: w @ x / n, b, seed)
-    return interval(x.mean(), *_percentile(reps), n, "bootstrap-percentile")
+    return spread_interval(x.mean(), *_percentile(reps), n, "bootstrap-percentile")
 
 
 def bootstrap_paired_difference(
@@ -152,7 +169,10 @@ def bootstrap_mean_difference(
     mx = np.concatenate([w @ x / len(x) for w in _resample_counts(len(x), b, rng)])
     my = np.concatenate([w @ y / len(y) for w in _resample_counts(len(y), b, rng)])
     value = x.mean() - y.mean()
-    return interval(value, *_percentile(mx - my), len(x) + len(y), "bootstrap-percentile")
+    lo, hi = _percentile(mx - my)
+    n = min(len(x), len(y))  # an interval needs two items on each side
+    out = spread_interval(value, lo, hi, n, "bootstrap-percentile")
+    return out | {"n": len(x) + len(y)}
 
 
 def auc(chosen: Any, rejected: Any) -> float | None:
@@ -221,7 +241,9 @@ def bootstrap_auc(
     if n > (max_n or default_max_n(b)):
         return normal_interval(auc(c, r), auc_standard_error(c, r), n)
     reps = bootstrap_stat(n, lambda w: weighted_auc(c, r, w), b, seed)
-    return interval(auc(c, r), *_percentile(reps), n, "bootstrap-percentile (pairs resampled)")
+    return spread_interval(
+        auc(c, r), *_percentile(reps), n, "bootstrap-percentile (pairs resampled)"
+    )
 
 
 def sign_test(wins: int, losses: int) -> float | None:

@@ -242,3 +242,44 @@ def make_api():
     yield make
     for c in clients:
         c.__exit__(None, None, None)
+
+
+def test_one_pair_run_says_its_n_is_too_small(tmp_path, tiny_lm, capsys):
+    rows = trl_rows(1)
+    path = write_jsonl(tmp_path / "one.jsonl", rows)
+    assert main(["ingest", str(path), "--name", "one", "--split", "test"]) == 0
+    assert main(["score", "--model", str(tiny_lm), "--dataset", "one", "--split", "test"]) == 0
+    capsys.readouterr()
+    run = str(_runs()[-1][0])
+    assert main(["diagnose", run]) == 0
+    text = capsys.readouterr().out
+    gap_line = next(line for line in text.splitlines() if "mean gap" in line)
+    assert "(n too small for an interval)" in gap_line, gap_line
+    assert main(["report", run, "-o", str(tmp_path / "r.html")]) == 0
+    assert "n too small for an interval" in (tmp_path / "r.html").read_text()
+
+
+def test_an_unbroken_preview_does_not_widen_the_report(tmp_path):
+    from pathlib import Path
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no chromium")
+    from playwright.sync_api import sync_playwright
+
+    word = "x" * 200
+    case = {"pair_id": 1, "gap": -1.0, "p_chosen": 0.27, "category": word,
+            "prompt": word, "chosen": word, "rejected": word}  # fmt: skip
+    html = tmp_path / "r.html"
+    from preflens.cli import report
+
+    body = "".join(report._wrong_section([case]))  # the report's table, with its CSS
+    html.write_text(f"<style>{report.CSS}</style><body>{body}</body>", encoding="utf-8")
+    args = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=args)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(html.as_uri())
+        width = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    assert width <= 1280

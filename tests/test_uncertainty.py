@@ -181,3 +181,18 @@ def test_large_n_switches_to_normal_intervals_that_match_the_bootstrap():
     )
     paired = bootstrap_paired_difference(x, x / 2, max_n=1000)
     assert paired["method"] == "paired-normal (large n)"
+
+
+def test_degenerate_resampling_gives_no_interval_but_says_why():
+    """One pair, or an AUC no resample can move: no zero-width interval, a note instead
+    (checked against the cases by hand: one value; every chosen above every rejected)."""
+    from preflens.uncertainty import TOO_SMALL, bootstrap_auc, bootstrap_mean
+
+    one = bootstrap_mean([-0.444])
+    assert one["value"] == pytest.approx(-0.444)
+    assert one["ci_low"] is None and one["ci_high"] is None and one["note"] == TOO_SMALL
+    perfect = bootstrap_auc([2.0, 3.0, 4.0, 5.0], [0.0, 1.0, 1.5, 1.9])
+    assert perfect["value"] == 1.0 and perfect["ci_low"] is None
+    assert perfect["note"] == "n too small for an interval"
+    spread = bootstrap_mean([0.0, 1.0, 2.0, 3.0])
+    assert spread["ci_low"] < spread["ci_high"] and "note" not in spread

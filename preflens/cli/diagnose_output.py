@@ -17,7 +17,10 @@ def fmt_interval(iv: dict[str, Any] | None, digits: int = 3) -> str:
     if not iv or iv.get("value") is None:
         n = (iv or {}).get("n")
         return "n/a" + (f" (n={n})" if n is not None else "")
-    text = f"{iv['value']:.{digits}f} [{iv['ci_low']:.{digits}f}, {iv['ci_high']:.{digits}f}]"
+    if iv.get("ci_low") is None or iv.get("ci_high") is None:
+        text = f"{iv['value']:.{digits}f} ({iv.get('note') or 'no interval'})"
+    else:
+        text = f"{iv['value']:.{digits}f} [{iv['ci_low']:.{digits}f}, {iv['ci_high']:.{digits}f}]"
     return text + (f" n={iv['n']}" if iv.get("n") is not None else "")
 
 

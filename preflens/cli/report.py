@@ -32,6 +32,8 @@ def _f(x: float | None, digits: int = 3) -> str:
 def _iv(iv: dict[str, Any] | None) -> str:
     if not iv or iv.get("value") is None:
         return "n/a"
+    if iv.get("ci_low") is None or iv.get("ci_high") is None:
+        return f"{iv['value']:.3f} ({escape(iv.get('note') or 'no interval')})"
     return f"{iv['value']:.3f} [{iv['ci_low']:.3f}, {iv['ci_high']:.3f}]"
 
 
@@ -63,7 +65,10 @@ def interval_bars(rows: list[tuple[str, dict[str, Any], str]], rule: float | Non
             f"{escape(label)}</text>"
         )
         if iv and iv.get("value") is not None:
-            x0, x1 = left + iv["ci_low"] * width, left + iv["ci_high"] * width
+            lo, hi = iv.get("ci_low"), iv.get("ci_high")
+            if lo is None or hi is None:  # no interval: the line shrinks to the dot
+                lo = hi = iv["value"]
+            x0, x1 = left + lo * width, left + hi * width
             xv = left + iv["value"] * width
             parts.append(
                 f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="{colour}" '
