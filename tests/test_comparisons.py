@@ -95,3 +95,14 @@ def test_api_comparable_lists_the_partner_first(client, cmp):
     assert body["partner"]["run"] == cmp.diag.base.score_run
     assert body["comparable"][0] == cmp.diag.base.score_run
     assert cmp.other_dataset_run not in body["comparable"]
+
+
+def test_a_dataset_without_categories_has_no_none_group(store, cmp):
+    from dashboard.frames import category_frame
+    from db.read.diagnostics import by_group
+    from db.read.summaries import score_summary
+
+    with store() as s:
+        assert by_group(s, cmp.other_dataset_run, "category") == []
+        summary = score_summary(s, cmp.other_dataset_run)
+    assert summary["categories"] and category_frame(summary, "#1").empty
