@@ -180,3 +180,21 @@ def test_an_orphan_page_or_a_broken_link_fails_the_build(tmp_path):
     done = mkdocs_build(path, tmp_path / "site")
     assert done.returncode != 0
     assert "orphan.md" in done.stderr and "#nowhere" in done.stderr
+
+
+@pytest.mark.slow
+def test_make_screenshots_photographs_real_pages(tmp_path):
+    """`make screenshots` on the browser test's store: one PNG per page, of the viewport's
+    size, small enough for the README, and the committed images are the same pages."""
+    from docs.gen import screenshots
+    from tests.e2e.test_browser import need_chromium
+
+    need_chromium()
+    assert screenshots.main(["--out", str(tmp_path)]) == 0
+    for name, _, _ in screenshots.SHOTS:
+        png = (tmp_path / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        assert (width, height) == (screenshots.VIEWPORT["width"], screenshots.VIEWPORT["height"])
+        assert 20_000 < len(png) < 300_000
+        assert (REPO / "docs" / "images" / name).stat().st_size < 300_000

@@ -80,7 +80,7 @@ def take(base_url: str, run: int, out: Path) -> list[Path]:
                 page.screenshot(path=str(target))
                 written.append(target)
                 size = target.stat().st_size // 1024
-                log.info("wrote %s (%d KB)", target.relative_to(REPO), size)
+                log.info("wrote %s (%d KB)", target, size)
         finally:
             browser.close()
     return written
