@@ -11,9 +11,23 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record
-from db.schema import Pair, PairScore, RejectedRow
-from preflens.errors import QueryError
+from db.schema import Dataset, Pair, PairScore, RejectedRow
+from preflens.errors import PrefLensError, QueryError
 from preflens.fingerprint import data_fingerprint
+
+# Dataset.format of a prompt set: prompts without preference pairs (imported answers'
+# prompts; training.imports.prompt_sets), whose pairs have empty responses.
+PROMPT_SET = "prompts"
+
+
+def require_pairs(dataset: Dataset) -> None:
+    """Refuse a prompt set where preference pairs are needed (it has no responses)."""
+    if dataset.format == PROMPT_SET:
+        raise PrefLensError(
+            f"dataset {dataset.name!r} is a prompt set (prompts without chosen/rejected "
+            "responses); generate, import-generations and score-generations use it, but this "
+            "command needs preference pairs"
+        )
 
 
 def pairs_query(dataset_id: int, split: str | None, limit: int | None = None) -> Select:
@@ -28,6 +42,7 @@ def pairs_of(
     session: Session, dataset_id: int, split: str | None, limit: int | None = None
 ) -> list[Pair]:
     """The pairs of ``pairs_query``, loaded."""
+    require_pairs(session.get(Dataset, dataset_id))
     return list(session.scalars(pairs_query(dataset_id, split, limit)))
 
 
@@ -84,6 +99,7 @@ def selection(
     ``QueryError`` when it holds no pair (a split the dataset lacks is named with the
     splits it has), so no job makes an empty run."""
     ds = dataset_record(session, dataset)
+    require_pairs(ds)
     total = count_pairs(session, ds.id, split, limit)
     if total == 0:
         splits = dict(

@@ -23,6 +23,8 @@ def import_lines(report: Any) -> list[str]:
     if report.items != report.stored:
         stored += f"  ({report.items} answers scored: a text several policies gave is each one's)"
     lines.append(stored)
+    if report.added_prompts:
+        lines.append(f"  prompts added to the prompt set: {report.added_prompts}")
     lines.append(f"  rows refused:  {len(report.refused)}")
     for row, reason in report.refused[:SHOWN_REFUSALS]:
         lines.append(f"    row {row}: {reason}")

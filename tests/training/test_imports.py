@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db import read
 from db.read.diagnostics import generation_diagnostics, run_diagnostics
@@ -343,3 +343,63 @@ def test_align_anything_scores_of_a_generation_run(store, dataset, tmp_path, tin
             == read.run_summary(s, own.id)["comparisons"]
         )
         assert s.get(Run, rep.run_id).parent_run_id == gen.id
+
+
+def test_add_prompts_makes_a_prompt_set_and_preference_data_is_never_changed(
+    store, db_url, dataset, tmp_path, tiny_lm, monkeypatch, capsys
+):
+    from db.schema import Dataset, Pair
+    from preflens.config import get_settings
+
+    monkeypatch.setenv("PREFLENS_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    known = trl_rows(N)[0]["prompt"]
+    first = write_jsonl(
+        tmp_path / "first.jsonl",
+        [
+            {"prompt": known, "policy": "p", "response": "one"},
+            {"prompt": "A brand new prompt?", "policy": "p", "response": "two"},
+            {"prompt": "A brand new prompt?", "policy": "q", "response": "three"},
+        ],
+    )
+    # Without --add-prompts the unknown prompt's rows are refused by number.
+    plain = import_generations(store, first, dataset)
+    assert [row for row, _ in plain.refused] == [2, 3] and plain.stored == 1
+    # A preference dataset is never changed.
+    assert main(["import-generations", str(first), "--dataset", "d", "--add-prompts"]) == 2
+    assert "holds preference pairs" in capsys.readouterr().err
+
+    made = import_generations(store, first, "mine", add_prompts=True)
+    assert (made.stored, made.added_prompts, made.refused) == (3, 2, [])
+    second = write_jsonl(
+        tmp_path / "second.jsonl",
+        [
+            {"prompt": "A brand new prompt?", "policy": "r", "response": "four"},
+            {
+                "prompt": [{"role": "user", "content": "Another one?"}],
+                "policy": "r",
+                "response": "5",
+            },
+        ],
+    )
+    more = import_generations(store, second, "mine", add_prompts=True)
+    assert (more.stored, more.added_prompts) == (2, 1)
+    with store() as s:
+        ds = s.scalars(select(Dataset).where(Dataset.name == "mine")).one()
+        prompts = s.scalars(select(Pair.prompt_text).where(Pair.dataset_id == ds.id)).all()
+        assert ds.format == "prompts" and len(prompts) == 3
+        d_pairs = s.scalar(
+            select(func.count()).select_from(Pair).join(Dataset).where(Dataset.name == "d")
+        )
+        assert d_pairs == N + 1
+        runs = {r.id: r for r in s.scalars(select(Run).where(Run.dataset_id == ds.id))}
+        assert set(runs) == {made.run_id, more.run_id}
+    # The answers score like any others; commands that need pairs refuse the prompt set.
+    scored = run_score_generations_job(store, str(tiny_lm), made.run_id, progress=False).run
+    assert scored.summary["comparisons"][0]["n"] == 1  # p and q both answered one prompt
+    capsys.readouterr()
+    assert main(["score", "--model", str(tiny_lm), "--dataset", "mine"]) == 2
+    assert "is a prompt set" in capsys.readouterr().err
+    out = tmp_path / "x.jsonl"
+    assert main(["export-dataset", "mine", "--format", "jsonl", "-o", str(out)]) == 2
+    assert "is a prompt set" in capsys.readouterr().err and not out.exists()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import read
 from db.lookup import dataset_record
+from db.read.inputs import require_pairs
 from preflens.errors import DataFormatError
 
 FORMATS = ("trl", "jsonl", "parquet")
@@ -162,6 +163,7 @@ def export_dataset(
     out = check_output(path, fmt, overwrite)
     with make_session() as session:
         ds = dataset_record(session, dataset)
+        require_pairs(ds)
         if read.count_pairs(session, ds.id, split) == 0:
             where = f"split {split!r} of " if split else ""
             raise DataFormatError(f"{where}dataset {ds.name!r} holds no pairs; nothing to export")

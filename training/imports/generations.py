@@ -26,11 +26,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import read, runs
 from db.lookup import dataset_record
-from db.schema import Generation
+from db.read.inputs import PROMPT_SET
+from db.schema import Dataset, Generation
 from preflens.errors import DataFormatError, RowError
 from preflens.fingerprint import file_fingerprint
 from training.imports.common import (
@@ -40,7 +42,10 @@ from training.imports.common import (
     each_row,
     import_rows,
 )
+from training.imports.prompt_sets import DEFAULT_SPLIT
+from training.imports.prompt_sets import add_prompts as add_to_prompt_set
 from training.imports.store import write_import_run
+from training.jobs.ingest import prompt_hash
 from training.readers.conversations import messages_field
 from training.readers.fields import check_storable, describe, is_blank, show, storable
 
@@ -142,6 +147,26 @@ def _file_policy(path: Path) -> str | None:
     return found.group(1) if found else None
 
 
+def _open_dataset(
+    make_session: sessionmaker[Session], dataset: str | int, split: str | None, add_prompts: bool
+) -> tuple[int | None, str, PromptIndex]:
+    """(id, name, prompt index) of the dataset answers are matched to; with
+    ``add_prompts`` a prompt set, which may not exist yet (id None)."""
+    with make_session() as session:
+        if add_prompts:
+            ds = session.scalars(select(Dataset).where(Dataset.name == str(dataset))).first()
+            if ds is None:
+                return None, str(dataset), PromptIndex(session, -1, split)
+            if ds.format != PROMPT_SET:
+                raise DataFormatError(
+                    f"dataset {ds.name!r} holds preference pairs, which --add-prompts never "
+                    "changes; name a prompt set (a new --dataset NAME makes one)"
+                )
+        else:
+            ds = dataset_record(session, dataset)
+        return ds.id, ds.name, PromptIndex(session, ds.id, split)
+
+
 def import_generations(
     make_session: sessionmaker[Session],
     path: str | Path,
@@ -150,9 +175,12 @@ def import_generations(
     *,
     policy: str | None = None,
     fmt: str | None = None,
+    add_prompts: bool = False,
 ) -> ImportReport:
     """Import the answers in ``path`` as a finished ``generate`` run on ``dataset``/``split``
-    (None: every split). Returns the report (``run_id`` None when no row could be stored)."""
+    (None: every split). Returns the report (``run_id`` None when no row could be stored).
+    ``add_prompts``: ``dataset`` is a prompt set (``training.imports.prompt_sets``; made
+    when new) and prompts it lacks are added to it instead of refused."""
     path = Path(path).expanduser()
     if policy is not None:
         try:
@@ -168,19 +196,21 @@ def import_generations(
                 "{model_id}_brief_*.jsonl give it themselves)"
             )
     report = ImportReport("generations", fmt, detected, storable(str(path)))
-    with make_session() as session:
-        ds = dataset_record(session, dataset)
-        index = PromptIndex(session, ds.id, split)
-        dataset_id, dataset_name = ds.id, ds.name
+    dataset_id, dataset_name, index = _open_dataset(make_session, dataset, split, add_prompts)
     where = f"dataset {dataset_name!r}" + (f" split {split!r}" if split else "")
-    answered: dict[tuple[str, int], int] = {}
+    answered: dict[tuple[str, int | str], int] = {}
     stored: list[dict[str, Any]] = []
+    new_prompts: dict[str, tuple[list[dict[str, str]], int]] = {}
 
     def handle(item) -> None:  # noqa: ANN001 - a SourceRow
         got = read_row(fmt, item.row, policy)
-        pair_id = index.find(got["messages"])
-        if pair_id is None and got.get("templated"):
+        pair_id: int | str | None = index.find(got["messages"])
+        if pair_id is None and got.get("templated") and not add_prompts:
             pair_id = index.find_in_template(got["messages"][0]["content"])
+        if pair_id is None and add_prompts:
+            # Named by its hash until the prompt set has stored it and given it an id.
+            pair_id = prompt_hash(got["messages"])
+            new_prompts.setdefault(pair_id, (got["messages"], item.number))
         if pair_id is None:
             raise RowError(f"the prompt matches no prompt of {where}")
         key = (got["policy"], pair_id)
@@ -205,6 +235,14 @@ def import_generations(
     report.stored = report.items = len(stored)
     if not stored:
         return report
+    if new_prompts:
+        dataset_id, ids, report.added_prompts = add_to_prompt_set(
+            make_session, dataset_name, report.source, new_prompts, split
+        )
+        for row in stored:
+            if isinstance(row["pair_id"], str):
+                index.split_of[ids[row["pair_id"]]] = split or DEFAULT_SPLIT
+                row["pair_id"] = ids[row["pair_id"]]
     splits = {index.split_of[r["pair_id"]] for r in stored}
     if split is None and len(splits) == 1:
         split = splits.pop()  # every prompt is of one split: the run is of that split

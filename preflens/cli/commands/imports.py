@@ -26,6 +26,12 @@ class ImportGenerationsCommand(Command):
         p.add_argument("--split", help="match prompts of this split only (default: all splits)")
         p.add_argument("--policy", help="policy name for every row (default: the file's own)")
         p.add_argument("--format", choices=GENERATION_FORMATS, help="layout (default: detected)")
+        p.add_argument(
+            "--add-prompts",
+            action="store_true",
+            help="--dataset names a prompt set (made when new): prompts it lacks are added to "
+            "it instead of refused; a preference dataset is never changed",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from preflens.cli.import_output import import_lines
@@ -38,6 +44,7 @@ class ImportGenerationsCommand(Command):
             _split(args.split),
             policy=args.policy,
             fmt=args.format,
+            add_prompts=args.add_prompts,
         )
         print_lines(import_lines(report))
         if report.run_id is None:
