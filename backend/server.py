@@ -18,8 +18,10 @@ def serve(
     host: str | None = None,
     port: int | None = None,
     head_seed: int | None = None,
+    max_length: int | None = None,
 ) -> int:
-    """Migrate the store, then serve until interrupted (also for ``preflens demo``)."""
+    """Migrate the store, then serve until interrupted (also for ``preflens demo``).
+    ``max_length``: conversation tokens per live score (default: ``score_max_length``)."""
     import uvicorn
 
     from backend.app import create_app
@@ -33,6 +35,8 @@ def serve(
         update["api_port"] = port
     if head_seed is not None:
         update["api_head_seed"] = head_seed
+    if max_length is not None:
+        update["score_max_length"] = max_length
     settings = settings.model_copy(update=update)
     upgrade(settings.resolved_database_url)  # the API reads read-only: the schema must exist
     _check_models(settings)

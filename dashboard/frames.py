@@ -61,6 +61,30 @@ def run_label(run: dict[str, Any]) -> str:
     return f"{label} · {run['rm_label']}" if run.get("rm_label") else label
 
 
+def scorer_mismatch(scorer: dict[str, Any], live_rm: dict[str, Any]) -> str | None:
+    """Why live scores from the backend's RM (``live_rm``: its ``describe()``) cannot be
+    compared with a run's (``scorer``: ``read.run_scorer``), or None when they can: the
+    same weights (and, for an untrained head, the same head seed) at the same max length."""
+    if scorer.get("model_fingerprint") != live_rm.get("fingerprint"):
+        return (
+            "The marked run was scored by another reward model than the backend's: the "
+            "percentiles and marks compare scores of different models."
+        )
+    if live_rm.get("head_initialized") and scorer.get("head_seed") != live_rm.get("head_seed"):
+        return (
+            f"The marked run's untrained head came from seed {scorer.get('head_seed')}, the "
+            f"backend's from seed {live_rm.get('head_seed')}: their scores are different noise."
+        )
+    run_len, live_len = scorer.get("max_length"), live_rm.get("max_length")
+    if run_len != live_len:
+        return (
+            f"Same reward model, but the marked run was scored at a max length of {run_len} "
+            f"conversation tokens and the backend scores at {live_len}: long conversations "
+            f"are cut differently. Restart it with `preflens serve --max-length {run_len}`."
+        )
+    return None
+
+
 def run_stamp(run: dict[str, Any]) -> str:
     """What changes whenever a run or its rows are written (status, progress and the
     update time that every write moves, metrics written after the run finished

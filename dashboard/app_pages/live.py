@@ -175,16 +175,14 @@ if result:
     if marked is not None:
         scorer = data.run_scorer(url, marked["id"])
         live_rm = st.session_state.get("live_rm") or {}
-        same = scorer.get("model_fingerprint") == live_rm.get("fingerprint") and scorer.get(
-            "max_length"
-        ) == live_rm.get("max_length")
-        if same:
-            st.caption("The marked run was scored by this same reward model and max length.")
-        else:
-            st.warning(
-                "The marked run was scored by another reward model or max length than the "
-                "backend's: the percentiles and marks compare scores of different models."
+        mismatch = frames.scorer_mismatch(scorer, live_rm)
+        if mismatch is None:
+            st.caption(
+                "The marked run was scored by this same reward model at the same max length "
+                f"({scorer.get('max_length')} conversation tokens)."
             )
+        else:
+            st.warning(mismatch)
         marked_histogram(marked, marks)
     if result.get("tokens"):
         st.subheader("Reward at every token")

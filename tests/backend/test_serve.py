@@ -40,7 +40,7 @@ def test_serve_help_lists_its_options():
         capture_output=True,
         text=True,
     ).stdout
-    for option in ("--rm", "--policy", "--host", "--port", "--head-seed"):
+    for option in ("--rm", "--policy", "--host", "--port", "--head-seed", "--max-length"):
         assert option in out
 
 
@@ -57,6 +57,8 @@ def served(tiny_lm, tmp_path):
         str(tiny_lm),
         "--policy",
         f"tiny={tiny_lm}",
+        "--max-length",
+        "200",
     ]
     proc = subprocess.Popen(
         [*cmd, "--host", "127.0.0.1", "--port", "0"],
@@ -106,6 +108,8 @@ def test_real_uvicorn_serves_http(served, tiny_rm):
         conn.close()
         ready = http.get("/readyz", headers=auth).json()
         assert ready["status"] == "ready" and ready["policies"][0]["name"] == "tiny"
+        models = http.get("/v1/models", headers=auth).json()  # serve --max-length 200
+        assert models["reward_model"]["max_length"] == models["limits"]["score_max_length"] == 200
         pair = {"prompt": "Is water wet?", "response": "Water makes things wet."}
         body = http.post("/v1/score", json=pair, headers=auth).json()
         ((expected, _),) = score_texts(

@@ -201,3 +201,16 @@ def test_checkpoints_with_the_runs_that_used_them(store, seeded):
     ]
     assert ckpts[0]["runs"] == [seeded.base.train_run, seeded.after_run]
     assert ckpts[1]["runs"] == [seeded.dpo_run]
+
+
+def test_scorer_mismatch_names_what_differs():
+    from dashboard.frames import scorer_mismatch
+
+    run = {"model_fingerprint": "f1", "max_length": 256, "head_seed": 0}
+    live = {"fingerprint": "f1", "max_length": 256, "head_initialized": False, "head_seed": 0}
+    assert scorer_mismatch(run, live) is None  # same RM, same length: no warning
+    longer = scorer_mismatch(run, {**live, "max_length": 512})
+    assert "256" in longer and "512" in longer and "--max-length 256" in longer
+    assert "another reward model" in scorer_mismatch({**run, "model_fingerprint": "f2"}, live)
+    untrained = {**live, "head_initialized": True, "head_seed": 3}
+    assert "seed" in scorer_mismatch(run, untrained)

@@ -31,6 +31,7 @@ class DemoCommand(Command):
             return 0
         from backend.server import serve
         from dashboard.launch import start_dashboard
+        from training.jobs.demo import MAX_LENGTH
 
         paths = last.result["paths"]
         s = get_settings()
@@ -42,8 +43,11 @@ class DemoCommand(Command):
         dash = start_dashboard(s.dashboard_host, s.dashboard_port, api_url)
         out(f"dashboard at http://{s.dashboard_host}:{s.dashboard_port}")
         try:
+            # The demo's runs were scored at MAX_LENGTH: live scores use the same length.
             return serve(
-                rm=paths["rm"], policies={"base": EMBEDDED_MODEL_ALIAS, "dpo": paths["dpo"]}
+                rm=paths["rm"],
+                policies={"base": EMBEDDED_MODEL_ALIAS, "dpo": paths["dpo"]},
+                max_length=MAX_LENGTH,
             )
         finally:
             dash.terminate()

@@ -45,6 +45,15 @@ class ServeCommand(Command):
             default=s.api_head_seed,
             help="seed for the score head of a checkpoint that has none (default: %(default)s)",
         )
+        p.add_argument(
+            "--max-length",
+            type=_max_length,
+            default=s.score_max_length,
+            metavar="N",
+            help="conversation tokens (as scored) per live score; a longer conversation keeps "
+            "its end. Use a run's max length to compare live scores with it (default: "
+            "%(default)s, PREFLENS_SCORE_MAX_LENGTH)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from backend.server import serve
@@ -55,7 +64,18 @@ class ServeCommand(Command):
             host=args.host,
             port=args.port,
             head_seed=args.head_seed,
+            max_length=args.max_length,
         )
+
+
+def _max_length(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 8:
+        raise argparse.ArgumentTypeError(f"{value}: use at least 8 tokens")
+    return value
 
 
 class DashboardCommand(Command):
