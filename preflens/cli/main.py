@@ -60,7 +60,21 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns its exit status (2: a ``PrefLensError``, one line)."""
+    """Run one command; returns its exit status (2: a ``PrefLensError``, one line; 141
+    when the reader of our output went away, as in ``preflens runs | head -1``)."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows up here at the latest
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading: nothing is wrong and nothing more can be said.
+        # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13  # as a shell reports a process ended by SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         # Building the parser reads settings (option defaults come from PREFLENS_*), so a
         # bad variable is reported here, as one line, before any command runs.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
 
 from preflens.cli.commands.base import Command
 from preflens.cli.options import parse_policies
@@ -102,21 +101,13 @@ class DashboardCommand(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        """Serve until interrupted; the exit code is Streamlit's."""
-        from dashboard.launch import start_dashboard
+        """Serve until stopped (Ctrl-C, SIGTERM, SIGHUP stop the Streamlit child too); the
+        exit code is Streamlit's, or 128 + the signal's number."""
+        from dashboard.launch import run_dashboard
 
         if args.host not in LOOPBACK:
             log.warning(
                 "the dashboard on %s shows the whole store to anyone who reaches it", args.host
             )
         log.info("dashboard on http://%s:%s (backend: %s)", args.host, args.port, args.api_url)
-        proc = start_dashboard(args.host, args.port, args.api_url)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            return 130
+        return run_dashboard(args.host, args.port, args.api_url)
