@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from preflens.headline import interval_text
+from preflens.run_label import run_label as core_run_label
 
 NONE = "—"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -53,12 +54,9 @@ def md_escape(text: Any) -> str:
 
 
 def run_label(run: dict[str, Any]) -> str:
-    """``#3 score · rm-demo · demo/test`` (plain text, for select boxes and legends), then
-    how its reward model was read when that matters: ``· untrained head``, the layout
-    and its normalisation (``db.read`` puts it in ``rm_label``)."""
-    where = f"{run.get('dataset') or '-'}/{run.get('split') or 'all'}"
-    label = f"#{run['id']} {run['kind']} · {run.get('model') or '-'} · {where}"
-    return f"{label} · {run['rm_label']}" if run.get("rm_label") else label
+    """``#3 score · rm-demo · demo/test · max 256 tok`` (``preflens.run_label``: the one
+    label of every page and the command line)."""
+    return core_run_label(run)
 
 
 def scorer_mismatch(scorer: dict[str, Any], live_rm: dict[str, Any]) -> str | None:

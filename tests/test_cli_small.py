@@ -41,3 +41,31 @@ def test_runs_lines_for_probe_and_score_dpo_runs():
     assert probe == "orig acc 0.750 [0.41, 0.93] n 8, 2 edits"
     dpo = run_line_summary("score_dpo", {"pairs": 8, "accuracy": rate})
     assert dpo == "implicit acc 0.750 [0.41, 0.93] n 8"
+
+
+def test_one_run_label_with_the_runs_max_length(capsys):
+    from types import SimpleNamespace
+
+    from dashboard.frames import run_label as page_label
+    from preflens.cli.output import print_runs
+    from preflens.run_label import run_label
+
+    run = {"id": 3, "kind": "score", "model": "rm", "dataset": "demo", "split": "test"}
+    run["config"] = {"max_length": 256}
+    assert run_label(run) == page_label(run) == "#3 score · rm · demo/test · max 256 tok"
+    gen = {**run, "kind": "generate", "config": {"max_new_tokens": 64}}
+    assert run_label(gen).endswith("· max 64 new tok")
+    row = SimpleNamespace(
+        id=3,
+        kind="score",
+        status="done",
+        progress=1.0,
+        dataset=SimpleNamespace(name="demo"),
+        split="test",
+        checkpoint=None,
+        config={"model": "rm", "max_length": 256},
+        summary=None,
+        error=None,
+    )
+    print_runs([row])
+    assert "max 256 tok" in capsys.readouterr().out

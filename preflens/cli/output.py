@@ -11,6 +11,7 @@ from typing import Any
 
 from preflens.headline import headline, headline_text
 from preflens.rm_label import rm_label
+from preflens.run_label import length_text
 from preflens.uncertainty import proportion, win_rates
 
 
@@ -139,7 +140,7 @@ def print_runs(runs: list) -> None:
         return
     out(
         f"{'id':>4}  {'kind':<17} {'status':<11} {'progress':>8}  {'dataset/split':<22} "
-        f"{'model':<28} summary"
+        f"{'model':<28} {'max length':<16} summary"
     )
     for r in runs:
         where = f"{r.dataset.name if r.dataset else '-'}/{r.split or 'all'}"
@@ -147,7 +148,8 @@ def print_runs(runs: list) -> None:
         status = getattr(r, "shown_status", r.status)
         out(
             f"{r.id:>4}  {r.kind:<17} {status:<11} {r.progress:>7.0%}  {where:<22} "
-            f"{model:<28} {run_line_summary(r.kind, r.summary)}"
+            f"{model:<28} {length_text(r.kind, r.config) or '-':<16} "
+            f"{run_line_summary(r.kind, r.summary)}"
             + (f"  [{label}]" if (label := _rm_label(r)) else "")
             + (f"  error: {r.error}" if r.error else "")
         )
