@@ -24,7 +24,7 @@ import pytest
 
 import preflens
 from preflens.cli.main import main
-from preflens.errors import QueryError
+from preflens.errors import ConfigError, QueryError
 from tests.conftest import REPO
 from tests.factories import trl_rows, write_jsonl
 
@@ -88,6 +88,8 @@ def test_jobs_are_the_commands_jobs(capsys, tmp_path, tiny_lm, stopping_lm):
     out = cli(capsys, "score", "--dataset", "toy", "--model", str(tiny_lm), "--split", "all")
     all_id = int(re.search(r"score run (\d+) \(scored 16 pairs\)", out).group(1))
     assert preflens.score(str(tiny_lm), "toy", split="all", progress=False).id == all_id
+    with pytest.raises(ConfigError, match="--batch-size 0: must be at least 1"):
+        preflens.score(str(tiny_lm), "toy", batch_size=0)  # checked as the CLI checks it
     cfg = preflens.ScoreConfig(dataset="toy", model=str(tiny_lm), head_seed=1)
     seeded = preflens.score(config=cfg, progress=False)
     assert seeded.id not in (run.id, all_id) and seeded.info["config"]["head_seed"] == 1

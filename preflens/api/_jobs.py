@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from preflens.api._store import Run, Store
-from training.configs import DPOTrainConfig, GenerateConfig, RMTrainConfig, ScoreConfig
+from training.configs import (
+    DPOTrainConfig,
+    GenerateConfig,
+    RMTrainConfig,
+    ScoreConfig,
+    check_config,
+)
 
 if TYPE_CHECKING:
     from training.jobs.ingest import IngestReport
@@ -17,11 +23,13 @@ T = TypeVar("T")
 
 
 def _config(cls: type[T], config: T | None, options: dict[str, Any]) -> T:
-    """``config`` with ``options`` replaced, or a new ``cls`` from the options."""
+    """``config`` with ``options`` replaced, or a new ``cls`` from the options (None
+    keeps a field's default, as an option left out on the command line), checked as the
+    command line checks it (``ConfigError`` for a number out of its bounds)."""
     options = {k: v for k, v in options.items() if v is not None}
     if config is None:
-        return cls(**options)
-    return dataclasses.replace(config, **options)  # type: ignore[type-var]
+        return check_config(cls(**options))
+    return check_config(dataclasses.replace(config, **options))  # type: ignore[type-var]
 
 
 def _store(store: Store | None) -> Store:

@@ -146,7 +146,8 @@ def common_trainer_args(cfg: Any, output_dir: str, has_eval: bool, progress: boo
         eval_steps=cfg.eval_steps,
         save_strategy="no",
         report_to=[] if cfg.report_to == "none" else [cfg.report_to],
-        run_name=Path(output_dir).name.lstrip("."),
+        # a tracker shows the run under its checkpoint folder's name
+        run_name=Path(output_dir).name.lstrip(".").removesuffix("-trainer"),
         seed=cfg.seed,
         use_cpu=not use_gpu,
         bf16=use_gpu and torch.cuda.is_bf16_supported(),
