@@ -233,6 +233,7 @@ def write_rewardbench(store, run_id: int, path: Path) -> Path:
     return path
 
 
+@pytest.mark.both_databases
 def test_score_round_trips_and_everything_works_on_the_import(
     store, db_url, dataset, tmp_path, tiny_lm, monkeypatch
 ):
@@ -345,6 +346,7 @@ def test_align_anything_scores_of_a_generation_run(store, dataset, tmp_path, tin
         assert s.get(Run, rep.run_id).parent_run_id == gen.id
 
 
+@pytest.mark.both_databases
 def test_add_prompts_makes_a_prompt_set_and_preference_data_is_never_changed(
     store, db_url, dataset, tmp_path, tiny_lm, monkeypatch, capsys
 ):
