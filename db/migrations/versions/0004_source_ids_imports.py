@@ -49,6 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table("pair_score", schema=None) as batch_op:
         batch_op.alter_column("tokens_rejected", existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column("tokens_chosen", existing_type=sa.Integer(), nullable=False)
-    with op.batch_alter_table("pair", schema=None) as batch_op:
-        batch_op.drop_index("ix_pair_dataset_source_id")
-        batch_op.drop_column("source_id")
+    # Not batch mode: copying the pair table would lose its full-text triggers (SQLite);
+    # SQLite 3.35+ drops a column in place.
+    op.drop_index("ix_pair_dataset_source_id", table_name="pair")
+    op.drop_column("pair", "source_id")
