@@ -292,6 +292,11 @@ def test_score_round_trips_and_everything_works_on_the_import(
         assert [(c["pair_id"], c["mean_gap"], c["runs_against"]) for c in noise["candidates"]] == [
             (c["pair_id"], c["mean_gap"], 2) for c in alone
         ]
+        page = read.search_cases(s, got.run_id, limit=50)
+        assert sorted(i["pair_id"] for i in page["items"]) == sorted(scores)
+        case = read.get_case(s, got.run_id, min(scores))
+        assert case["scores"]["score_chosen"] == scores[min(scores)][0]
+        assert case["scores"]["tokens_chosen"] is None  # not known for imported scores
         exported = list(export_rows(s, got.run_id))
         assert [(r["pair_id"], r["score_chosen"]) for r in exported] == [
             (pid, scores[pid][0]) for pid in sorted(scores)
@@ -344,6 +349,8 @@ def test_align_anything_scores_of_a_generation_run(store, dataset, tmp_path, tin
             == read.run_summary(s, own.id)["comparisons"]
         )
         assert s.get(Run, rep.run_id).parent_run_id == gen.id
+        case = read.get_case(s, rep.run_id, rows[0][0])
+        assert {g["score"] for g in case["generations"]} <= {r[2] for r in rows}
 
 
 @pytest.mark.both_databases
