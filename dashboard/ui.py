@@ -108,14 +108,43 @@ def model_text(text: str | None, *, preview: bool = False) -> None:
     st.text(value if value else "(empty)")
 
 
-def side_header(title: str, score: float | None, tokens: int | None, notes: Sequence[str]) -> None:
-    """``**Chosen** · score 0.412 · 37 tokens · truncated`` (only our own words and
-    numbers; data names are escaped)."""
+CONVERSATION_TOKENS = "conversation tokens (as scored)"
+GENERATED_TOKENS = "generated tokens"
+
+
+def side_header_text(
+    title: str,
+    score: float | None,
+    tokens: int | None,
+    notes: Sequence[str],
+    *,
+    unit: str = CONVERSATION_TOKENS,
+    response_tokens: int | None = None,
+    max_length: int | None = None,
+) -> str:
+    """``**Chosen** · score 0.412 · 10 response tokens · 50 of max 256 conversation tokens
+    (as scored) · truncated``: every token count says which tokens it counts (only our
+    own words and numbers; data names are escaped)."""
     parts = [f"**{md_escape(title)}**", f"score {fmt(score, 4)}"]
+    if response_tokens is not None:
+        parts.append(f"{response_tokens} response tokens")
     if tokens is not None:
-        parts.append(f"{tokens} tokens")
+        of = f" of max {max_length}" if max_length is not None else ""
+        parts.append(f"{tokens}{of} {unit}")
     parts += [md_escape(n) for n in notes]
-    st.markdown(" · ".join(parts))
+    return " · ".join(parts)
+
+
+def side_header(
+    title: str,
+    score: float | None,
+    tokens: int | None,
+    notes: Sequence[str],
+    **kwargs: Any,
+) -> None:
+    """One side's header (``side_header_text``); ``unit`` names what ``tokens`` counts:
+    conversation tokens as scored (the default) or ``GENERATED_TOKENS``."""
+    st.markdown(side_header_text(title, score, tokens, notes, **kwargs))
 
 
 def show_error(exc: PrefLensError) -> None:

@@ -102,7 +102,10 @@ class TokenValue(BaseModel):
 
 class ScoreResult(BaseModel):
     score: float = Field(description="the reward model's scalar output")
-    n_tokens: int = Field(description="tokens of the templated conversation as scored")
+    n_tokens: int = Field(
+        description="conversation tokens (as scored): the templated conversation after cutting "
+        "to max_length"
+    )
     truncated: bool = Field(description="the conversation was cut to its last max_length tokens")
     model: str = Field(description="the reward model that scored it")
     head_initialized: bool = Field(

@@ -350,6 +350,9 @@ class Case(Open):
 
     run_id: int
     kind: str
+    max_length: int | None = Field(
+        None, description="the run's max length: conversation tokens (as scored) per side"
+    )
     pair: CasePair
     scores: dict[str, Any] | None = None
     a: str | None = None

@@ -240,7 +240,12 @@ def show_case(pair_id: int) -> None:
                 with col:
                     notes = ["truncated"] if s[f"truncated_{side}"] else []
                     ui.side_header(
-                        side.capitalize(), s[f"score_{side}"], s[f"tokens_{side}"], notes
+                        side.capitalize(),
+                        s[f"score_{side}"],
+                        s[f"tokens_{side}"],
+                        notes,
+                        response_tokens=s.get(f"response_tokens_{side}"),
+                        max_length=full.get("max_length"),
                     )
                     ui.model_text(text)
             if st.toggle(
@@ -260,7 +265,13 @@ def show_case(pair_id: int) -> None:
                 notes = ["cut at the length limit"] if g["finish_reason"] == "length" else []
                 notes += ["truncated when scored"] if g["truncated"] else []
                 with col:
-                    ui.side_header(f"{name} ({role})", g["score"], g["n_tokens"], notes)
+                    ui.side_header(
+                        f"{name} ({role})",
+                        g["score"],
+                        g["n_tokens"],
+                        notes,
+                        unit=ui.GENERATED_TOKENS,
+                    )
                     ui.model_text(g["text"])
         st.caption("This case as a link (the address bar holds it too):")
         st.code("?" + urlencode(replace(query, case=pair_id).to_params()), language=None)
@@ -362,7 +373,13 @@ def card(item: dict[str, Any]) -> None:
                     notes = (
                         ["cut at the length limit"] if item[f"finish_{side}"] == "length" else []
                     )
-                    ui.side_header(title, item[f"score_{side}"], item[f"tokens_{side}"], notes)
+                    ui.side_header(
+                        title,
+                        item[f"score_{side}"],
+                        item[f"tokens_{side}"],
+                        notes,
+                        unit=ui.GENERATED_TOKENS,
+                    )
                     shown_text(text, full, side)
         st.button(
             "Open in full",

@@ -149,7 +149,7 @@ if result:
             {
                 "response": ["A", "B"],
                 "score": [body["score_a"], body["score_b"]],
-                "tokens": [body["n_tokens_a"], body["n_tokens_b"]],
+                "conversation tokens (as scored)": [body["n_tokens_a"], body["n_tokens_b"]],
                 "truncated": [body["truncated_a"], body["truncated_b"]],
                 "percentile in run": [percentile(body["score_a"]), percentile(body["score_b"])],
             }
@@ -161,7 +161,7 @@ if result:
             {
                 "response": ["A"],
                 "score": [body["score"]],
-                "tokens": [body["n_tokens"]],
+                "conversation tokens (as scored)": [body["n_tokens"]],
                 "truncated": [body["truncated"]],
                 "percentile in run": [percentile(body["score"])],
             }

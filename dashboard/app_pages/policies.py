@@ -141,7 +141,9 @@ if picked and picked[0] is not None:
             g = answers[name]
             notes = ["cut at the length limit"] if g["finish_reason"] == "length" else []
             with col:
-                ui.side_header(f"{name} ({role})", g["score"], g["n_tokens"], notes)
+                ui.side_header(
+                    f"{name} ({role})", g["score"], g["n_tokens"], notes, unit=ui.GENERATED_TOKENS
+                )
                 ui.model_text(g["text"])
         st.markdown(f"[Open in Cases]({cases_link(run=run['id'], a=a, b=b, case=pair_id)})")
 col1, col2 = st.columns(2)

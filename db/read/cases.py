@@ -353,6 +353,8 @@ def get_case(
     out: dict[str, Any] = {
         "run_id": run_id,
         "kind": run.kind,
+        # Conversation tokens (as scored) the run kept per side; a longer one lost its start.
+        "max_length": (run.config or {}).get("max_length"),
         "pair": {
             "id": pair.id,
             "dataset": pair.dataset.name,

@@ -214,3 +214,15 @@ def test_scorer_mismatch_names_what_differs():
     assert "another reward model" in scorer_mismatch({**run, "model_fingerprint": "f2"}, live)
     untrained = {**live, "head_initialized": True, "head_seed": 3}
     assert "seed" in scorer_mismatch(run, untrained)
+
+
+def test_side_headers_say_which_tokens_they_count():
+    from dashboard.ui import GENERATED_TOKENS, side_header_text
+
+    scored = side_header_text("Chosen", 0.5, 50, ["truncated"], response_tokens=10, max_length=256)
+    assert scored == (
+        "**Chosen** · score 0.5000 · 10 response tokens · 50 of max 256 conversation tokens "
+        "(as scored) · truncated"
+    )
+    answer = side_header_text("dpo (A)", 0.1, 64, [], unit=GENERATED_TOKENS)
+    assert answer.endswith("· 64 generated tokens")
