@@ -340,9 +340,8 @@ def test_cases_from_a_link_show_model_text_as_text(store, dash, open_page):
     assert any(XSS_SCRIPT in t and XSS_IMG in t for t in texts(at))
     assert not any("<script>" in m.value for m in at.markdown)
     scores = [m.value for m in at.markdown if m.value.startswith("**Rejected**")]
-    assert scores[0] == (
-        f"**Rejected** · score {fmt(first['score_rejected'], 4)} · 15 conversation tokens (as scored)"
-    )
+    rejected = f"**Rejected** · score {fmt(first['score_rejected'], 4)}"
+    assert scores[0] == f"{rejected} · 15 conversation tokens (as scored)"
 
 
 def test_cases_filters_paging_and_a_shared_case(store, dash, open_page):
