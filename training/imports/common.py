@@ -71,8 +71,8 @@ def import_rows(path: str | Path) -> Iterator[SourceRow]:
         if body.startswith("{"):
             try:
                 data = json.loads(body)
-            except ValueError:
-                data = None  # JSON Lines under a .json name: read below
+            except (ValueError, RecursionError):
+                data = None  # JSON Lines under a .json name, or too deep: read below
             rows = _columnar(data) if isinstance(data, dict) else None
             if rows is not None:
                 for number, row in enumerate(rows, start=1):
