@@ -167,7 +167,11 @@ def test_reads_equal_export_and_http(capsys, tmp_path, tiny_lm, scored):
     data, cmp_id = scored
     store = preflens.Store()
     before, after = store.runs(kind="score", dataset="toy")
-    with serving(PREFLENS_API_RM="") as url, httpx.Client(base_url=url, timeout=120) as http:
+    # one server, loading the tiny model as its reward model for POST /v1/score
+    with (
+        serving(PREFLENS_API_RM=str(tiny_lm)) as url,
+        httpx.Client(base_url=url, timeout=120) as http,
+    ):
         _compare(capsys, tmp_path, tiny_lm, store, before, after, cmp_id, data, http)
 
 
@@ -226,21 +230,15 @@ def _compare(capsys, tmp_path, tiny_lm, store, before, after, cmp_id, data, http
     for column in ("score_chosen", "score_rejected", "gap"):
         got = by_prompt.loc[pairs.index, column].to_numpy()
         assert got == pytest.approx(pairs[column].to_numpy(), abs=1e-5)
-    first = pairs.iloc[0]
-    one = rm.score(rows.loc[rows["chosen"] == first.name, "prompt"].item(), first.name)
-    assert one == pytest.approx(first["score_chosen"], abs=1e-5)
-
-
-def test_score_route_equals_load_reward_model(tiny_lm):
-    """``POST /v1/score`` of a real server loading the same checkpoint."""
     items = [
         {"prompt": "Is water wet?", "response": "  Water makes things wet. "},
         {"prompt": [{"role": "user", "content": "Hi"}], "response": "Hello there."},
     ]
-    with serving(PREFLENS_API_RM=str(tiny_lm)) as url:
-        results = httpx.post(f"{url}/v1/score", json={"items": items}, timeout=120).json()
-    rm = preflens.load_reward_model(str(tiny_lm))
-    for item, result in zip(items, results["results"], strict=True):
+    served = http.post("/v1/score", json={"items": items}).json()["results"]
+    for item, result in zip(items, served, strict=True):
         assert rm.score(item["prompt"], item["response"]) == pytest.approx(
             result["score"], abs=1e-5
         )
+    first = pairs.iloc[0]
+    one = rm.score(rows.loc[rows["chosen"] == first.name, "prompt"].item(), first.name)
+    assert one == pytest.approx(first["score_chosen"], abs=1e-5)

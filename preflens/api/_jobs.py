@@ -36,6 +36,15 @@ def _store(store: Store | None) -> Store:
     return store if store is not None else Store()
 
 
+def _job_store(store: Store | None) -> Store:
+    """The store a model-running job writes to, with ``PREFLENS_NUM_THREADS`` applied to
+    torch first, as the command line applies it."""
+    from training.jobs import apply_num_threads
+
+    apply_num_threads()
+    return _store(store)
+
+
 def ingest(
     path: str,
     *,
@@ -87,7 +96,7 @@ def score(
     from training.jobs.score import score_from_config
 
     cfg = _config(ScoreConfig, config, {"model": model, "dataset": dataset, **options})
-    s = _store(store)
+    s = _job_store(store)
     return s.run(score_from_config(s._make_session, cfg, progress).run.id)
 
 
@@ -107,7 +116,7 @@ def generate(
     from training.jobs.generate import generate_from_config
 
     cfg = _config(GenerateConfig, config, {"dataset": dataset, **options})
-    s = _store(store)
+    s = _job_store(store)
     return s.run(generate_from_config(s._make_session, dict(policies), cfg, progress).run.id)
 
 
@@ -126,7 +135,7 @@ def train_rm(
     from training.jobs.train_rm import train_rm as train_rm_job
 
     cfg = _config(RMTrainConfig, config, {"dataset": dataset, **options})
-    s = _store(store)
+    s = _job_store(store)
     return s.run(train_rm_job(s._make_session, cfg, progress).run.id)
 
 
@@ -144,5 +153,5 @@ def train_dpo(
     from training.jobs.train_dpo import train_dpo as train_dpo_job
 
     cfg = _config(DPOTrainConfig, config, {"dataset": dataset, **options})
-    s = _store(store)
+    s = _job_store(store)
     return s.run(train_dpo_job(s._make_session, cfg, progress).run.id)

@@ -26,3 +26,15 @@ class JobResult:
         """The result with the run as the store has it now."""
         with make_session() as session:
             return cls(run_record(session, run_id), reused, done_now)
+
+
+def apply_num_threads() -> None:
+    """Apply ``PREFLENS_NUM_THREADS`` to torch before a job runs a model (the command
+    line and ``preflens.api`` both call it; unset leaves torch's own choice)."""
+    from preflens.config import get_settings
+
+    threads = get_settings().num_threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from preflens.config import get_settings
-
 
 class Command:
     """A subcommand: ``name`` and ``help`` for the listing, ``add_arguments`` for its
@@ -42,8 +40,6 @@ def open_store() -> Any:
 
 def set_threads() -> None:
     """Apply ``PREFLENS_NUM_THREADS`` to torch (only commands that run models call it)."""
-    threads = get_settings().num_threads
-    if threads:
-        import torch
+    from training.jobs import apply_num_threads
 
-        torch.set_num_threads(threads)
+    apply_num_threads()
