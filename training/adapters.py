@@ -1,8 +1,8 @@
 """PEFT / LoRA adapter folders: an ``adapter_config.json`` and the adapter weights over a
 base model named in that config. The base is resolved like any ``--model`` (a local
-folder, a ``.gguf`` file, the embedded alias or a hub id), so adapters work offline when
-their base is local. The adapter is merged into the base weights after loading, so the
-rest of PrefLens sees a plain model.
+folder, a ``.gguf`` file, the embedded alias or a hub id: ``training.loading``), so
+adapters work offline when their base is local. The adapter is merged into the base
+weights after loading, so the rest of PrefLens sees a plain model.
 """
 
 from __future__ import annotations
@@ -68,20 +68,6 @@ def read_adapter(spec: str | Path) -> Adapter:
         )
     has_tokenizer = any((folder / name).is_file() for name in TOKENIZER_FILES)
     return Adapter(str(folder), base.strip(), peft_type, cfg.get("task_type"), has_tokenizer)
-
-
-def resolve_base(adapter: Adapter) -> str:
-    """The base model's loadable path (``ModelError`` naming the adapter when missing)."""
-    from training.fetch import resolve_model
-
-    base = adapter.base_spec
-    local = Path(base).expanduser()
-    if not local.is_absolute() and (Path(adapter.path) / local).is_dir():
-        base = str(Path(adapter.path) / local)  # a base given relative to the adapter
-    try:
-        return resolve_model(base)
-    except ModelError as exc:
-        raise ModelError(f"{adapter.path}: the adapter's base model cannot load: {exc}") from exc
 
 
 def adapter_weight_names(adapter: Adapter) -> list[str]:

@@ -29,7 +29,6 @@ from training.adapters import (
     is_adapter,
     merge_adapter,
     read_adapter,
-    resolve_base,
 )
 from training.fetch import resolve_model
 from training.rm_layouts import Layout, detect_layout, install_head
@@ -42,6 +41,19 @@ FALLBACK_CHAT_TEMPLATE = (
     "{{ message['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+def resolve_base(adapter: Adapter) -> str:
+    """An adapter's base model, resolved like any ``--model`` (``ModelError`` naming the
+    adapter when it cannot load); a relative path is taken from the adapter's folder."""
+    base = adapter.base_spec
+    local = Path(base).expanduser()
+    if not local.is_absolute() and (Path(adapter.path) / local).is_dir():
+        base = str(Path(adapter.path) / local)
+    try:
+        return resolve_model(base)
+    except ModelError as exc:
+        raise ModelError(f"{adapter.path}: the adapter's base model cannot load: {exc}") from exc
 
 
 def _reason(exc: BaseException) -> str:

@@ -179,9 +179,9 @@ def read_tensor(folder: Path, name: str) -> torch.Tensor:
 # ---- detection
 
 
-def _backbone_names(config: Any) -> tuple[str, set[str]]:
+def _backbone_names(config: Any) -> tuple[str, dict[str, tuple[int, ...]]]:
     """The sequence-classification model's backbone attribute (``model`` for Llama/Qwen2)
-    and the backbone's own weight names, from a model built on the meta device."""
+    and the backbone's own weight names and shapes, from a model built on the meta device."""
     from transformers import AutoModel, AutoModelForSequenceClassification
 
     with torch.device("meta"):
@@ -192,7 +192,7 @@ def _backbone_names(config: Any) -> tuple[str, set[str]]:
         prefix = cls.base_model_prefix or prefix
     except KeyError:
         pass
-    return prefix, set(backbone.state_dict().keys())
+    return prefix, {k: tuple(v.shape) for k, v in backbone.state_dict().items()}
 
 
 def _ignorable(name: str) -> bool:
@@ -200,13 +200,21 @@ def _ignorable(name: str) -> bool:
     return name.startswith("lm_head.") or name.endswith("rotary_emb.inv_freq")
 
 
-def head_keys(shapes: dict[str, tuple[int, ...]], config: Any) -> set[str]:
-    """Weight names that belong to neither the backbone nor the (ignored) LM head."""
+def head_keys(shapes: dict[str, tuple[int, ...]], config: Any, path: str = "") -> set[str]:
+    """Weight names that belong to neither the backbone nor the (ignored) LM head.
+    A backbone weight whose shape differs from what config.json builds is a ``ModelError``."""
     prefix, names = _backbone_names(config)
     extra = set()
-    for key in shapes:
+    for key, shape in shapes.items():
         bare = key[len(prefix) + 1 :] if key.startswith(prefix + ".") else key
-        if bare in names or key in names or _ignorable(key):
+        expected = names.get(bare, names.get(key))
+        if expected is not None and expected != shape:
+            raise ModelError(
+                f"{path}: cannot load it as a reward model: its weights do not fit config.json "
+                f"(tensor shapes differ: {key} is {list(shape)}, config.json makes it "
+                f"{list(expected)})"
+            )
+        if expected is not None or _ignorable(key):
             continue
         extra.add(key)
     return extra
@@ -265,7 +273,7 @@ def detect_layout(path: str, config: Any, requested: str = "auto") -> Layout:
         return Layout("trl" if requested == "auto" else requested, "score.weight", None, None)
     shapes = weight_shapes(folder)
     cfg = _read_json(folder / "config.json")
-    extra = head_keys(shapes, config)
+    extra = head_keys(shapes, config, path)
     name = _guess(extra, cfg) if requested == "auto" else requested
     if name is None:
         raise _refuse(path, "its weights hold keys that no known head layout uses", extra)

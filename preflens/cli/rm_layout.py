@@ -51,9 +51,11 @@ def check_reward_model(args: argparse.Namespace) -> str | None:
     spec = getattr(args, option, None) if option else None
     if not spec or spec == "none":
         return None
-    from training.loading import plan_reward_model
+    from training.loading import load_tokenizer, plan_reward_model
 
     plan = plan_reward_model(spec)
-    if plan.head_initialized:
-        return untrained_head_warning(spec, getattr(args, "head_seed", 0) or 0)
-    return None
+    if not plan.head_initialized:
+        return None
+    # The warning is for a model that will load: a broken tokenizer fails here instead.
+    load_tokenizer(plan.adapter.path if plan.adapter and plan.adapter.has_tokenizer else plan.path)
+    return untrained_head_warning(spec, getattr(args, "head_seed", 0) or 0)
