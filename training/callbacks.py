@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from sqlalchemy.orm import Session, sessionmaker
-from transformers import TrainerCallback
+from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
 from db import runs
 from db.session import writing
@@ -54,3 +54,22 @@ class StoreMetricsCallback(TrainerCallback):
             return  # write progress at logging steps only; one row update, not one per step
         with writing(self.make_session) as session:
             runs.set_progress(session, self.run_id, state.global_step, state.max_steps)
+
+
+class QuietProgressCallback(ProgressCallback):
+    """The trainer's progress bar without its log lines: every log already goes to the
+    store (and to ``preflens runs`` and the dashboard), so the raw ``{'loss': ...}`` dicts
+    the stock callback writes under the bar say nothing new and break the command's
+    output."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+        return None
+
+
+def quiet_console_logs(trainer: Trainer) -> None:
+    """Keep the trainer's progress bar (if any) but drop its printed log dicts."""
+    had_bar = any(isinstance(cb, ProgressCallback) for cb in trainer.callback_handler.callbacks)
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    if had_bar:
+        trainer.add_callback(QuietProgressCallback)

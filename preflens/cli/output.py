@@ -266,9 +266,16 @@ def print_comparison(summary: dict) -> None:
         )
 
 
-def print_demo_step(step: Any) -> None:
-    """One ``training.jobs.demo.DemoStep`` as it finishes."""
-    out(f"== {step.number}/{step.total} {step.title}")
+def print_demo_header(number: int, total: int, title: str) -> None:
+    """A demo step's header, printed as the step begins (before its progress output)."""
+    out(f"== {number}/{total} {title}")
+
+
+def print_demo_step(step: Any, header: bool = True) -> None:
+    """One ``training.jobs.demo.DemoStep`` as it finishes (``header``: print its header
+    too, when it was not printed as the step began)."""
+    if header:
+        print_demo_header(step.number, step.total, step.title)
     r = step.result
     if step.kind == "model":
         out(f"{'converted' if r['created'] else 'found'} {r['name']} at {r['path']}")

@@ -16,7 +16,7 @@ user runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +52,20 @@ class DemoStep:
     total: int = STEPS
 
 
-def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
+def run_demo(
+    make_session: sessionmaker[Session],
+    on_start: Callable[[int, int, str], None] | None = None,
+) -> Iterator[DemoStep]:
     """Run every step, yielding each as it finishes; the last step's result also carries
-    the paths of the trained RM and DPO policy (``paths``)."""
+    the paths of the trained RM and DPO policy (``paths``). ``on_start(number, total,
+    title)`` is called as each step begins, so a caller can announce a step before the
+    step's own progress output."""
+
+    def start(number: int, title: str) -> str:
+        if on_start is not None:
+            on_start(number, STEPS, title)
+        return title
+
     from training.configs import DPOTrainConfig, GenerateConfig, RMTrainConfig
     from training.demo_data import write_demo_dataset
     from training.fetch import pull_embedded_model
@@ -64,31 +75,35 @@ def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
     from training.jobs.train_dpo import train_dpo
     from training.jobs.train_rm import train_rm
 
+    title = start(1, "embedded model")
     path, created = pull_embedded_model()
     yield DemoStep(
         1,
-        "embedded model",
+        title,
         "model",
         {"name": EMBEDDED_MODEL_ALIAS, "path": path, "created": created},
     )
 
+    title = start(2, "demo preference data")
     data_file = get_settings().data_dir.resolve() / "demo" / "demo_prefs.jsonl"
     data_file.parent.mkdir(parents=True, exist_ok=True)
     write_demo_dataset(data_file)
     report = ingest(make_session, data_file, fmt="trl", name=DEMO_DATASET)
-    yield DemoStep(2, "demo preference data", "ingest", report)
+    yield DemoStep(2, title, "ingest", report)
 
     common = {"dataset": DEMO_DATASET, "model": EMBEDDED_MODEL_ALIAS, "max_length": MAX_LENGTH}
+    title = start(3, "reward model: score the test split, train, score again")
     rm_run = train_rm(make_session, RMTrainConfig(**common, **RM_DEMO)).run
-    yield DemoStep(3, "reward model: score the test split, train, score again", "rm", rm_run)
+    yield DemoStep(3, title, "rm", rm_run)
     rm_path = rm_run.summary["output"]
 
+    title = start(4, "DPO policy (beta 0.1, reference log-probs precomputed)")
     dpo_run = train_dpo(make_session, DPOTrainConfig(**common, **DPO_DEMO)).run
-    title = "DPO policy (beta 0.1, reference log-probs precomputed)"
     yield DemoStep(4, title, "dpo", dpo_run)
     dpo_path = dpo_run.summary["output"]
 
     gen_cfg = GenerateConfig(dataset=DEMO_DATASET, **GEN_DEMO)
+    title = start(5, f"base and DPO answer {gen_cfg.limit} test prompts")
     policies = {"base": EMBEDDED_MODEL_ALIAS, "dpo": dpo_path}
     gen = run_generate_job(
         make_session,
@@ -97,8 +112,9 @@ def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
         gen_cfg.split,
         **{k: v for k, v in vars(gen_cfg).items() if k not in ("dataset", "split")},
     ).run
-    yield DemoStep(5, f"base and DPO answer {gen_cfg.limit} test prompts", "generate", gen)
+    yield DemoStep(5, title, "generate", gen)
 
+    title = start(6, "score the answers with the trained RM")
     cmp_run = run_score_generations_job(
         make_session, rm_path, gen.id, max_length=MAX_LENGTH + gen_cfg.max_new_tokens
     ).run
@@ -112,18 +128,21 @@ def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
             "comparison": cmp_run.id,
         },
     }
-    yield DemoStep(6, "score the answers with the trained RM", "compare", result)
+    yield DemoStep(6, title, "compare", result)
 
     from training.jobs.probe import run_probe_job
     from training.jobs.score_dpo import run_score_dpo_job
 
+    title = start(
+        7, f"probe the trained RM with counterfactual edits of {PROBE_DEMO['limit']} test pairs"
+    )
     probe_run = run_probe_job(
         make_session, rm_path, DEMO_DATASET, "test", max_length=MAX_LENGTH, **PROBE_DEMO
     ).run
     runs = {**result["runs"], "probe": probe_run.id}
-    title = f"probe the trained RM with counterfactual edits of {PROBE_DEMO['limit']} test pairs"
     yield DemoStep(7, title, "probe", {**result, "run": probe_run, "runs": runs})
 
+    title = start(8, f"DPO policy vs the base, per pair, on {SCORE_DPO_DEMO['limit']} test pairs")
     dpo_scores = run_score_dpo_job(
         make_session,
         dpo_path,
@@ -135,5 +154,4 @@ def run_demo(make_session: sessionmaker[Session]) -> Iterator[DemoStep]:
         **SCORE_DPO_DEMO,
     ).run
     runs = {**runs, "score_dpo": dpo_scores.id}
-    title = f"DPO policy vs the base, per pair, on {SCORE_DPO_DEMO['limit']} test pairs"
     yield DemoStep(8, title, "score_dpo", {**result, "run": dpo_scores, "runs": runs})

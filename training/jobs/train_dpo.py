@@ -19,7 +19,7 @@ from db.lookup import run_record
 from db.session import writing
 from preflens.errors import PrefLensError
 from training import distributed as dist
-from training.callbacks import StoreMetricsCallback
+from training.callbacks import StoreMetricsCallback, quiet_console_logs
 from training.configs import LOSSES, DPOTrainConfig
 from training.fetch import resolve_model
 from training.jobs import JobResult
@@ -165,6 +165,7 @@ def train_dpo(
             progress,
         )
         place_tracker_logs(trainer, job.run_id)
+        quiet_console_logs(trainer)  # metrics go to the store, not as dicts to stdout
         result = trainer.train()
         final_eval = trainer.evaluate() if job.eval_pairs else {}
         if dist.is_main():

@@ -23,7 +23,7 @@ from db import read, runs
 from db.lookup import run_record
 from db.session import writing
 from training import distributed as dist
-from training.callbacks import StoreMetricsCallback, metric_name
+from training.callbacks import StoreMetricsCallback, metric_name, quiet_console_logs
 from training.configs import RMTrainConfig
 from training.fetch import resolve_model
 from training.jobs import JobResult
@@ -180,6 +180,7 @@ def _train(
         callbacks=[StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else [],
     )
     place_tracker_logs(trainer, job.run_id)
+    quiet_console_logs(trainer)  # metrics go to the store, not as dicts to stdout
     if dist.is_main():
         with writing(make_session) as session:
             runs.clear_metrics(session, job.run_id)  # a restarted run logs from step 0 again

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from preflens.cli.commands.base import Command, open_store, set_threads
-from preflens.cli.output import out, print_demo_step
+from preflens.cli.output import out, print_demo_header, print_demo_step
 from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
 
 
@@ -24,8 +24,9 @@ class DemoCommand(Command):
 
         set_threads()
         last = None
-        for step in run_demo(open_store()):
-            print_demo_step(step)
+        # Each header is printed as its step begins, then the step's results when it ends.
+        for step in run_demo(open_store(), on_start=print_demo_header):
+            print_demo_step(step, header=False)
             last = step
         if args.no_serve:
             return 0
