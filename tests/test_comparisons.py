@@ -106,3 +106,19 @@ def test_a_dataset_without_categories_has_no_none_group(store, cmp):
         assert by_group(s, cmp.other_dataset_run, "category") == []
         summary = score_summary(s, cmp.other_dataset_run)
     assert summary["categories"] and category_frame(summary, "#1").empty
+
+
+def test_label_noise_and_dpo_agreement_refuse_runs_on_other_pairs(client, store, cmp):
+    from db.schema import Run
+
+    with store() as s:
+        dpo = Run(kind="score_dpo", key="k-dpo", status="done", dataset_id=cmp.diag.base.dataset_id)
+        s.add(dpo)
+        s.commit()
+        dpo_id = dpo.id
+    a, other = cmp.diag.after_run, cmp.other_dataset_run
+    r = client.get("/v1/label-noise", params={"run": [a, other]})
+    assert r.status_code == 409 and "'elsewhere'" in r.json()["detail"]
+    assert client.get("/v1/label-noise", params={"run": [a, cmp.backwards_run]}).status_code == 200
+    r = client.get(f"/v1/runs/{dpo_id}/dpo/agreement", params={"rm_run": other})
+    assert r.status_code == 409 and "'toy'" in r.json()["detail"]

@@ -134,5 +134,6 @@ def label_noise(
     limit: Annotated[int, Query(ge=1, le=diag.paired_module.MAX_CASES)] = 50,
 ) -> dict[str, Any]:
     """Pairs where at least `min_agree` of the runs give the rejected response the higher
-    score (gap < 0; a tie is no vote), most votes first, then most negative mean gap."""
+    score (gap < 0; a tie is no vote), most votes first, then most negative mean gap.
+    Runs on other pairs than the first run's are refused with 409, naming both datasets."""
     return diag.label_noise_candidates(session, run, min_agree, limit)

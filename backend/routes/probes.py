@@ -356,5 +356,6 @@ def dpo_agreement(
 ) -> dict[str, Any]:
     """The four sign quadrants counted (a gap of 0 prefers neither side), Pearson and
     Spearman correlation of the gaps, and the pairs where the two disagree, largest
-    |RM gap| first."""
+    |RM gap| first. An RM run on other pairs (another dataset or split) is refused with
+    409, naming both datasets."""
     return reads.agreement(session, run_id, rm_run, limit)

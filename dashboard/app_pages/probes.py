@@ -189,8 +189,12 @@ with dpo_tab:
                 )
 
             st.subheader("Agreement with a reward model")
+            # Only RM runs on the same pairs (dataset and split) are offered.
+            pairs_of = (run.get("dataset_id"), run.get("split"))
             rm_runs = [
-                r for r in ui.runs_of(url, "score") if r.get("dataset_id") == run.get("dataset_id")
+                r
+                for r in ui.runs_of(url, "score")
+                if (r.get("dataset_id"), r.get("split")) == pairs_of
             ]
             if not rm_runs:
                 st.info("No RM score run on this dataset: `preflens score --model RM --dataset D`.")

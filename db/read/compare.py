@@ -33,17 +33,22 @@ def same_pairs(a: Run, b: Run) -> bool:
     return a.dataset_id is not None and (a.dataset_id, a.split) == (b.dataset_id, b.split)
 
 
+def require_same_pairs(a: Run, b: Run) -> None:
+    """Raise ``IncomparableError`` naming both runs' datasets unless they hold the same
+    pairs (for runs of any kind that hold per-pair values: score, score_dpo)."""
+    if not same_pairs(a, b):
+        raise IncomparableError(
+            f"runs {a.id} and {b.id} scored different pairs (run {a.id}: {_pairs_of(a)}; "
+            f"run {b.id}: {_pairs_of(b)}); compare runs on the same dataset and split"
+        )
+
+
 def check_comparable(session: Session, run_a: int, run_b: int) -> None:
     """Raise ``IncomparableError`` (naming both datasets) unless the two runs are
     different score runs on the same pairs."""
     if run_a == run_b:
         raise QueryError("a paired comparison needs two different runs")
-    a, b = _score(session, run_a), _score(session, run_b)
-    if not same_pairs(a, b):
-        raise IncomparableError(
-            f"runs {run_a} and {run_b} scored different pairs (run {run_a}: {_pairs_of(a)}; "
-            f"run {run_b}: {_pairs_of(b)}); compare runs on the same dataset and split"
-        )
+    require_same_pairs(_score(session, run_a), _score(session, run_b))
 
 
 def comparable_runs(session: Session, run_id: int) -> list[int]:

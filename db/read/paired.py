@@ -12,8 +12,9 @@ from scipy import stats
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from db.lookup import run_record
 from db.read.common import PREVIEW_CHARS, scored_run
-from db.read.compare import check_comparable
+from db.read.compare import check_comparable, require_same_pairs
 from db.schema import Pair, PairScore
 from preflens.errors import QueryError
 from preflens.stats import sigmoid, spearman
@@ -163,6 +164,9 @@ def label_noise_candidates(
         raise QueryError("name at least one score run")
     for rid in runs:
         _score_run(session, rid)
+    first = run_record(session, runs[0])
+    for rid in runs[1:]:  # votes only count on the same pairs
+        require_same_pairs(first, run_record(session, rid))
     min_agree = len(runs) if min_agree is None else min_agree
     if not 1 <= min_agree <= len(runs):
         raise QueryError(f"min_agree must be between 1 and the number of runs ({len(runs)})")

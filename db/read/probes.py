@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.lookup import run_record
+from db.read.compare import require_same_pairs
 from db.schema import DpoScore, Pair, PairScore, ProbeScore, Run
 from preflens.errors import NotFoundError, QueryError
 from preflens.stats import pearson, spearman
@@ -282,6 +283,7 @@ def agreement(session: Session, dpo_run: int, rm_run: int, limit: int = 50) -> d
     disagree (largest |RM gap| first, at most ``limit``)."""
     _kind(session, dpo_run, "score_dpo")
     _kind(session, rm_run, "score")
+    require_same_pairs(run_record(session, dpo_run), run_record(session, rm_run))
     rows = session.execute(
         select(DpoScore.pair_id, DpoScore.category, PairScore.gap, DpoScore.gap)
         .join(PairScore, PairScore.pair_id == DpoScore.pair_id)
