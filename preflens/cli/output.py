@@ -156,7 +156,11 @@ def print_runs(runs: list) -> None:
 
 
 def _rm_label(run: Any) -> str:
-    return rm_label(run.kind, run.config, run.checkpoint.kind if run.checkpoint else None)
+    label = rm_label(run.kind, run.config, run.checkpoint.kind if run.checkpoint else None)
+    config = run.config or {}
+    if config.get("imported"):  # made elsewhere and imported (preflens import-*)
+        label = "; ".join(filter(None, [f"imported ({config.get('format')})", label]))
+    return label
 
 
 def print_datasets(rows: list[tuple[Any, dict]]) -> None:

@@ -235,7 +235,7 @@ def write_rewardbench(store, run_id: int, path: Path) -> Path:
 
 @pytest.mark.both_databases
 def test_score_round_trips_and_everything_works_on_the_import(
-    store, db_url, dataset, tmp_path, tiny_lm, monkeypatch
+    store, db_url, dataset, tmp_path, tiny_lm, monkeypatch, capsys
 ):
     own = run_score_job(store, str(tiny_lm), dataset, "test", progress=False).run
     scores = _pair_scores(store, own.id)
@@ -310,6 +310,10 @@ def test_score_round_trips_and_everything_works_on_the_import(
     out = tmp_path / "exp.csv"
     assert main(["export", str(got.run_id), "--format", "csv", "-o", str(out)]) == 0
     assert len(out.read_text(encoding="utf-8").splitlines()) == N + 1
+    capsys.readouterr()
+    assert main(["runs"]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if "[imported (" in line]
+    assert [line.split()[0] for line in listed] == [str(rb.run_id), str(got.run_id)]
     html = tmp_path / "r.html"
     assert main(["report", str(got.run_id), "-o", str(html)]) == 0
     assert html.stat().st_size > 0
