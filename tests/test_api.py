@@ -188,8 +188,12 @@ def _compare(capsys, tmp_path, tiny_lm, store, before, after, cmp_id, data, http
     answers = store.run(cmp_id).answers()
     pd.testing.assert_frame_equal(as_csv(answers), exported(capsys, tmp_path, cmp_id))
     assert set(answers["policy_a"]) | set(answers["policy_b"]) == {"a", "b"}
-    with pytest.raises(QueryError, match="answers"):
+    with pytest.raises(QueryError, match="pairs\\(\\) reads score runs"):
         store.run(cmp_id).pairs()
+    with pytest.raises(QueryError, match="answers\\(\\) score_generations runs"):
+        after.answers()
+    with pytest.raises(QueryError, match="at least 1"):
+        after.cases(limit=0)
 
     # numbers: the JSON routes (floats survive JSON exactly)
     def same(value: object, route: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from preflens.config import get_settings
+from preflens.errors import QueryError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,7 +130,7 @@ class Run:
         ``chars_chosen``, ``chars_rejected`` (characters of each response),
         ``response_tokens_chosen``, ``response_tokens_rejected`` (tokens of the response
         text alone, no template; empty for runs scored before they were stored)."""
-        _expect_kind(self, "score", "pairs()", "answers()")
+        _expect_kind(self, "score")
         return self._rows()
 
     def answers(self, a: str | None = None, b: str | None = None) -> pd.DataFrame:
@@ -139,7 +140,7 @@ class Run:
         ``prompt``, ``policy_a``, ``policy_b``, ``text_a``, ``text_b``, ``score_a``,
         ``score_b``, ``diff`` (score_a - score_b), ``chars_a``, ``chars_b``, ``tokens_a``,
         ``tokens_b`` (generated tokens)."""
-        _expect_kind(self, "score_generations", "answers()", "pairs()")
+        _expect_kind(self, "score_generations")
         return self._rows(a, b)
 
     def diagnostics(
@@ -189,6 +190,8 @@ class Run:
 
         from db.read import search_cases
 
+        if limit is not None and limit < 1:
+            raise QueryError(f"limit {limit}: give at least 1, or None for every case")
         items: list[dict[str, Any]] = []
         cursor = None
         filters = dict(min_gap=min_gap, max_gap=max_gap, category=category, split=split, q=q)
@@ -219,10 +222,9 @@ class Run:
         return pd.DataFrame(rows, columns=["name", "step", "value"])
 
 
-def _expect_kind(run: Run, kind: str, method: str, other: str) -> None:
-    from preflens.errors import QueryError
-
+def _expect_kind(run: Run, kind: str) -> None:
     if run.kind != kind:
         raise QueryError(
-            f"run {run.id} is a {run.kind} run; {method} reads {kind} runs (try {other})"
+            f"run {run.id} is a {run.kind} run: pairs() reads score runs, answers() "
+            "score_generations runs (`preflens score-generations` scores a generation run)"
         )
