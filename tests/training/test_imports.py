@@ -298,6 +298,9 @@ def test_score_round_trips_and_everything_works_on_the_import(
         assert case["scores"]["score_chosen"] == scores[min(scores)][0]
         assert case["scores"]["tokens_chosen"] is None  # not known for imported scores
         exported = list(export_rows(s, got.run_id))
+        # Response lengths in characters are the ones PrefLens's own run stored.
+        chars = [(r["chars_chosen"], r["chars_rejected"]) for r in export_rows(s, own.id)]
+        assert [(r["chars_chosen"], r["chars_rejected"]) for r in exported] == chars
         assert [(r["pair_id"], r["score_chosen"]) for r in exported] == [
             (pid, scores[pid][0]) for pid in sorted(scores)
         ]

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import read, runs
@@ -67,16 +67,16 @@ class PairIndex:
             Pair.content_hash,
             Pair.category,
             Pair.split,
-            Pair.chosen,
-            Pair.rejected,
+            func.length(Pair.chosen),  # characters, as the score job stores them
+            func.length(Pair.rejected),
         ).where(Pair.dataset_id == dataset_id)
         if split is not None:
             stmt = stmt.where(Pair.split == split)
         self.pairs: dict[int, tuple] = {}
         self.by_source: dict[str, list[int]] = {}
         self.by_content: dict[str, int] = {}
-        for pid, sid, digest, category, pair_split, chosen, rejected in session.execute(stmt):
-            self.pairs[pid] = (category, pair_split, len(chosen), len(rejected))
+        for pid, sid, digest, category, pair_split, chars_c, chars_r in session.execute(stmt):
+            self.pairs[pid] = (category, pair_split, chars_c, chars_r)
             if sid is not None:
                 self.by_source.setdefault(sid, []).append(pid)
             self.by_content[digest] = pid
