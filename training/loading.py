@@ -31,6 +31,7 @@ from training.adapters import (
     read_adapter,
 )
 from training.fetch import resolve_model
+from training.precision import assert_sdpa, choose_dtype
 from training.rm_layouts import Layout, detect_layout, install_head
 
 log = logging.getLogger(__name__)
@@ -193,8 +194,11 @@ def load_reward_model(
     reward normalisation. A causal-LM checkpoint has no head; one is initialised from
     ``head_seed`` so that the same untrained RM gives the same scores every time
     (accuracy near 0.5). A LoRA adapter folder is merged into its base after loading.
-    Weights are float32: bfloat16 is emulated on CPU and over 10x slower there.
+    Weights load in ``training.precision.choose_dtype``'s dtype: float32 on a CPU (where
+    bfloat16 is emulated and over 10x slower), bfloat16 on a CUDA GPU that has it.
     """
+    dev = torch.device(device) if device else default_device()
+    dtype = choose_dtype(dev)
     plan = plan_reward_model(spec, layout)
     path, found = plan.path, plan.layout
     tokenizer = load_tokenizer(
@@ -205,7 +209,7 @@ def load_reward_model(
         # what it does about it in one line instead.
         with quiet_transformers():
             model, info = AutoModelForSequenceClassification.from_pretrained(
-                path, num_labels=1, dtype=torch.float32, output_loading_info=True
+                path, num_labels=1, dtype=dtype, output_loading_info=True
             )
     except Exception as exc:  # noqa: BLE001 - a damaged checkpoint fails in many ways
         log.debug("%s failed to load as a reward model", path, exc_info=True)
@@ -230,7 +234,8 @@ def load_reward_model(
     if plan.adapter is not None:
         model = merge_adapter(model, plan.adapter)
         head_initialized = head_initialized and not plan.adapter_head
-    model.to(device or default_device()).eval()
+    model.to(dev).eval()
+    assert_sdpa(model, strict=False)
     return RewardModel(
         model, tokenizer, str(spec), path, head_initialized, head_seed, found, plan.adapter
     )
@@ -278,9 +283,7 @@ def load_policy(spec: str, name: str | None = None, device: str | None = None) -
     adapter = read_adapter(spec) if is_adapter(spec) else None
     path = resolve_base(adapter) if adapter else resolve_model(spec)
     dev = torch.device(device) if device else default_device()
-    dtype = (
-        torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    )
+    dtype = choose_dtype(dev)
     try:
         with quiet_transformers():
             model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
@@ -291,4 +294,5 @@ def load_policy(spec: str, name: str | None = None, device: str | None = None) -
     if adapter is not None:
         model = merge_adapter(model, adapter)
     model.to(dev).eval()
+    assert_sdpa(model, strict=False)
     return Policy(name or str(spec), model, tokenizer, str(spec), adapter.path if adapter else path)

@@ -71,9 +71,13 @@ def float32_head(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.linear(hidden.float(), head.weight.float(), bias)
 
 
-def assert_sdpa(model: torch.nn.Module) -> None:
+def assert_sdpa(model: torch.nn.Module, strict: bool = True) -> None:
     """Attention runs through PyTorch's scaled_dot_product_attention (transformers' default);
-    checked so a config that asks for the eager path is noticed instead of running slowly."""
+    checked so a config that asks for the eager path is noticed instead of running slowly.
+    ``strict=False`` (the loaders) logs a warning instead of refusing the model: an
+    architecture without SDPA support still works, only slower."""
     impl = getattr(getattr(model, "config", None), "_attn_implementation", None)
     if impl is not None and impl != "sdpa":
-        raise ModelError(f"attention implementation is {impl!r}, expected 'sdpa'")
+        if strict:
+            raise ModelError(f"attention implementation is {impl!r}, expected 'sdpa'")
+        log.warning("attention runs through %r, not PyTorch's SDPA: slower", impl)

@@ -89,3 +89,18 @@ def test_bfloat16_scores_agree_with_float32(tiny_lm):
     scale = float(rm.model.score.weight.float().norm()) * rm.model.config.hidden_size**0.5
     err = np.abs(bf16 - fp32).max()
     assert 0 < err <= BOUND * scale, (err, scale)
+
+
+def test_loaders_follow_the_dtype_setting(tiny_lm, monkeypatch):
+    from training.loading import load_policy
+
+    assert load_reward_model(str(tiny_lm), device="cpu").model.dtype is torch.float32
+    assert load_policy(str(tiny_lm), device="cpu").model.dtype is torch.float32
+    monkeypatch.setenv("PREFLENS_DTYPE", "bfloat16")
+    get_settings.cache_clear()
+    rm = load_reward_model(str(tiny_lm), device="cpu")
+    assert rm.model.dtype is torch.bfloat16
+    assert rm.model.config._attn_implementation == "sdpa"
+    enc = [encode(rm.tokenizer, [{"role": "user", "content": "Hi"}], "Hello there.", 64)]
+    assert np.isfinite(score_encoded(rm, enc)).all()
+    assert load_policy(str(tiny_lm), device="cpu").model.dtype is torch.bfloat16
