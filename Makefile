@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.preflens-installed
 EXTRAS ?= train,api,dashboard,dev,docs
 
-.PHONY: install model demo test test-all lint clean docs docs-serve docs-ref docs-check screenshots
+.PHONY: install model demo test test-all lint clean gpu-wheels docs docs-serve docs-ref docs-check screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test-all: model
 
 lint: install
 	$(BIN)/ruff check .
+
+# Wheels the GPU benchmark installs on the device machine (bench/gpu_run.sh); git-ignored.
+gpu-wheels: install
+	PYTHON=$(BIN)/python bench/gpu_wheels.sh
 
 # The documentation site (mkdocs.yml): built offline into site/, every warning an error.
 docs: install
