@@ -89,6 +89,12 @@ class Headline(Open):
         description="any of: below chance, not different from chance, below the length "
         "baseline, untrained head, most answers cut (computed from the intervals)"
     )
+    baseline: float | None = Field(
+        None, description="the better length baseline on the same pairs (score runs)"
+    )
+    cut: dict[str, int] | None = Field(
+        None, description="answers at the token limit (`at_limit`) of all answers (`of`)"
+    )
 
 
 class ComparisonDiagnostics(Open):
