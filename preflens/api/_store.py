@@ -100,6 +100,18 @@ class Run:
         """The status when this object was read (``refresh()`` reads it again)."""
         return str(self.info["status"])
 
+    @property
+    def output(self) -> str | None:
+        """The checkpoint folder a ``train_rm`` or ``train_dpo`` run wrote, as a full
+        local path for ``load_reward_model`` (``info``, like the HTTP API, shows only its
+        name); None for other runs and unfinished ones."""
+        from db.lookup import run_record
+
+        def read(session: Session) -> str | None:
+            return (run_record(session, self.id).summary or {}).get("output")
+
+        return self.store._read(read)
+
     def refresh(self) -> Run:
         """The same run as the store has it now."""
         return self.store.run(self.id)

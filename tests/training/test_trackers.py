@@ -4,6 +4,8 @@ run's identity."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import preflens
@@ -44,6 +46,8 @@ def test_tensorboard_gets_the_stores_curves(trainer, tmp_path, tiny_lm, monkeypa
     train = getattr(preflens, trainer)
     run = train("p", report_to="tensorboard", **options)
     assert run.status == "done"
+    # the local checkpoint path (info, like the HTTP API, names only the folder)
+    assert Path(run.output).is_dir() and run.info["summary"]["output"] == Path(run.output).name
 
     logdir = tmp_path / "data" / "tensorboard" / f"run-{run.id}"
     assert list(logdir.glob("events.out.tfevents.*")), "no event file written"
