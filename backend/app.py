@@ -76,6 +76,7 @@ def create_app(
                 max_length=settings.score_max_length,
                 max_batch=settings.batch_max_size,
                 wait_ms=settings.batch_wait_ms,
+                max_pending=settings.batch_max_pending,
             )
             await app.state.reward.batcher.start()
         app.state.generation = GenerationService(served)

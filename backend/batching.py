@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 ScoreFn = Callable[[list[Any]], np.ndarray]
 
 
+class QueueFullError(RuntimeError):
+    """The batcher already holds ``max_pending`` waiting sequences: try again later."""
+
+
 @dataclass
 class _Job:
     item: Any
@@ -39,9 +43,20 @@ class ScoreBatcher:
     can see the sharing.
     """
 
-    def __init__(self, score_fn: ScoreFn, *, max_batch: int = 32, wait_ms: float = 5.0):
+    def __init__(
+        self,
+        score_fn: ScoreFn,
+        *,
+        max_batch: int = 32,
+        wait_ms: float = 5.0,
+        max_pending: int | None = None,
+    ):
         self._score_fn = score_fn
         self.max_batch = max(1, max_batch)
+        # The queue is bounded: sequences waiting to be scored plus the weight of waiting
+        # exclusive jobs (per-token passes); past it a caller gets QueueFullError.
+        self.max_pending = max_pending
+        self._exclusive_waiting = 0
         self.wait_s = max(0.0, wait_ms) / 1000
         self.batches = 0
         self.items_scored = 0
@@ -74,6 +89,7 @@ class ScoreBatcher:
         """Scores of ``items``, in order, computed in passes shared with other callers."""
         if self._task is None:
             raise RuntimeError("the score batcher is not running")
+        self._admit(len(items))
         loop = asyncio.get_running_loop()
         jobs = [_Job(item, loop.create_future()) for item in items]
         self._pending.extend(jobs)
@@ -82,13 +98,31 @@ class ScoreBatcher:
             self._full.set()
         return list(await asyncio.gather(*(job.future for job in jobs)))
 
-    async def run_exclusive(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run_exclusive(self, fn: Callable[..., Any], *args: Any, weight: int = 1) -> Any:
         """``fn(*args)`` on the batcher's one worker thread: it waits for the pass in
         progress and runs before later batches, so heavy work beside scoring (per-token
-        values) never overlaps a scoring pass or another such call."""
+        values) never overlaps a scoring pass or another such call. ``weight`` is what it
+        counts against ``max_pending`` while it waits and runs."""
         if self._task is None:
             raise RuntimeError("the score batcher is not running")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        self._admit(weight)
+        self._exclusive_waiting += weight
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self._exclusive_waiting -= weight
+
+    @property
+    def waiting(self) -> int:
+        """Sequences pending plus the weight of exclusive jobs not yet finished."""
+        return len(self._pending) + self._exclusive_waiting
+
+    def _admit(self, n: int) -> None:
+        if self.max_pending is not None and self.waiting + n > self.max_pending:
+            raise QueueFullError(
+                f"the scoring queue holds {self.waiting} of {self.max_pending} sequences; "
+                f"{n} more do not fit"
+            )
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from backend.batching import ScoreBatcher
+from backend.batching import QueueFullError, ScoreBatcher
+from backend.errors import ApiError
 from db.read.common import public
 from preflens.config import EMBEDDED_MODEL_ALIAS, Settings
 from preflens.fingerprint import model_fingerprint
@@ -48,6 +49,11 @@ CPU_PASS_OVERHEAD_TOKENS = 64.0
 CPU_MAX_PASS_TOKENS = 2048
 
 
+def busy(exc: QueueFullError) -> ApiError:
+    """503 for a full scoring queue (``PREFLENS_BATCH_MAX_PENDING``): retry later."""
+    return ApiError(503, f"{exc} (PREFLENS_BATCH_MAX_PENDING); retry shortly", "busy")
+
+
 def release_freed_memory() -> None:
     """Hand freed heap pages back to the system (glibc keeps them otherwise, so a large
     per-token pass would leave the server's RSS high long after its tensors are gone)."""
@@ -68,7 +74,15 @@ class Scored:
 class RewardService:
     """Scores (prompt messages, response) items with one reward model, batching callers."""
 
-    def __init__(self, rm: RewardModel, *, max_length: int, max_batch: int, wait_ms: float):
+    def __init__(
+        self,
+        rm: RewardModel,
+        *,
+        max_length: int,
+        max_batch: int,
+        wait_ms: float,
+        max_pending: int | None = None,
+    ):
         self.rm = rm
         self.name = display_name(rm.spec)
         self.max_length = max_length
@@ -77,7 +91,9 @@ class RewardService:
         self.fingerprint = model_fingerprint(rm.path)
         # Tokenizers are not documented as thread-safe; encoding is cheap next to a pass.
         self._encode_lock = threading.Lock()
-        self.batcher = ScoreBatcher(self._forward, max_batch=max_batch, wait_ms=wait_ms)
+        self.batcher = ScoreBatcher(
+            self._forward, max_batch=max_batch, wait_ms=wait_ms, max_pending=max_pending
+        )
         # On a GPU a pass's fixed cost dwarfs padding: a gathered batch stays one pass.
         self.pass_overhead_tokens = (
             float("inf") if rm.device.type == "cuda" else CPU_PASS_OVERHEAD_TOKENS
@@ -108,7 +124,10 @@ class RewardService:
     async def score(self, items: Sequence[tuple[Messages, str]]) -> list[Scored]:
         """Score items (tokenized in a worker thread, scored in shared passes)."""
         encoded = await anyio.to_thread.run_sync(self.encode_all, items)
-        scores = await self.batcher.score(encoded)
+        try:
+            scores = await self.batcher.score(encoded)
+        except QueueFullError as exc:
+            raise busy(exc) from None
         return [Scored(s, e.n_tokens, e.truncated) for s, e in zip(scores, encoded, strict=True)]
 
     def encode_per_token(self, items: Sequence[tuple[Messages, str]]) -> list:
@@ -124,7 +143,12 @@ class RewardService:
         """Per-token values of encoded items, computed on the batcher's worker thread
         (serialised with scoring passes and other per-token requests), in passes of at
         most ``CPU_MAX_PASS_TOKENS`` padded tokens on a CPU."""
-        return await self.batcher.run_exclusive(self._per_token_passes, encoded)
+        try:
+            return await self.batcher.run_exclusive(
+                self._per_token_passes, encoded, weight=len(encoded)
+            )
+        except QueueFullError as exc:
+            raise busy(exc) from None
 
     def _per_token_passes(self, encoded: list) -> list:
         from training.token_rewards import values_of_encoded

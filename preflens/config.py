@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(
         default=32, ge=1, description="Sequences per shared forward pass of the score batcher."
     )
+    batch_max_pending: int = Field(
+        default=4096,
+        ge=1,
+        description="Sequences the score batcher may hold waiting (per-token items count "
+        "too); past it a request gets 503.",
+    )
     max_per_token_tokens: int = Field(
         default=4096,
         ge=8,

@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from backend.batching import ScoreBatcher
 from training.token_rewards import _passes, per_token_rewards
@@ -80,3 +81,34 @@ def test_exclusive_work_never_overlaps_a_scoring_pass():
     ordered = sorted(spans, key=lambda s: s[1])
     for a, b in zip(ordered, ordered[1:], strict=False):
         assert a[2] <= b[1] + 1e-3  # no overlap
+
+
+def test_the_queue_is_bounded_for_scores_and_per_token_work():
+    from backend.batching import QueueFullError
+
+    async def main():
+        batcher = ScoreBatcher(lambda items: np.zeros(len(items)), max_batch=8, max_pending=3)
+        await batcher.start()
+        try:
+            with pytest.raises(QueueFullError):
+                await batcher.score([1, 2, 3, 4])
+            with pytest.raises(QueueFullError):
+                await batcher.run_exclusive(lambda: None, weight=4)
+            assert await batcher.score([1, 2, 3]) == [0.0, 0.0, 0.0]
+            assert await batcher.run_exclusive(lambda: "ok", weight=3) == "ok"
+            assert batcher.waiting == 0
+        finally:
+            await batcher.stop()
+
+    asyncio.run(main())
+
+
+def test_a_full_queue_is_a_503_naming_the_setting(make_client, tiny_rm):
+    client = make_client(batch_max_pending=2)
+    items = [{"prompt": "Hi", "response": f"Answer {i}."} for i in range(3)]
+    res = client.post("/v1/score", json={"items": items})
+    assert res.status_code == 503 and "PREFLENS_BATCH_MAX_PENDING" in res.json()["detail"]
+    assert client.post("/v1/score", json={"items": items[:2]}).status_code == 200
+    per = [{**i, "per_token": True} for i in items]
+    res = client.post("/v1/score", json={"items": per[:2], "per_token": True})
+    assert res.status_code == 200  # 2 scored, then 2 per-token items: each within the bound
