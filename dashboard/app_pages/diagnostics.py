@@ -114,13 +114,13 @@ ui.chart(
 
 st.subheader("Calibration")
 st.caption(cal["label"])
-tiles = [("ECE", num(cal["ece"])), ("Brier", num(cal["brier"])), ("NLL", num(cal["nll"]))]
+cal_tiles = [("ECE", num(cal["ece"])), ("Brier", num(cal["brier"])), ("NLL", num(cal["nll"]))]
 if cal["temperature"] is not None:
-    tiles += [
+    cal_tiles += [
         ("temperature", num(cal["temperature"])),
         ("ECE after temperature", num(cal["ece_after_temperature"])),
     ]
-ui.metric_row(tiles)
+ui.metric_row(cal_tiles)
 if cal["temperature"] is None:  # a fit at its bound is named; no after-temperature numbers
     st.warning(f"Temperature: {cal.get('temperature_fit') or 'not fitted'}.")
 ui.chart(dc.reliability_chart(dc.reliability_frame(cal)))

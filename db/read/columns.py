@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.read.common import pair_score_where
-from db.schema import PairScore, Run, RunValues
+from db.schema import Pair, PairScore, Run, RunValues
 
 COLUMNS = (
     "pair_id",
@@ -96,3 +96,41 @@ def score_run_columns(session: Session, run_id: int) -> np.ndarray:
     """``COLUMNS`` of a score run: stored when finished and stored, else from its rows."""
     stored = stored_columns(session, run_id)
     return stored if stored is not None else read_columns(session, run_id)
+
+
+def score_columns(session: Session, run_id: int) -> dict[str, Any]:
+    """One read of a score run's numeric columns into numpy arrays (ordered by pair id),
+    with response lengths: stored response-only characters and tokens where the run has
+    them, else the character length of the pair's texts (``length_source`` says which)."""
+    s = PairScore
+    cols = [
+        s.pair_id,
+        s.score_chosen,
+        s.score_rejected,
+        s.gap,
+        s.response_tokens_chosen,
+        s.response_tokens_rejected,
+    ]
+    m = score_run_columns(session, run_id)  # the same columns, stored once when finished
+    source = "response-only characters stored at scoring"
+    if len(m) and np.isnan(m[:, 6:8]).any():
+        # Runs scored before lengths were stored: measure the pair's texts instead.
+        stmt = (
+            select(*cols, func.length(Pair.chosen), func.length(Pair.rejected))
+            .join(Pair, Pair.id == s.pair_id)
+            .where(s.run_id == run_id)
+        )
+        m = numeric_rows(session, stmt)
+        source = "length of the pair's response texts (run stored no response lengths)"
+    has_tokens = len(m) > 0 and not np.isnan(m[:, 4:6]).any()
+    return {
+        "pair_id": m[:, 0].astype(np.int64),
+        "chosen": m[:, 1],
+        "rejected": m[:, 2],
+        "gap": m[:, 3],
+        "tokens_chosen": m[:, 4] if has_tokens else None,
+        "tokens_rejected": m[:, 5] if has_tokens else None,
+        "chars_chosen": m[:, 6],
+        "chars_rejected": m[:, 7],
+        "length_source": source,
+    }

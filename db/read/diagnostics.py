@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from db.read import paired as paired_module
 from db.read.cases import head_initialized
-from db.read.columns import numeric_rows, score_run_columns
+from db.read.columns import score_columns
 from db.read.common import run_policies, scored_run
 from db.read.headlines import cut_counts, pair_cut, win_rate_headline
 from db.read.paired import confidently_wrong, label_noise_candidates, paired, paired_scatter
 from db.read.run_state import run_state
 from db.read.summaries import group_counts
-from db.schema import Generation, GenerationScore, Pair, PairScore
+from db.schema import Generation, GenerationScore
 from preflens.calibration import calibration
 from preflens.headline import better_baseline, headline
 from preflens.length_control import lc_win_rate, score_length_control
@@ -58,44 +58,6 @@ CONVENTIONS = {
     "auc": "Mann-Whitney: P(chosen score > rejected score) over all chosen x rejected",
     "std": "population standard deviation of the values, not an uncertainty",
 }
-
-
-def score_columns(session: Session, run_id: int) -> dict[str, Any]:
-    """One read of a score run's numeric columns into numpy arrays (ordered by pair id),
-    with response lengths: stored response-only characters and tokens where the run has
-    them, else the character length of the pair's texts (``length_source`` says which)."""
-    s = PairScore
-    cols = [
-        s.pair_id,
-        s.score_chosen,
-        s.score_rejected,
-        s.gap,
-        s.response_tokens_chosen,
-        s.response_tokens_rejected,
-    ]
-    m = score_run_columns(session, run_id)  # the same columns, stored once when finished
-    source = "response-only characters stored at scoring"
-    if len(m) and np.isnan(m[:, 6:8]).any():
-        # Runs scored before lengths were stored: measure the pair's texts instead.
-        stmt = (
-            select(*cols, func.length(Pair.chosen), func.length(Pair.rejected))
-            .join(Pair, Pair.id == s.pair_id)
-            .where(s.run_id == run_id)
-        )
-        m = numeric_rows(session, stmt)
-        source = "length of the pair's response texts (run stored no response lengths)"
-    has_tokens = len(m) > 0 and not np.isnan(m[:, 4:6]).any()
-    return {
-        "pair_id": m[:, 0].astype(np.int64),
-        "chosen": m[:, 1],
-        "rejected": m[:, 2],
-        "gap": m[:, 3],
-        "tokens_chosen": m[:, 4] if has_tokens else None,
-        "tokens_rejected": m[:, 5] if has_tokens else None,
-        "chars_chosen": m[:, 6],
-        "chars_rejected": m[:, 7],
-        "length_source": source,
-    }
 
 
 def by_group(session: Session, run_id: int, column: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
 from db.read.cases import head_initialized
+from db.read.columns import score_columns
 from db.read.common import scored_run
 from db.read.summaries import generation_summary, score_summary
 from db.schema import Generation, GenerationScore
@@ -37,8 +38,6 @@ def score_headline(session: Session, run_id: int) -> dict[str, Any]:
     correct = round((summary.get("accuracy") or 0.0) * n)  # accuracy = correct / n exactly
     baseline = None
     if n:
-        from db.read.diagnostics import score_columns  # diagnostics imports this module
-
         c = score_columns(session, run_id)
         longer, shorter = length_baselines(c["chars_chosen"], c["chars_rejected"])
         baseline = better_baseline(
