@@ -370,3 +370,21 @@ def test_rm_layout_option_overrides_detection_for_the_run(
     # Two runs: the layout asked for is part of the run's identity.
     assert [r.config["rm_layout"]["layout"] for r in runs] == ["openrlhf", "trl"]
     assert [r.config["rm_layout"]["detected"] for r in runs] == [False, True]
+
+
+def test_backbone_keys_without_the_model_prefix_load_the_same(store, dataset, tmp_path):
+    """Some exports keep the backbone's own names (``layers.0...``) beside the head; the
+    backbone still loads (nothing random) and the scores are those of the prefixed copy."""
+    from safetensors.torch import save_file
+
+    folder = save(AccustomedLlamaRewardModel(tiny_config()), tmp_path / "prefixed")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for f in folder.iterdir():
+        if f.name != "model.safetensors":
+            (bare / f.name).write_bytes(f.read_bytes())
+    weights = {k.removeprefix("model."): v for k, v in _weights(folder).items()}
+    assert "layers.0.self_attn.q_proj.weight" in weights and "score_head.weight" in weights
+    save_file(weights, str(bare / "model.safetensors"), metadata={"format": "pt"})
+    _, stored, pairs = _score(store, str(bare), dataset)
+    _close(stored, _reference(folder, pairs, _weights(folder)["score_head.weight"]))
