@@ -59,11 +59,18 @@ def response_tokens(tokenizer: PreTrainedTokenizerBase, response: str) -> int:
     return len(tokenizer(response, add_special_tokens=False)["input_ids"])
 
 
-def shuffled_length_chunks(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
+def shuffled_length_chunks(
+    lengths: Sequence[int], batch_size: int, seed: int, token_budget: int | None = None
+) -> list[list[int]]:
     """Index batches of similar lengths (sorted, so padding stays small) in a seeded random
     order of batches: a run in progress has scored a sample of every length, not the
-    longest items first, so its partial numbers are not length-biased."""
-    batches = length_batches(lengths, batch_size)
+    longest items first, so its partial numbers are not length-biased. With
+    ``token_budget`` (a GPU) a batch holds as many items as ``rows x longest`` allows
+    instead of ``batch_size``."""
+    if token_budget:
+        batches = token_budget_batches(lengths, token_budget)
+    else:
+        batches = length_batches(lengths, batch_size)
     order = np.random.default_rng(seed).permutation(len(batches))
     return [batches[i] for i in order]
 

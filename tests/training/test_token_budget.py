@@ -83,3 +83,15 @@ def test_budget_scoring_keeps_input_order(tiny_lm):
     packed = score_encoded(rm, enc, token_budget=budget)
     assert len(set(np.round(alone, 6))) == len(alone)
     np.testing.assert_allclose(packed, alone, atol=1e-5)
+
+
+def test_job_chunks_follow_the_budget_in_a_seeded_order():
+    from training.scoring import shuffled_length_chunks
+
+    lengths = np.random.default_rng(4).integers(5, 200, 60).tolist()
+    chunks = shuffled_length_chunks(lengths, 8, seed=3, token_budget=2000)
+    packed = token_budget_batches(lengths, 2000)
+    assert sorted(map(tuple, chunks)) == sorted(map(tuple, packed))
+    assert chunks != packed  # the order of chunks is shuffled
+    assert chunks == shuffled_length_chunks(lengths, 8, seed=3, token_budget=2000)
+    assert any(len(c) > 8 for c in chunks)  # the budget, not batch_size, sets the size

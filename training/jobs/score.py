@@ -36,6 +36,7 @@ from training.loading import (
     requested_layout,
 )
 from training.scoring import encode, response_tokens, score_encoded, shuffled_length_chunks
+from training.token_budget import gpu_token_budget
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,12 @@ def _score_pairs(
         (encode(tok, p[1], p[2], max_length), encode(tok, p[1], p[3], max_length)) for p in pairs
     ]
     lengths = [max(c.n_tokens, r.n_tokens) for c, r in enc]
-    batches = shuffled_length_chunks(lengths, batch_size, seed=run_id)
+    budget = None
+    if rm.device.type == "cuda":
+        # A chunk is as many pairs as the token budget holds, both sides in one pass (so
+        # half the budget per side); every process chunks by the main one's budget.
+        budget = dist.broadcast(gpu_token_budget(rm.model, rm.device) // 2)
+    batches = shuffled_length_chunks(lengths, batch_size, seed=run_id, token_budget=budget)
     mine = batches[dist.rank() :: dist.world_size()]
     bar = tqdm(
         total=total,
