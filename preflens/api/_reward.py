@@ -78,9 +78,11 @@ def load_reward_model(
 ) -> RewardScorer:
     """Load a reward model from a checkpoint folder, ``.gguf`` file, hub id or alias, in
     any layout ``preflens score`` reads (see "Bring your own artifacts" in the README).
-    ``max_length`` and ``batch_size`` default to ``PREFLENS_SCORE_MAX_LENGTH`` and
-    ``PREFLENS_SCORE_BATCH_SIZE``, as for ``preflens score``; a checkpoint without a
-    reward head gets one drawn from ``head_seed``."""
+    ``max_length`` (conversation tokens kept, as scored) defaults to
+    ``PREFLENS_SCORE_MAX_LENGTH``, as for ``preflens score``; ``batch_size``
+    (conversations per forward pass; it changes speed, not scores) to
+    ``PREFLENS_SCORE_BATCH_SIZE``. A checkpoint without a reward head gets one drawn from
+    ``head_seed``, as ``preflens score --head-seed`` draws it."""
     from training.loading import load_reward_model as load
 
     settings = get_settings()
