@@ -118,6 +118,7 @@ def test_diagnostics_page_shows_the_runs_numbers(seeded_page, store):
     assert shown["ECE"] == f"{d['calibration']['ece']:.3f}"
     assert "McNemar p" in shown and "shared pairs" in shown
     titles = [json.loads(c.proto.spec).get("title") for c in at.get("vega_lite_chart")]
+    titles = [" ".join(t["text"]) if isinstance(t, dict) else t for t in titles]  # wrapped
     assert "Reliability diagram" in titles
     assert "Accuracy by length difference (chosen - rejected)" in titles
     assert "Gap per pair: run a against run b" in titles
@@ -200,7 +201,8 @@ def test_overview_headline_table_carries_intervals_and_verdicts(store, app_env):
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=90)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    (table,) = [df.value for df in at.dataframe if "verdicts" in df.value.columns]
+    frames = [el.value for el in [*at.dataframe, *at.table]]  # a data grid or a static table
+    (table,) = [df for df in frames if "verdicts" in df.columns and "accuracy" in df.columns]
     row = table[table["run"].str.startswith(f"#{seeded.backwards_run} ")].iloc[0]
     k = sum(backwards_gap(i) > 0 for i in range(40))
     lo, hi = proportion_confint(k, 40, method="wilson")
