@@ -171,6 +171,19 @@ def update_summary(session: Session, run_id: int, **values: Any) -> Run:
     return run
 
 
+def link_series(session: Session, run_id: int, parent_run_id: int | None, step: int) -> Run:
+    """Make score run ``run_id`` the point at ``step`` of the checkpoint series of
+    ``parent_run_id`` (a training run or a ``series`` run): its parent, and
+    ``series_step`` / ``series_of`` in its config (no schema column is needed)."""
+    run = run_record(session, run_id)
+    if parent_run_id is not None:
+        run.parent_run_id = parent_run_id
+    # A new dict: SQLAlchemy sees a replaced JSON value, not an edited one.
+    run.config = {**(run.config or {}), "series_step": int(step), "series_of": parent_run_id}
+    run.updated_at = now()
+    return run
+
+
 @contextmanager
 def failing_marks_run(make_session: sessionmaker[Session], run_id: int) -> Iterator[None]:
     """Record any exception (interrupt included) on the run, then re-raise it."""

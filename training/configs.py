@@ -97,6 +97,15 @@ class RMTrainConfig(TrainConfig):
     weight_decay: float = option(0.0, "AdamW weight decay", min=0)
     score_before: bool = option(True, "score the eval split with the untrained head first")
     score_after: bool = option(True, "score the eval split with the trained RM")
+    eval_every: int | None = option(
+        None,
+        "save a checkpoint every N steps and score the eval split with it (a checkpoint "
+        "series, linked to this run by step)",
+        min=1,
+    )
+    keep_checkpoints: int | None = option(
+        None, "keep only the newest K series checkpoints on disk (their score runs stay)", min=0
+    )
 
 
 @dataclass

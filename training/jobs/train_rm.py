@@ -22,6 +22,7 @@ from transformers import Trainer, TrainingArguments
 from db import read, runs
 from db.lookup import run_record
 from db.session import writing
+from preflens.errors import ConfigError
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback, metric_name, quiet_console_logs
 from training.configs import RMTrainConfig
@@ -37,6 +38,7 @@ from training.jobs.training import (
 )
 from training.loading import RewardModel, freeze_all_but_last, load_reward_model
 from training.scoring import encode, pad_batch, reward_forward
+from training.series import SeriesCallback, score_checkpoint, series_dir
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +132,22 @@ def train_rm(
     """Train a reward model, save it with ``run.json``, and score the eval split before
     and after training (two ordinary score runs over the same pairs)."""
     dist.init()
+    if cfg.eval_every is not None and dist.world_size() > 1:
+        raise ConfigError("--eval-every runs in one process: start train-rm without accelerate")
     job = open_training_job(
         make_session,
         cfg,
         "train_rm",
         resolve_model(cfg.model),
         "rm",
-        not_in_key=("score_before", "score_after"),
+        # keep_checkpoints changes only the disk; an unset eval_every stays out of the key
+        # so that runs made before the option existed are still found.
+        not_in_key=(
+            "score_before",
+            "score_after",
+            "keep_checkpoints",
+            *(("eval_every",) if cfg.eval_every is None else ()),
+        ),
     )
     if not job.reuse:
         with runs.failing_marks_run(make_session, job.run_id):
@@ -171,13 +182,18 @@ def _train(
         weight_decay=cfg.weight_decay,
         remove_unused_columns=False,
     )
+    callbacks: list[Any] = (
+        [StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else []
+    )
+    if cfg.eval_every is not None and eval_data:
+        callbacks.append(_series_callback(make_session, cfg, job, rm.tokenizer, progress))
     trainer = RewardPairTrainer(
         model=rm.model,
         args=args,
         train_dataset=train_data,
         eval_dataset=eval_data or None,
         data_collator=collate(rm.tokenizer.pad_token_id),
-        callbacks=[StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else [],
+        callbacks=callbacks,
     )
     place_tracker_logs(trainer, job.run_id)
     quiet_console_logs(trainer)  # metrics go to the store, not as dicts to stdout
@@ -208,6 +224,28 @@ def _train(
         eval_pairs=len(eval_data),
         train_loss=result.training_loss,
         final_eval=final_eval,
+    )
+
+
+def _series_callback(make_session, cfg, job, tokenizer, progress) -> SeriesCallback:  # noqa: ANN001
+    """The callback that saves and scores a checkpoint every ``cfg.eval_every`` steps."""
+
+    def score(model: str, step: int) -> int:
+        return score_checkpoint(
+            make_session,
+            model,
+            step,
+            job.run_id,
+            cfg.dataset,
+            cfg.eval_split,
+            batch_size=cfg.batch_size,
+            max_length=cfg.max_length,
+            limit=cfg.eval_limit,
+            progress=progress,
+        )
+
+    return SeriesCallback(
+        series_dir(job.output), cfg.eval_every, cfg.keep_checkpoints, tokenizer, score
     )
 
 
