@@ -26,4 +26,6 @@ for arg in "$@"; do [ "$arg" = --tiny ] && name=gpu_run_tiny.json; done
 if command -v nvidia-smi >/dev/null; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 fi
-exec "$PY" -m bench.gpu_run --out "$out_dir/$name" "$@"
+# The log beside the JSON, so a part that failed can be read back from $OUT.
+set -o pipefail
+"$PY" -m bench.gpu_run --out "$out_dir/$name" "$@" 2>&1 | tee "$out_dir/${name%.json}.log"
