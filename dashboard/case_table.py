@@ -1,6 +1,7 @@
 """The Cases page's table view (pure: a DataFrame and its column settings): one row per
 case with both sides, their scores, token counts and cut flags, the gap and the
-category, so a page of cases can be scanned and sorted at a glance."""
+category, so a page of cases can be scanned and sorted at a glance. Short headers and
+fixed widths keep every column on the page (C / R: chosen / rejected; A / B: policies)."""
 
 from __future__ import annotations
 
@@ -10,52 +11,57 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-TEXT_WIDTH = "medium"
+TEXT_WIDTH = 170  # pixels per text column
+SMALL = "small"
 
 
 def cases_table(kind: str, items: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """``search_cases`` items as table rows. A score run: pair, gap, chosen and rejected
-    (previews, scores, tokens as scored, truncated), category, split. A comparison: the
-    same with answers A and B (tokens generated, cut at the limit)."""
+    """``search_cases`` items as table rows. A score run: pair, gap, scores and tokens
+    (as scored) of chosen (C) and rejected (R), which were truncated, category, both
+    texts (previews). A comparison: the same for answers A and B (generated tokens,
+    which hit the token limit)."""
     rows = []
+    score = kind == "score"
     for item in items:
+        sides = (("C", "chosen"), ("R", "rejected")) if score else (("A", "a"), ("B", "b"))
         row: dict[str, Any] = {"pair": item["pair_id"], "gap": item["gap"]}
-        if kind == "score":
-            for side in ("chosen", "rejected"):
-                row[side] = item[side]
-                row[f"score {side}"] = item[f"score_{side}"]
-                row[f"tokens {side}"] = item[f"tokens_{side}"]
-            row["truncated"] = ", ".join(
-                side for side in ("chosen", "rejected") if item[f"truncated_{side}"]
-            )
+        for short, side in sides:
+            row[f"score {short}"] = item[f"score_{side}"]
+        for short, side in sides:
+            row[f"tokens {short}"] = item[f"tokens_{side}"]
+        if score:
+            row["cut"] = " ".join(s for s, side in sides if item[f"truncated_{side}"])
         else:
-            for side in ("a", "b"):
-                row[f"answer {side.upper()}"] = item[f"text_{side}"]
-                row[f"score {side.upper()}"] = item[f"score_{side}"]
-                row[f"tokens {side.upper()}"] = item[f"tokens_{side}"]
-            row["cut at limit"] = ", ".join(
-                s.upper() for s in ("a", "b") if item[f"finish_{s}"] == "length"
-            )
+            row["cut"] = " ".join(s for s, side in sides if item[f"finish_{side}"] == "length")
         row["category"] = item["category"] or "(none)"
-        row["split"] = item["split"]
-        row["prompt"] = item["prompt"]
+        for short, side in sides:
+            row["chosen" if short == "C" else "rejected" if short == "R" else f"answer {short}"] = (
+                item[side] if score else item[f"text_{side}"]
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def cases_table_columns(kind: str) -> dict[str, Any]:
-    """Column settings: numbers formatted, long texts in medium-width columns."""
+    """Column settings: short numeric columns, the texts at a fixed width."""
     number = st.column_config.NumberColumn
+    sides = ("C", "R") if kind == "score" else ("A", "B")
+    cut_help = (
+        "which response was truncated to the scoring max length"
+        if kind == "score"
+        else "which answer hit max_new_tokens"
+    )
     out: dict[str, Any] = {
-        "pair": number("pair", format="%d"),
-        "gap": number("gap", format="%+.4f", help="chosen - rejected (A - B); <= 0 is wrong"),
-        "prompt": st.column_config.TextColumn("prompt", width=TEXT_WIDTH),
+        "pair": number("pair", format="%d", width=SMALL),
+        "gap": number("gap", format="%+.3f", width=SMALL, help="score difference; <= 0: wrong"),
+        "cut": st.column_config.TextColumn("cut", width=SMALL, help=cut_help),
+        "category": st.column_config.TextColumn("category", width=SMALL),
     }
-    for side in ("chosen", "rejected") if kind == "score" else ("A", "B"):
-        out[f"score {side}"] = number(f"score {side}", format="%.4f")
-        text = side if kind == "score" else f"answer {side}"
+    tokens = "conversation tokens, as scored" if kind == "score" else "generated tokens"
+    for side in sides:
+        out[f"score {side}"] = number(f"score {side}", format="%.3f", width=SMALL)
+        out[f"tokens {side}"] = number(f"tokens {side}", width=SMALL, help=tokens)
+    texts = ("chosen", "rejected") if kind == "score" else ("answer A", "answer B")
+    for text in texts:
         out[text] = st.column_config.TextColumn(text, width=TEXT_WIDTH)
-    if kind == "score":
-        out["tokens chosen"] = number("tokens chosen", help="conversation tokens, as scored")
-        out["tokens rejected"] = number("tokens rejected", help="conversation tokens, as scored")
     return out

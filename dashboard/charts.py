@@ -62,14 +62,18 @@ def histogram_chart(
     rules: pd.DataFrame | None = None,
     column: str | None = None,
     height: int = HEIGHT,
+    y_max: float | None = None,
 ) -> alt.TopLevelMixin:
     """Pre-binned histograms (rows: series, bin_start, bin_end, count), overlaid and
     coloured by series; ``rules`` (label, x) adds marker lines. With ``column``, one panel
-    per value of that column side by side, on the same x and y axes."""
+    per value of that column side by side, on the same x and y axes (at a fixed width:
+    in a narrow column, draw one chart per value with ``y_max`` instead)."""
     lo, hi = float(df["bin_start"].min()), float(df["bin_end"].max())
     if rules is not None and not rules.empty:
         lo, hi = min(lo, float(rules["x"].min())), max(hi, float(rules["x"].max()))
     x_scale = alt.Scale(domain=[lo, hi], nice=False)
+    # ``y_max``: the same count axis as charts drawn beside this one.
+    y_scale = alt.Scale(domain=[0, y_max]) if y_max is not None else alt.Undefined
     colors = color_scale(df["series"])
 
     def panel(data: pd.DataFrame, panel_title: str | None) -> alt.LayerChart:
@@ -79,7 +83,7 @@ def histogram_chart(
             .encode(
                 x=alt.X("bin_start:Q", bin="binned", title=x_title, scale=x_scale),
                 x2="bin_end:Q",
-                y=alt.Y("count:Q", stack=None, title="count"),
+                y=alt.Y("count:Q", stack=None, title="count", scale=y_scale),
                 color=alt.Color(
                     "series:N", title=None, legend=alt.Legend(orient="top"), scale=colors
                 ),
@@ -362,3 +366,26 @@ def wins_chart(df: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
         .properties(width="container", height=110)
     )
     return chart.properties(title=title) if title else chart
+
+
+TITLE_CHARS = 28  # a title line that fits a half-width chart at 1024 px (13 px bold)
+
+
+def wrap_lines(text: str, width: int = TITLE_CHARS) -> list[str]:
+    """``text`` as lines of at most ``width`` characters, broken between words."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def wrap_title(figure: alt.TopLevelMixin, width: int = TITLE_CHARS) -> alt.TopLevelMixin:
+    """The chart with its title (a plain string longer than ``width``) broken into lines,
+    so Vega never cuts it with "…" in a narrow column."""
+    title = getattr(figure, "title", alt.Undefined)
+    if isinstance(title, str) and len(title) > width:
+        return figure.properties(title=alt.TitleParams(text=wrap_lines(title, width)))
+    return figure

@@ -297,9 +297,13 @@ def reasons_frame(datasets: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def runs_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
-    cols = ["id", "kind", "status", "progress", "total", "dataset", "split", "model"]
-    cols += ["parent_run_id", "created_at", "finished_at", "error"]
-    return pd.DataFrame([{k: r.get(k) for k in cols} for r in runs], columns=cols)
+    # The columns that tell runs apart and how they went; the rest (parent, start time,
+    # totals) is in `preflens runs` and /v1/runs. Fewer columns: the table fits the page.
+    cols = ["id", "kind", "status", "progress", "dataset", "split", "model", "finished_at"]
+    cols += ["error"]
+    out = pd.DataFrame([{k: r.get(k) for k in cols} for r in runs], columns=cols)
+    out["finished_at"] = [str(t)[:16].replace("T", " ") if t else None for t in out["finished_at"]]
+    return out.rename(columns={"finished_at": "finished"})
 
 
 def checkpoints_frame(checkpoints: list[dict[str, Any]]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
-from dashboard import data
+from dashboard import charts, data
 from dashboard.frames import fmt, md_escape, run_label
 from preflens.errors import PrefLensError
 from preflens.headline import NOT_DIFFERENT, fmt_value, headline_caption
@@ -95,7 +95,9 @@ def headline_row(
 
 
 def chart(figure: alt.TopLevelMixin) -> None:
-    st.altair_chart(figure, width="stretch")
+    """A chart across its column; a long title wraps (``charts.wrap_title``) instead of
+    being cut with "…" when the column is narrow."""
+    st.altair_chart(charts.wrap_title(figure), width="stretch")
 
 
 def model_text(text: str | None, *, preview: bool = False) -> None:

@@ -93,7 +93,7 @@ def only_wrong() -> None:
     st.session_state["cases_max_gap"] = "0.0"
 
 
-col1, col2, col3 = st.columns([2, 2, 1])
+col1, col2, col3 = st.columns([2, 2, 2])
 seed("cases_cut", linked.cut or None)
 seed("cases_view", linked.view, list(VIEWS))
 cut_help = (
@@ -101,7 +101,7 @@ cut_help = (
     if run["kind"] == "score"
     else "an answer that hit max_new_tokens (finish reason: length)"
 )
-cut = col1.checkbox("Only cases cut at a length limit", key="cases_cut", help=cut_help)
+cut = col1.checkbox("Only cut at limit", key="cases_cut", help=cut_help)
 if run["kind"] == "score":
     col2.button(
         "Only wrong pairs (gap <= 0)",
@@ -311,7 +311,7 @@ if query.case is not None and (query.case not in on_page or query.view == "table
 
 def pager(where: str) -> None:
     """Previous / Next buttons (above and below the cases)."""
-    back, forward, _ = st.columns([1, 1, 6])
+    back, forward, _ = st.columns([1, 1, 2])
     back.button(
         "Previous", on_click=go_previous, disabled=query.page <= 1, key=f"cases_prev_{where}"
     )

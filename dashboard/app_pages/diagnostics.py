@@ -30,6 +30,21 @@ def iv(x: dict | None) -> str:
     return f"{x['value']:.3f} [{x['ci_low']:.3f}, {x['ci_high']:.3f}]"
 
 
+def tiles(items: list[tuple[str, str | dict | None]]) -> None:
+    """Tiles in one row; an estimate with an interval shows its value as the tile and
+    the 95% interval underneath (the two in one tile were cut in a narrow column)."""
+    for col, (label, value) in zip(st.columns(len(items)), items, strict=True):
+        if isinstance(value, dict) or value is None:
+            known = bool(value) and value.get("value") is not None
+            col.metric(label, f"{value['value']:.3f}" if known else "n/a")
+            if known and value.get("ci_low") is not None and value.get("ci_high") is not None:
+                col.caption(f"95% [{value['ci_low']:.3f}, {value['ci_high']:.3f}]")
+            elif known:
+                col.caption(value.get("note") or "no interval")
+        else:
+            col.metric(label, value)
+
+
 def num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
@@ -54,9 +69,9 @@ if d["kind"] == "score_generations":
                 "LC win rate": lc["label"],
             },
         )
-        ui.metric_row(
+        tiles(
             [
-                ("mean diff A - B [95%]", iv(c["mean_difference"])),
+                ("mean diff A - B", c["mean_difference"]),
                 ("sign test p", fmt_p(c["sign_test_p"])),
             ]
         )
@@ -96,10 +111,10 @@ else:
 
 st.subheader("Length control")
 st.caption(f"{length['label']}; source: {length.get('source', '')}")
-ui.metric_row(
+tiles(
     [
-        ("length-balanced accuracy", iv(length["length_balanced_accuracy"])),
-        ("longer-wins baseline", iv(length["longer_wins_baseline"])),
+        ("length-balanced accuracy", length["length_balanced_accuracy"]),
+        ("longer-wins baseline", length["longer_wins_baseline"]),
         ("Spearman(gap, length diff)", num(length["spearman_gap_length_diff"])),
     ]
 )
@@ -149,10 +164,10 @@ else:
     )
     p = dd.paired(url, other["id"], run["id"], stamp + frames.run_stamp(other))
     f = p["flips"]
-    ui.metric_row(
+    tiles(
         [
             ("shared pairs", str(p["n"])),
-            ("accuracy b - a [95%]", iv(p["difference"])),
+            ("accuracy b - a", p["difference"]),
             ("McNemar p", fmt_p(p["mcnemar_p"])),
         ]
     )

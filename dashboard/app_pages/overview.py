@@ -17,6 +17,13 @@ def first_headline(run: dict) -> dict | None:
     return found[0] if found else None
 
 
+HEADLINE_GROUPS = [
+    ("Score runs", ("score",)),
+    ("Generation comparisons", ("score_generations",)),
+    ("Training runs", ("train_rm", "train_dpo")),
+    ("Other runs", None),
+]
+
 st.title("Overview")
 url = ui.store_url()
 
@@ -85,16 +92,30 @@ else:
         )
         for r in runs
     ]
-    st.dataframe(
-        frames.headline_frame(rows),
-        hide_index=True,
-        key="overview_headline",
-        column_config={
-            c: st.column_config.NumberColumn(c, format="%.4f")
-            for c in ("accuracy", "reward mean", "reward std", "gap mean", "win rate")
-            + ("mean diff", "last train loss", "eval accuracy")
-        },
-    )
+    # One table per kind of run, each with only its own columns, so every column fits
+    # on the page (one table of every column ran past the right edge).
+    number = ("accuracy", "reward mean", "reward std", "gap mean", "win rate")
+    number += ("mean diff", "last train loss", "eval accuracy")
+    known = {k for _, group in HEADLINE_GROUPS if group for k in group}
+    for title, group in HEADLINE_GROUPS:
+        mine = [
+            row
+            for row, r in zip(rows, runs, strict=True)
+            if (r["kind"] in group if group else r["kind"] not in known)
+        ]
+        if not mine:
+            continue
+        table = frames.headline_frame(mine)
+        keep = [c for c in table.columns if c in ("run", "status") or table[c].notna().any()]
+        st.caption(title)
+        # A static table: its cells wrap, so long verdicts never push a column past the
+        # right edge or get cut (a data grid keeps one line per cell).
+        shown = (
+            table[keep]
+            .style.format({c: "{:.4f}" for c in number if c in keep}, na_rep="–")
+            .hide(axis="index")
+        )
+        st.table(shown)
 
 st.subheader("Checkpoints")
 checkpoints = data.checkpoints(url)

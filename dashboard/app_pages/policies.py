@@ -107,7 +107,9 @@ tie = pd.DataFrame({"label": ["tie"], "x": [0.0]})
 col1, col2 = st.columns(2)
 with col1:
     event = st.altair_chart(
-        charts.scatter_chart(shown, a=a, b=b, title="Score per prompt: above y = x, A wins"),
+        charts.wrap_title(
+            charts.scatter_chart(shown, a=a, b=b, title="Score per prompt: above y = x, A wins")
+        ),
         width="stretch",
         on_select="rerun",
         key="pol_scatter",

@@ -59,28 +59,39 @@ with edits_tab:
             key="probes_order",
         )
         summary = _read(url, "probe_summary", stamp, run["id"], order)
-        ui.metric_row(
-            [
-                ("pairs probed", str(summary["pairs"])),
-                ("original accuracy", rate_text(summary["original_accuracy"])),
-                ("original ties", str(summary["original_ties"])),
-            ]
-        )
+        col1, col2, col3 = st.columns(3)
+        col1.metric("pairs probed", str(summary["pairs"]))
+        original = summary["original_accuracy"] or {}
+        if original.get("value") is None:
+            col2.metric("original accuracy", "n/a")
+        else:  # the interval under the value: in the tile it was cut in a narrow column
+            col2.metric("original accuracy", f"{original['value']:.0%}")
+            col2.caption(f"95% [{original['ci_low']:.0%}, {original['ci_high']:.0%}] · Wilson")
+        col3.metric("original ties", str(summary["original_ties"]))
         table = pd.DataFrame(
             [
                 {
                     "edit": e["edit"],
-                    "what it does": e["description"],
                     "mean change": e["mean_change"]["value"],
                     "95% CI low": e["mean_change"]["ci_low"],
                     "95% CI high": e["mean_change"]["ci_high"],
                     "flips if chosen edited": rate_text(e["flip_rate_chosen"]),
                     "flips if rejected edited": rate_text(e["flip_rate_rejected"]),
+                    # Last: the long text must not push the flip rates off the page.
+                    "what it does": e["description"],
                 }
                 for e in summary["edits"]
             ]
         )
-        st.dataframe(table, hide_index=True, key="probes_table")
+        st.dataframe(
+            table,
+            hide_index=True,
+            key="probes_table",
+            column_config={
+                c: st.column_config.NumberColumn(c, format="%+.4f", width="small")
+                for c in ("mean change", "95% CI low", "95% CI high")
+            },
+        )
         st.caption(
             "Mean change: edited minus original score, the two sides averaged per pair, with "
             "a 95% bootstrap interval over pairs. A flip: the sign of chosen - rejected "
@@ -206,15 +217,27 @@ with dpo_tab:
                     url, "agreement", stamp + frames.run_stamp(rm_run), run["id"], rm_run["id"], 50
                 )
                 q = view["quadrants"]
+                # The rate on its own line with its interval underneath: six tiles in
+                # one row cut "67% [39%, 86%]" to "67% [3…".
+                agree = view["agreement"] or {}
+                known = agree.get("value") is not None
+                first, col, _ = st.columns(3)
+                first.metric("pairs in both", str(view["pairs"]))
+                col.metric("agree", f"{agree['value']:.0%}" if known else "n/a")
+                if known:
+                    col.caption(
+                        f"95% [{agree['ci_low']:.0%}, {agree['ci_high']:.0%}] · "
+                        f"n={agree.get('n', view['pairs'])} · Wilson"
+                    )
+                st.caption("Which of them prefer the chosen response:")
                 ui.metric_row(
                     [
-                        ("pairs in both", str(view["pairs"])),
-                        ("both prefer chosen", str(q["both_prefer_chosen"])),
+                        ("both", str(q["both_prefer_chosen"])),
                         ("only the RM", str(q["rm_only"])),
                         ("only DPO", str(q["dpo_only"])),
                         ("neither", str(q["neither"])),
-                        ("agree", rate_text(view["agreement"])),
-                    ]
+                    ],
+                    help={"both": "the RM and DPO both prefer the chosen response"},
                 )
                 if view["points"]:
                     gaps = pd.DataFrame(view["points"])

@@ -65,7 +65,7 @@ gap_hist = data.histogram(url, run["id"], stamp, "gap", bins)
 
 accuracy = dd.headlines(url, run["id"], stamp)[0]
 max_length = (run.get("config") or {}).get("max_length")
-left, mid, right = st.columns([2, 1, 1])
+left, mid, right = st.columns([2, 1, 2])  # room for the labels at 1024 px
 with left:
     ui.headline_tile(
         accuracy,
@@ -191,11 +191,18 @@ st.dataframe(
     hide_index=True,
     key="rm_compare_table",
 )
-ui.chart(
-    charts.histogram_chart(
-        side_hists, column="run", title="Chosen and rejected scores, same bins and axes"
-    )
-)
+# One chart per run in two columns (one chart of two panels ran past a narrow column),
+# on the same bins and the same count axis.
+top = float(side_hists["count"].max()) if len(side_hists) else None
+for col, lab in zip(st.columns(2), dict.fromkeys(side_hists["run"]), strict=False):
+    with col:
+        ui.chart(
+            charts.histogram_chart(
+                side_hists[side_hists["run"] == lab],
+                title=f"Chosen and rejected scores of {lab} (same bins and axes)",
+                y_max=top,
+            )
+        )
 col1, col2 = st.columns(2)
 with col1:
     ui.chart(charts.histogram_chart(gap_hists, title="Gap of both runs", x_title="gap", rules=tie))

@@ -50,7 +50,7 @@ def test_cut_and_flip_links_and_the_table_view(store, dash, open_page):
     flips = sorted(p for p in later if p in every and every[p]["gap"] <= 0 < later[p]["gap"])
     link = cases_link(run=after, against=before, flip="wrong_to_right", limit=50, view="table")
     at = open_page("cases", query_of(link))
-    table = frame_with(at, "pair", "gap", "chosen", "rejected", "score chosen", "category")
+    table = frame_with(at, "pair", "gap", "chosen", "rejected", "score C", "category")
     assert sorted(table["pair"]) == flips
     assert all(g > 0 for g in table["gap"])
     assert any(f"from run {before} to this run" in i.value for i in at.info)

@@ -23,6 +23,12 @@ def texts(at) -> list[str]:
     return [t.value for t in at.text]
 
 
+def headline_tables(at) -> pd.DataFrame:
+    """The Overview's headline tables (one per kind of run) as one frame."""
+    tables = [t.value for t in at.table if {"run", "status"} <= set(t.value.columns)]
+    return pd.concat(tables, ignore_index=True)
+
+
 def frame_with(at, *columns: str) -> pd.DataFrame:
     for df in at.dataframe:
         if set(columns) <= set(df.value.columns):
@@ -37,7 +43,11 @@ def charts(at) -> list[tuple[dict, dict[str, pd.DataFrame]]]:
     out = []
     for el in at.get("vega_lite_chart"):
         data = {d.name: convert_arrow_bytes_to_pandas_df(d.data.data) for d in el.proto.datasets}
-        out.append((json.loads(el.proto.spec), data))
+        spec = json.loads(el.proto.spec)
+        title = spec.get("title")
+        if isinstance(title, dict) and isinstance(title.get("text"), list):
+            spec["title"] = " ".join(title["text"])  # a long title is wrapped into lines
+        out.append((spec, data))
     return out
 
 
@@ -85,7 +95,7 @@ def test_overview_lists_datasets_runs_checkpoints_and_headline_numbers(store, da
     assert list(table["id"]) == [r["id"] for r in runs]
     assert table.set_index("id").loc[dash.running_run, "progress"] == pytest.approx(0.4)
     assert table.set_index("id").loc[dash.running_run, "status"] == "running"
-    headline = frame_with(at, "accuracy", "win rate").set_index("run")
+    headline = headline_tables(at).set_index("run")
     for run in runs:
         row = headline.loc[run_label(run)]
         s = summaries[run["id"]]
@@ -124,7 +134,7 @@ def test_overview_numbers_equal_the_api_json(db_url, dash, open_page):
     for run in runs:
         assert table.loc[run["id"], "progress"] == run["progress"]
         assert table.loc[run["id"], "status"] == run["status"]
-    headline = frame_with(at, "accuracy", "win rate").set_index("run")
+    headline = headline_tables(at).set_index("run")
     for run in runs:
         if run["kind"] == "score":
             s = summaries[run["id"]]

@@ -1,0 +1,221 @@
+"""Nothing is cut off, and a count leads to its pairs, in a real browser (Debian chromium
+via the playwright package, as the main browser test): one `streamlit` server over a
+seeded store (with a generation comparison whose answers are mostly cut, a probe run and
+a score-dpo run), one page object reused for every page at 1440 px and at 1024 px.
+
+For each page and width it checks that no tile, heading, caption or paragraph overflows
+its box (scrollWidth against clientWidth of every clipping element), that no chart is
+wider than its box or shows a label (title, legend, axis) cut with "…", and at 1440 px
+that no table has columns hidden past its right edge. Screenshots go to
+artifacts/screenshots/layout/<width>/ (one file per page). Skips without
+/usr/bin/chromium, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+from tests.dashboard.conftest import free_port
+from tests.dashboard.seed import seed_dashboard_store
+from tests.dashboard.seed_cut import seed_mostly_cut, seed_probe_and_dpo
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, need_chromium, stop, wait_for
+
+SHOTS = REPO / "artifacts" / "screenshots" / "layout"
+WIDTHS = (1440, 1024)
+# Tables must show every column from this width; below it (1024 px with the sidebar open
+# leaves ~560 px) a wide table scrolls sideways, as every data grid does.
+TABLES_FIT_FROM = 1440
+PAGES = [
+    ("overview", "", "Headline numbers"),
+    ("reward-model", "reward-model", "Accuracy per category"),
+    ("training", "training", "Last values"),
+    ("policies", "policies", "Length against score"),
+    ("cases", "cases", "Open in full"),
+    ("cases-table", "cases?view=table", "Select a row"),
+    ("diagnostics", "diagnostics", "Diagnostics"),
+    ("probes", "probes", "One pair, every edit"),
+    ("probes-dpo", "probes", "Agreement with a reward model"),
+    ("live", "live", "Live scoring"),
+]
+
+# Everything cut on the page, as [what, where, text] (empty: nothing is cut).
+CUT_TEXT = """
+(checkTables) => {
+  const out = [];
+  const main = document.querySelector('[data-testid=stMain]');
+  const clips = (cs) => ['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis';
+  const boxes = '[data-testid=stMetric], [data-testid=stHeading], [data-testid=stCaptionContainer],'
+    + ' [data-testid=stMarkdownContainer], [data-testid=stAlertContainer]';
+  for (const box of main.querySelectorAll(boxes)) {
+    for (const el of [box, ...box.querySelectorAll('*')]) {
+      if (el.clientWidth && el.scrollWidth > el.clientWidth + 1 && clips(getComputedStyle(el))) {
+        out.push(['text', box.dataset.testid, (el.innerText || '').slice(0, 80)]);
+        break;
+      }
+    }
+  }
+  for (const table of checkTables ? main.querySelectorAll('[data-testid=stDataFrame]') : []) {
+    const scroller = table.querySelector('.dvn-scroller');
+    if (scroller && scroller.scrollWidth > scroller.clientWidth + 1) {
+      out.push(['table', 'columns past the right edge',
+        `${scroller.scrollWidth} > ${scroller.clientWidth}`]);
+    }
+  }
+  for (const chart of main.querySelectorAll('[data-testid=stVegaLiteChart]')) {
+    const box = chart.getBoundingClientRect();
+    const svg = chart.querySelector('svg');
+    if (svg && svg.getBoundingClientRect().right > box.right + 2) {
+      const wide = svg.getBoundingClientRect().width;
+      out.push(['chart', 'wider than its box', `${wide} > ${box.width}`]);
+    }
+    for (const t of chart.querySelectorAll('svg text')) {
+      if (t.textContent.includes('\u2026')) out.push(['chart', 'label cut', t.textContent]);
+    }
+  }
+  return out;
+}
+"""
+
+
+@pytest.fixture
+def dashboard(store, db_url, tmp_path) -> Iterator[dict]:
+    """The seeded store and one dashboard on a free loopback port (no backend: the Live
+    page says so, which is part of its layout)."""
+    need_chromium()
+    seeded = seed_dashboard_store(store)
+    cut = seed_mostly_cut(store, seeded.base)
+    seed_probe_and_dpo(store, seeded.base)
+    env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
+    log, port = tmp_path / "dashboard.log", free_port()
+    from dashboard.launch import start_dashboard
+
+    with log.open("w") as out:
+        proc = start_dashboard(
+            "127.0.0.1", port, f"http://127.0.0.1:{free_port()}", env=env, cwd=REPO,
+            stdout=out, stderr=out,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(up, "streamlit", log, proc)
+        yield {"url": url, "seeded": seeded, "cut": cut}
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": WIDTHS[0], "height": 1000})
+        tab.set_default_timeout(30_000)
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+def settle(page) -> None:
+    """Wait until the script run has finished and every visible chart has drawn (a chart
+    in a tab that is not open draws only when the tab opens)."""
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=stStatusWidget]')"
+        " && [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
+        ".filter(c => c.offsetParent !== null).every(c => c.querySelector('svg, canvas'))"
+    )
+    page.wait_for_timeout(500)
+
+
+def shoot(page, width: int, name: str) -> None:
+    """The whole page (Streamlit scrolls inside its main block: the viewport grows to the
+    content's height first)."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(800, min(int(height), 12000))})
+    page.wait_for_timeout(400)
+    folder = SHOTS / str(width)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+    page.set_viewport_size({"width": width, "height": 1000})
+
+
+def open_view(page, base: str, name: str, path: str, text: str) -> None:
+    page.goto(f"{base}/{path}")
+    if name == "probes-dpo":
+        page.get_by_role("tab", name="DPO per pair").click()
+    page.get_by_text(text, exact=text in ("Diagnostics", "Live scoring")).first.wait_for()
+    settle(page)
+
+
+@pytest.mark.parametrize("width", [WIDTHS[0], pytest.param(WIDTHS[1], marks=pytest.mark.slow)])
+def test_no_text_is_cut_on_any_page(dashboard, page, width):
+    """Every page at ``width`` (1440 px in the default run; 1024 px is marked slow)."""
+    base, problems = dashboard["url"], {}
+    page.set_viewport_size({"width": width, "height": 1000})
+    for name, path, text in PAGES:
+        open_view(page, base, name, path, text)
+        assert not page.locator("[data-testid=stException]").count(), name
+        # Measured at the page's real width (before the tall screenshot viewport).
+        found = page.evaluate(CUT_TEXT, width >= TABLES_FIT_FROM)
+        shoot(page, width, name)
+        if found:
+            problems[f"{name} @ {width}px"] = found
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_a_wrong_pairs_count_opens_exactly_those_pairs(dashboard, page, store):
+    """Reward model -> click the wrong-pairs count -> Cases lists those pairs, with how
+    many match; Policies warns that most answers were cut, before its win rate."""
+    from db import read
+
+    base, seeded = dashboard["url"], dashboard["seeded"]
+    page.goto(f"{base}/reward-model")
+    link = page.get_by_role("link", name=re.compile(r"^\d+ wrong pairs"))
+    link.wait_for()
+    count = int(link.inner_text().split()[0])
+    run = seeded.after_run  # the newest finished score run: the page's default
+    with store() as s:
+        every = read.search_cases(s, run, limit=500)["items"]
+    wrong = sorted(i["pair_id"] for i in every if i["gap"] <= 0)
+    assert count == len(wrong)
+    href = link.get_attribute("href") or ""
+    assert re.search(rf"cases\?run={run}&max_gap=0\.0$", href), href
+    page.goto(urljoin(page.url, href))
+    page.get_by_text(re.compile(rf"cases 1-\d+ of {count}\b")).first.wait_for()
+    settle(page)
+    shown = [
+        int(t.split()[1])
+        for t in page.locator("[data-testid=stMarkdownContainer] strong").all_inner_texts()
+        if t.startswith("Pair ")
+    ]
+    assert shown and set(shown) <= set(wrong) and len(shown) == min(10, len(wrong))
+
+    # Open in full: the case is drawn where its card was, inside the viewport.
+    page.get_by_role("button", name="Open in full").nth(2).click()
+    heading = page.get_by_text(f"Pair {shown[2]} in full")
+    heading.wait_for()
+    settle(page)
+    box = heading.bounding_box()
+    assert box is not None and 0 <= box["y"] <= page.viewport_size["height"], box
+
+    page.goto(f"{base}/policies")
+    warning = page.get_by_text("Most answers were cut").first
+    warning.wait_for()
+    settle(page)
+    win = page.get_by_text("win rate", exact=True).first
+    assert warning.bounding_box()["y"] < win.bounding_box()["y"]
