@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.create_table(
         "run_map",
         sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("on", sa.String(length=20), nullable=False),
+        sa.Column("representation", sa.String(length=20), nullable=False),
         sa.Column("method", sa.String(length=20), nullable=False),
         sa.Column("clusterer", sa.String(length=20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
