@@ -236,8 +236,10 @@ def load_reward_model(
         head_initialized = head_initialized and not plan.adapter_head
     model.to(dev).eval()
     assert_sdpa(model, strict=False)
+    # An adapter is its own model (runs and the API fingerprint its folder), not its base.
+    where = plan.adapter.path if plan.adapter else path
     return RewardModel(
-        model, tokenizer, str(spec), path, head_initialized, head_seed, found, plan.adapter
+        model, tokenizer, str(spec), where, head_initialized, head_seed, found, plan.adapter
     )
 
 

@@ -281,7 +281,9 @@ def test_reward_model_adapter_scores_as_the_merged_model(store, dataset, tmp_pat
     plain = _reference(base, pairs, _weights(base)["score.weight"])
     assert np.abs(np.asarray(expected) - np.asarray(plain)).max() > 1e-3  # the adapter mattered
     assert run.config["rm_layout"]["adapter"]["base"] == str(base)
-    assert run.config["rm_layout"]["head"] == "trained"
+    assert run.config["rm_layout"]["head"] == "trained"  # the adapter carries the head
+    with store() as s:  # the adapter is the model of record, not its base
+        assert s.get(Run, run.id).checkpoint.path == str(adapter.resolve())
 
 
 def test_policy_adapter_generates_from_the_merged_weights(tiny_lm, tmp_path):
