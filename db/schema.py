@@ -1,7 +1,8 @@
 """Typed ORM models of the store.
 
 Tables: ``dataset``, ``pair``, ``rejected_row``, ``checkpoint``, ``run``, ``pair_score``,
-``metric``, ``generation`` and ``generation_score``. Indexes are named for the queries
+``metric``, ``generation``, ``generation_score``, ``pair_state`` (kept vectors), ``run_map``
+and ``map_point`` (a run's map). Indexes are named for the queries
 that need them: score gap within a run, category within a run, pairs of a dataset split.
 Text search over prompts and responses uses an FTS5 table on SQLite (created by the
 migration) and LIKE elsewhere.
@@ -289,3 +290,51 @@ class RunValues(Base):
     series: Mapped[str] = mapped_column(String(300), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PairState(Base):
+    """Compact vectors of one pair kept by ``score --keep-states``: the hidden state the
+    reward head reads (last real token) for each side, and the state at the last token the
+    two sides share (the prompt), each a fixed seeded random projection to at most 64
+    dims, packed as little-endian float16 (``preflens.states``)."""
+
+    __tablename__ = "pair_state"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    pair_id: Mapped[int] = mapped_column(
+        ForeignKey("pair.id", ondelete="CASCADE"), primary_key=True
+    )
+    prompt: Mapped[bytes] = mapped_column(LargeBinary)
+    chosen: Mapped[bytes] = mapped_column(LargeBinary)
+    rejected: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RunMap(Base):
+    """The one stored map of a score run (``preflens map``): what was mapped, how, and the
+    clusters with their names and statistics; a new map of the run replaces it."""
+
+    __tablename__ = "run_map"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    representation: Mapped[str] = mapped_column(String(20))  # prompt | diff | chosen
+    method: Mapped[str] = mapped_column(String(20))  # umap | pca
+    clusterer: Mapped[str] = mapped_column(String(20))  # hdbscan | kmeans
+    n: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    clusters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MapPoint(Base):
+    """One pair's place on its run's map: 2D coordinates and cluster (-1: noise)."""
+
+    __tablename__ = "map_point"
+    __table_args__ = (Index("ix_map_point_run_cluster", "run_id", "cluster"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    pair_id: Mapped[int] = mapped_column(
+        ForeignKey("pair.id", ondelete="CASCADE"), primary_key=True
+    )
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    cluster: Mapped[int] = mapped_column(Integer)
