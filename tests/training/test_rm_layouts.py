@@ -393,3 +393,14 @@ def test_backbone_keys_without_the_model_prefix_load_the_same(store, dataset, tm
     save_file(weights, str(bare / "model.safetensors"), metadata={"format": "pt"})
     _, stored, pairs = _score(store, str(bare), dataset)
     _close(stored, _reference(folder, pairs, _weights(folder)["score_head.weight"]))
+
+
+def test_adapter_that_carries_the_head_over_a_headless_base_is_trained(tiny_lm, tmp_path):
+    """TRL's LoRA reward training saves the score head in the adapter (modules_to_save):
+    over a plain causal LM that head is used, and the model is not an untrained one."""
+    base = LlamaForSequenceClassification.from_pretrained(tiny_lm, num_labels=1)
+    adapter, peft_model = _lora(base, tmp_path / "rm-lora", tiny_lm, task_type="SEQ_CLS")
+    rm = load_reward_model(str(adapter), device="cpu")
+    trained = peft_model.base_model.model.score.modules_to_save["default"].weight
+    torch.testing.assert_close(rm.model.score.weight, trained)
+    assert not rm.head_initialized and rm.describe()["head"] == "trained"
