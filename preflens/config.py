@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     num_threads: int | None = Field(
         default=None, description="torch CPU threads; default: torch's own choice."
     )
+    generate_cache: Literal["dynamic", "static"] = Field(
+        default="dynamic",
+        description="KV cache of generation: dynamic (transformers' default) or static (one "
+        "fixed-size cache; on a CUDA GPU transformers then compiles the decoding step with "
+        "torch.compile, which pays only over many calls of one shape: bench/gpu_run.py "
+        "measures both).",
+    )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         default="auto",
         description="Weights' dtype for reward models and policies; auto: bfloat16 on a "
@@ -214,6 +221,7 @@ EXPECTED = {
     "cors_origins": 'origins separated by commas, or a JSON list such as ["http://localhost:8501"]',
     "api_policies": 'a JSON object of policy names and models such as {"dpo": "path/to/ckpt"}',
     "dtype": "one of auto, float32, bfloat16, float16",
+    "generate_cache": "dynamic or static",
 }
 SECRET = {"database_url", "api_key"}  # values never echoed (a URL may hold a password)
 _NAMES = {int: "an integer", float: "a number", str: "text", Path: "a path", bool: "true or false"}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from preflens.config import get_settings
 from training.loading import Policy
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ def generate_answers(
         if temperature > 0
         else {"do_sample": False}
     )
+    cache = (
+        {"cache_implementation": "static"} if get_settings().generate_cache == "static" else {}
+    )
     torch.manual_seed(seed)
     start = time.perf_counter()
     out = policy.model.generate(
@@ -78,6 +82,7 @@ def generate_answers(
         eos_token_id=stops,
         pad_token_id=tok.pad_token_id,
         **sampling,
+        **cache,
     )
     seconds = (time.perf_counter() - start) / max(len(prompts), 1)
     new_tokens = out[:, enc["input_ids"].shape[1] :].tolist()

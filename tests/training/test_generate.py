@@ -104,3 +104,23 @@ def test_score_generations_compares_policies(store, dataset, stopping_lm, tiny_l
         expected["mean_diff"]
     )
     assert run_score_generations_job(store, str(tiny_lm), gen.id, progress=False).reused
+
+
+def test_static_cache_setting_gives_the_same_greedy_answers(tiny_lm, monkeypatch):
+    from preflens.config import get_settings
+
+    policy = load_policy(str(tiny_lm), "tiny", device="cpu")
+    seen: list[str] = []
+    policy.model.register_forward_pre_hook(
+        lambda _m, _a, kw: seen.append(type(kw.get("past_key_values")).__name__),
+        with_kwargs=True,
+    )
+    prompts = [[{"role": "user", "content": "Hello" + " there" * i}] for i in range(3)]
+    dynamic = generate_answers(policy, prompts, max_new_tokens=6, temperature=0)
+    assert "DynamicCache" in seen and "StaticCache" not in seen
+    seen.clear()
+    monkeypatch.setenv("PREFLENS_GENERATE_CACHE", "static")
+    get_settings.cache_clear()
+    static = generate_answers(policy, prompts, max_new_tokens=6, temperature=0)
+    assert "StaticCache" in seen
+    assert [(a.text, a.n_tokens) for a in static] == [(a.text, a.n_tokens) for a in dynamic]
