@@ -197,7 +197,7 @@ def padded_domain(values: Iterable[float], *, pad: float = 0.06) -> list[float]:
     so no point (nor its marker) sits on the edge and none is clipped."""
     numbers = [float(v) for v in values]
     lo, hi = min(numbers), max(numbers)
-    span = hi - lo or max(abs(hi), 1.0) * 0.1
+    span = hi - lo or (abs(hi) * 0.2 or 1.0)  # one value (a constant learning rate)
     return [lo - pad * span, hi + pad * span]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
 ERROR_DETAILS = "none"  # client.showErrorDetails: full | stacktrace | type | none
+ACCENT = "#4a5568"  # dashboard.palette.ACCENT (not imported: this module stays bare)
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -44,6 +45,9 @@ def streamlit_command(host: str, port: int) -> list[str]:
         # the trace; app.py also sets this and catches errors around every page.)
         "--client.showErrorDetails",
         ERROR_DETAILS,
+        # The widgets' accent colour: neutral (red means "rejected" on every chart).
+        "--theme.primaryColor",
+        ACCENT,
     ]
 
 

@@ -22,6 +22,9 @@ GAP = "#4a6fa5"  # the gap chosen - rejected of one run (slate blue)
 # Neutral tones for states and reference lines (never a series).
 NEUTRAL = "#555555"  # ties, chance and reference rules
 NEUTRAL_LIGHT = "#bbbbbb"  # zero lines, "unchanged"
+# Streamlit's accent (selected chips, progress bars, toggles): a neutral slate, so a
+# finished progress bar or a picked run is never drawn in rejected's red.
+ACCENT = "#4a5568"
 # Quantities on the Diagnostics page and in the report: not runs, not policies.
 LONGER = "#b8860b"  # the longer response / longer-wins baseline (dark goldenrod)
 SHORTER = "#008080"  # the shorter response / shorter-wins baseline (teal)

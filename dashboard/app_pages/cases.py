@@ -343,13 +343,17 @@ def shown_text(preview: str, full: dict[str, str] | None, part: str) -> None:
         st.html(highlight.marked_html(highlight.snippet(full[part], terms), terms))
 
 
+def card_header(item: dict[str, Any]) -> None:
+    st.markdown(
+        f"**Pair {item['pair_id']}** · category {md_escape(item['category'] or '(none)')} · "
+        f"split {md_escape(item['split'])} · gap **{fmt_signed(item['gap'], 4)}**"
+    )
+
+
 def card(item: dict[str, Any]) -> None:
     full = texts_of(item) if terms else None
     with st.container(border=True):
-        st.markdown(
-            f"**Pair {item['pair_id']}** · category {md_escape(item['category'] or '(none)')} · "
-            f"split {md_escape(item['split'])} · gap **{fmt_signed(item['gap'], 4)}**"
-        )
+        card_header(item)
         st.caption("Prompt")
         shown_text(item["prompt"], full, "prompt")
         left, right = st.columns(2)
@@ -415,7 +419,8 @@ if query.view == "table" and items:
     table(items)
 else:
     for item in items:
-        if item["pair_id"] == query.case:
+        if item["pair_id"] == query.case:  # opened: the card grows into the whole case
+            card_header(item)
             show_case(item["pair_id"])
         else:
             card(item)

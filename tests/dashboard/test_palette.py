@@ -139,3 +139,16 @@ def test_a_domain_holds_a_value_of_exactly_one():
     assert lo < 0.8 and hi > 1.0
     lo, hi = charts.padded_domain([0.5])  # one point: a span around it
     assert lo < 0.5 < hi
+
+
+def test_widgets_accent_is_neutral_and_matches_the_palette():
+    from dashboard.launch import ACCENT, streamlit_command
+
+    cmd = streamlit_command("127.0.0.1", 8501)
+    assert cmd[cmd.index("--theme.primaryColor") + 1] == ACCENT == palette.ACCENT
+    assert ACCENT not in (palette.CHOSEN, palette.REJECTED, *palette.SERIES)
+
+
+def test_a_constant_series_gets_a_tight_axis():
+    lo, hi = charts.padded_domain([5e-5, 5e-5, 5e-5])
+    assert lo < 5e-5 < hi and hi - lo < 1e-4
