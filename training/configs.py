@@ -106,6 +106,9 @@ class RMTrainConfig(TrainConfig):
     keep_checkpoints: int | None = option(
         None, "keep only the newest K series checkpoints on disk (their score runs stay)", min=0
     )
+    keep_states: bool = option(
+        False, "the after-training score run also stores state vectors (see score --keep-states)"
+    )
 
 
 @dataclass
@@ -139,6 +142,11 @@ class ScoreConfig:
     )
     head_seed: int = option(0, "seed for the score head of a checkpoint that has none", min=0)
     limit: int | None = option(None, "score the first N pairs only", min=1)
+    keep_states: bool = option(
+        False,
+        "also store each pair's state vectors from the same pass (64 float16 dims per "
+        "prompt, chosen and rejected: 384 bytes a pair) for preflens map",
+    )
 
 
 @dataclass
@@ -169,3 +177,27 @@ class ScoreGenerationsConfig:
     )
     head_seed: int = option(0, "seed for the score head of a checkpoint that has none", min=0)
     tie_margin: float = option(0.0, "score differences within this margin count as ties", min=0)
+
+
+@dataclass
+class BonConfig:
+    """A best-of-N run: one policy samples N answers per prompt; a proxy RM (and
+    optionally a gold RM) scores every answer."""
+
+    dataset: str = field(metadata={"help": "dataset name or id", "required": True})
+    rm: str = field(metadata={"help": f"proxy reward model: {MODEL_HELP}", "required": True})
+    gold_rm: str | None = option(None, f"gold reward model: {MODEL_HELP}")
+    n: int = option(16, "answers sampled per prompt", min=1, max=1024)
+    split: str = option("test", "split, or 'all'")
+    limit: int | None = option(None, "the prompts of the first P pairs only", min=1)
+    max_new_tokens: int = option(128, "answer tokens at most", min=1)
+    temperature: float = option(1.0, "sampling temperature", gt=0)
+    top_p: float = option(1.0, "nucleus sampling share", gt=0, max=1)
+    seed: int = option(0, "sampling seed", min=0)
+    batch_size: int = option(8, "answers sampled per forward pass", min=1)
+    score_batch_size: int = settings_option("score_batch_size", "answers per scoring pass", min=1)
+    max_length: int = settings_option(
+        "score_max_length",
+        "tokens per conversation when scoring; a longer one keeps its end",
+        min=8,
+    )

@@ -15,6 +15,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,56 @@ class SeriesCallback(TrainerCallback):
         if was_training:
             model.train()
         return control
+
+
+def score_series(
+    make_session: sessionmaker[Session],
+    models: list[str],
+    dataset: str | int,
+    split: str | None,
+    training_run: int | None = None,
+    **score_options: Any,
+) -> tuple[int, list[tuple[int, int]]]:
+    """Score ``split`` of ``dataset`` with every checkpoint of a series (``expand_models``)
+    and link each score run to ``training_run`` or, without one, to a ``series`` run keyed
+    by the checkpoints' fingerprints and the pairs. Returns (parent run id, [(step, score
+    run id)])."""
+    from db import read
+    from db.lookup import run_record
+    from preflens.fingerprint import model_fingerprint
+    from training.fetch import resolve_model
+
+    points = expand_models(models)
+    if training_run is not None:
+        with make_session() as session:
+            kind = run_record(session, training_run).kind
+        if kind not in ("train_rm", "train_dpo", "series"):
+            raise ConfigError(f"--training-run {training_run} is a {kind} run, not a training run")
+        parent = training_run
+    else:
+        with make_session() as session:
+            chosen = read.selection(session, dataset, split, score_options.get("limit"))
+        fps = [(s, model_fingerprint(resolve_model(m))) for s, m in points]
+        key = runs.job_key(models=fps, data=chosen.data_fingerprint, split=split)
+        run, _ = runs.claim_run(
+            make_session,
+            "series",
+            key,
+            dataset_id=chosen.dataset_id,
+            split=split,
+            total=len(points),
+            config={"models": [m for _, m in points], "steps": [s for s, _ in points]},
+            data_fingerprint=chosen.data_fingerprint,
+        )
+        parent = run.id
+    done = []
+    with runs.failing_marks_run(make_session, parent) if training_run is None else nullcontext():
+        for step, model in points:
+            rid = score_checkpoint(
+                make_session, model, step, parent, dataset, split, **score_options
+            )
+            done.append((step, rid))
+    if training_run is None:
+        with writing(make_session) as session:
+            runs.finish_run(session, parent, {"points": [[s, r] for s, r in done]})
+    return parent, done

@@ -13,6 +13,7 @@ from preflens.cli.commands.imports import (
     ImportScoresCommand,
 )
 from preflens.cli.commands.ingest import IngestCommand
+from preflens.cli.commands.over import BonCommand
 from preflens.cli.commands.probe import ProbeCommand, ScoreDpoCommand
 from preflens.cli.commands.score import ScoreCommand
 from preflens.cli.commands.serve import DashboardCommand, ServeCommand
@@ -31,6 +32,7 @@ COMMANDS: list[type[Command]] = [
     TrainDPOCommand,
     GenerateCommand,
     ScoreGenerationsCommand,
+    BonCommand,
     ImportGenerationsCommand,
     ImportScoresCommand,
     ExportDatasetCommand,

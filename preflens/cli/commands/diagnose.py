@@ -57,7 +57,13 @@ def _seed(text: str) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=int, metavar="RUN", help="a score or score_generations run id")
+    parser.add_argument(
+        "run",
+        type=int,
+        metavar="RUN",
+        help="a score or score_generations run id (diagnose also takes a training run with a "
+        "checkpoint series, or a bon run)",
+    )
     parser.add_argument(
         "--against",
         type=_against,
@@ -90,6 +96,8 @@ class DiagnoseCommand(Command):
         from preflens.cli.diagnose_output import out, print_diagnostics, print_paired
 
         with open_store()() as session:
+            if args.against is None and _print_over(session, args):
+                return 0
             against = against_run(session, args)
             if against is not None:  # refuse runs on other pairs before printing anything
                 check_comparable(session, against, args.run)
@@ -98,6 +106,26 @@ class DiagnoseCommand(Command):
                 out()
                 print_paired(paired(session, against, args.run, args.bootstrap, args.seed))
         return 0
+
+
+def _print_over(session, args: argparse.Namespace) -> bool:  # noqa: ANN001
+    """A checkpoint series (a training or series run that has one) or a best-of-N run:
+    print its summary and return True; any other run: False."""
+    from db.lookup import run_record
+    from db.read.series import SERIES_KINDS, series, series_points
+    from preflens.cli.output import print_lines
+    from preflens.cli.over_output import bon_lines, series_lines
+
+    kind = run_record(session, args.run).kind
+    if kind == "bon":
+        from db.read.bon import bon_summary
+
+        print_lines(bon_lines(bon_summary(session, args.run, args.bootstrap, args.seed)))
+        return True
+    if kind in SERIES_KINDS and len(series_points(session, args.run)) > 1:
+        print_lines(series_lines(series(session, args.run, b=args.bootstrap, seed=args.seed)))
+        return True
+    return False
 
 
 class ExportCommand(Command):
