@@ -99,6 +99,8 @@ def run_line_summary(kind: str, summary: dict | None) -> str:
         parts = [f"{s.get('steps', '?')} steps", f"loss {s.get('train_loss', float('nan')):.3f}"]
         if "eval_accuracy" in s:
             parts.append(f"eval acc {s['eval_accuracy']:.3f}")
+        if s.get("series_steps"):
+            parts.append(f"series of {len(s['series_steps'])} checkpoints")
         margin = (s.get("last") or {}).get("rewards/margins")
         if margin is not None:
             parts.append(f"margin {margin:.3f}")
@@ -121,6 +123,19 @@ def run_line_summary(kind: str, summary: dict | None) -> str:
         )
     if kind == "score_dpo" and s.get("accuracy"):
         return f"implicit acc {_short(s['accuracy'])} n {s.get('pairs')}"
+    return _over_line(kind, s)
+
+
+def _over_line(kind: str, s: dict) -> str:
+    """Checkpoint series and best-of-N runs (``preflens diagnose RUN`` prints them whole)."""
+    if kind == "series" and s.get("points"):
+        first, last = s["points"][0][0], s["points"][-1][0]
+        return f"series of {len(s['points'])} checkpoints (steps {first}..{last})"
+    if kind == "bon" and s.get("n"):
+        roles = " + ".join(s.get("score_runs") or {}) or "no RM"
+        return f"best-of-N: {s['n']} answers x {s['prompts']} prompts, scored by {roles}"
+    if kind == "bon_score" and s.get("role"):
+        return f"{s['role']} RM scores of {s.get('answers')} answers"
     return ""
 
 

@@ -44,18 +44,27 @@ def untrained_head_warning(spec: str, head_seed: int) -> str:
     )
 
 
-def check_reward_model(args: argparse.Namespace) -> str | None:
-    """For a command that loads a reward model: detect its layout now (``ModelError`` for
-    a refused checkpoint) and return the warning line when its head will be untrained."""
+def check_reward_model(args: argparse.Namespace) -> list[str]:
+    """For a command that loads reward models: detect each one's layout now
+    (``ModelError`` for a refused checkpoint) and return a warning line for each whose
+    head will be untrained. The option may be repeated (a checkpoint series)."""
     option = RM_COMMANDS.get(getattr(args, "command", ""))
-    spec = getattr(args, option, None) if option else None
-    if not spec or spec == "none":
-        return None
+    value = getattr(args, option, None) if option else None
+    specs = [s for s in (value if isinstance(value, list) else [value]) if s and s != "none"]
+    if not specs:
+        return []
     from training.loading import load_tokenizer, plan_reward_model
+    from training.series import expand_models
 
-    plan = plan_reward_model(spec)
-    if not plan.head_initialized:
-        return None
-    # The warning is for a model that will load: a broken tokenizer fails here instead.
-    load_tokenizer(plan.adapter.path if plan.adapter and plan.adapter.has_tokenizer else plan.path)
-    return untrained_head_warning(spec, getattr(args, "head_seed", 0) or 0)
+    if len(specs) > 1 or option == "model":  # a folder of checkpoint-* is each of them
+        specs = [model for _, model in expand_models(specs)]
+    lines = []
+    for spec in specs:
+        plan = plan_reward_model(spec)
+        if not plan.head_initialized:
+            continue
+        # The warning is for a model that will load: a broken tokenizer fails here instead.
+        adapter = plan.adapter
+        load_tokenizer(adapter.path if adapter and adapter.has_tokenizer else plan.path)
+        lines.append(untrained_head_warning(spec, getattr(args, "head_seed", 0) or 0))
+    return lines

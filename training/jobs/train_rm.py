@@ -21,6 +21,7 @@ from transformers import Trainer, TrainingArguments
 
 from db import read, runs
 from db.lookup import run_record
+from db.read.series import series_points
 from db.session import writing
 from preflens.errors import ConfigError
 from training import distributed as dist
@@ -146,6 +147,7 @@ def train_rm(
             "score_before",
             "score_after",
             "keep_checkpoints",
+            "keep_states",
             *(("eval_every",) if cfg.eval_every is None else ()),
         ),
     )
@@ -155,6 +157,10 @@ def train_rm(
     dist.barrier()
     if cfg.score_before or cfg.score_after:
         _score_before_after(make_session, cfg, job.run_id, job.output, progress)
+    if cfg.eval_every is not None and dist.is_main():
+        with writing(make_session) as session:
+            points = series_points(session, job.run_id)
+            runs.update_summary(session, job.run_id, series_steps=[s for s, _ in points])
     with make_session() as session:
         run = run_record(session, job.run_id)
     return JobResult(run, reused=job.reuse, done_now=0 if job.reuse else len(job.train_pairs))
@@ -274,6 +280,7 @@ def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  #
             cfg.eval_split,
             parent_run_id=run_id,
             limit=cfg.eval_limit,
+            keep_states=cfg.keep_states,
             **common,
         )
         summaries["after"] = {"run": after.run.id, **(after.run.summary or {})}
