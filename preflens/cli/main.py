@@ -97,9 +97,8 @@ def _main(argv: Sequence[str] | None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     apply_rm_layout(args)
     try:
-        untrained = check_reward_model(args)
-        if untrained:
-            warning(untrained)
+        for line in check_reward_model(args):
+            warning(line)
         return args.func(args)
     except PrefLensError as exc:
         error(f"error: {exc}")

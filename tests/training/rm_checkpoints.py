@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
+from safetensors.torch import load_file
+from sqlalchemy import select
 from torch import nn
 from transformers import LlamaConfig, LlamaModel, LlamaPreTrainedModel
 
+from db.schema import Pair, PairScore
 from tests.factories import make_tokenizer
+from training.jobs.score import run_score_job
 
 HIDDEN = 32
 
@@ -96,3 +101,67 @@ def save(model: nn.Module, folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     make_tokenizer().save_pretrained(folder)
     return folder
+
+
+# ---- scoring them: PrefLens's stored scores and an independent forward
+
+
+def weights_of(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / "model.safetensors"))
+
+
+def reference_scores(folder: Path, pairs, head_w, head_b=None) -> list[tuple[float, float]]:
+    """The framework's forward, written out: a bare Llama backbone from the checkpoint's
+    ``model.*`` weights, its last hidden state at the conversation's last token, times
+    the head (float32). No padding, so no mask logic is shared with PrefLens."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(folder)
+    weights = weights_of(folder)
+    backbone = LlamaModel(config)
+    backbone.load_state_dict({k[6:]: v for k, v in weights.items() if k.startswith("model.")})
+    backbone.eval()
+    tok = AutoTokenizer.from_pretrained(folder)
+    out = []
+    for prompt, chosen, rejected in pairs:
+        side = []
+        for response in (chosen, rejected):
+            text = tok.apply_chat_template(
+                [*prompt, {"role": "assistant", "content": response}], tokenize=False
+            )
+            ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+            with torch.no_grad():
+                hidden = backbone(input_ids=ids).last_hidden_state[0, -1].float()
+            r = float(hidden @ head_w.float().reshape(-1))
+            side.append(r + (float(head_b.reshape(-1)[0]) if head_b is not None else 0.0))
+        out.append(tuple(side))
+    return out
+
+
+def stored_scores(store, run_id: int) -> tuple[list[tuple[float, float]], list[tuple]]:
+    with store() as s:
+        rows = s.execute(
+            select(PairScore.score_chosen, PairScore.score_rejected, Pair.prompt, Pair.chosen)
+            .join(Pair, Pair.id == PairScore.pair_id)
+            .where(PairScore.run_id == run_id)
+            .order_by(Pair.id)
+        ).all()
+        pairs = s.execute(select(Pair.prompt, Pair.chosen, Pair.rejected).order_by(Pair.id)).all()
+    return [(r[0], r[1]) for r in rows], [tuple(p) for p in pairs]
+
+
+def score_run(store, model: str, dataset: str, **kw):
+    result = run_score_job(store, model, dataset, "test", batch_size=2, progress=False, **kw)
+    assert result.run.status == "done"
+    stored, pairs = stored_scores(store, result.run.id)
+    return result.run, stored, pairs
+
+
+def assert_close(stored, expected) -> None:
+    np.testing.assert_allclose(np.asarray(stored), np.asarray(expected), atol=1e-5, rtol=0)
+
+
+def cli(*argv: str) -> int:
+    from preflens.cli.main import main
+
+    return main(list(argv))
