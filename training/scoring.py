@@ -92,20 +92,45 @@ def pad_batch(
     return ids, mask
 
 
-def reward_forward(
+def _hidden(
     model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor
-) -> torch.Tensor:
-    """Scalar rewards, shape [batch]: the score head at each row's last real token."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The backbone's last hidden states and each row's last real position."""
     backbone = getattr(model, model.base_model_prefix)
     position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
     hidden = backbone(
         input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids
     ).last_hidden_state
     positions = torch.arange(attention_mask.shape[-1], device=attention_mask.device)
-    last = (positions * attention_mask).argmax(-1)
+    return hidden, (positions * attention_mask).argmax(-1)
+
+
+def reward_forward(
+    model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """Scalar rewards, shape [batch]: the score head at each row's last real token."""
+    hidden, last = _hidden(model, input_ids, attention_mask)
     pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
     # Read in float32 whatever the weights' dtype (a bfloat16 head rounds to 3 digits).
     return float32_head(model.score, pooled).squeeze(-1)
+
+
+def reward_forward_states(
+    model: PreTrainedModel,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    extra: torch.Tensor,
+    projection: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Rewards as ``reward_forward``, plus from the same pass the projected state the head
+    reads (``hidden @ projection``) and the projected state at position ``extra[i]`` of
+    each row (column index in the padded batch)."""
+    hidden, last = _hidden(model, input_ids, attention_mask)
+    rows = torch.arange(hidden.shape[0], device=hidden.device)
+    pooled = hidden[rows, last]
+    scores = float32_head(model.score, pooled).squeeze(-1)
+    proj = projection.to(device=hidden.device, dtype=torch.float32)
+    return scores, pooled.float() @ proj, hidden[rows, extra.to(hidden.device)].float() @ proj
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, sort: bool = True) -> list[list[int]]:
@@ -188,6 +213,44 @@ def score_encoded(
         scores = reward_forward(rm.model, ids.to(rm.device), mask.to(rm.device))
         out[batch] = scores.cpu().numpy()
     return out
+
+
+@torch.inference_mode()
+def score_encoded_states(
+    rm: RewardModel,
+    encoded: Sequence[Encoded],
+    extra_positions: Sequence[int],
+    projection: np.ndarray,
+    padding_side: str = "right",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score encoded conversations in one pass and keep their projected states: (scores,
+    state the head reads, state at ``extra_positions[i]`` of sequence ``i``), input order."""
+    ids, mask = pad_batch([e.ids for e in encoded], rm.tokenizer.pad_token_id, padding_side)
+    width = ids.shape[1]
+    cols = [
+        p + (width - e.n_tokens if padding_side == "left" else 0)
+        for p, e in zip(extra_positions, encoded, strict=True)
+    ]
+    scores, last, extra = reward_forward_states(
+        rm.model,
+        ids.to(rm.device),
+        mask.to(rm.device),
+        torch.tensor(cols, dtype=torch.long),
+        torch.from_numpy(projection),
+    )
+    return scores.cpu().numpy().astype(np.float64), last.cpu().numpy(), extra.cpu().numpy()
+
+
+def shared_prefix_end(a: Sequence[int], b: Sequence[int]) -> int:
+    """Position of the last token two sequences share from the start (the end of the
+    prompt for a pair's two conversations; causal attention makes the state there depend
+    on nothing after it), 0 when they differ from the first token."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return max(0, min(n, len(a), len(b)) - 1)
 
 
 def score_texts(

@@ -16,14 +16,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm.auto import tqdm
 
 from db import read, runs
 from db.lookup import dataset_record
-from db.schema import PairScore, Run
+from db.schema import PairScore, PairState, Run
 from db.session import writing
+from preflens import states
 from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.configs import ScoreConfig
@@ -35,10 +37,20 @@ from training.loading import (
     plan_reward_model,
     requested_layout,
 )
-from training.scoring import encode, response_tokens, score_encoded, shuffled_length_chunks
+from training.scoring import (
+    encode,
+    response_tokens,
+    score_encoded,
+    score_encoded_states,
+    shared_prefix_end,
+    shuffled_length_chunks,
+)
 from training.token_budget import gpu_token_budget
 
 log = logging.getLogger(__name__)
+
+# What --keep-states keeps: a fixed Gaussian random projection (preflens.states).
+STATE_SPEC = {"dims": states.DEFAULT_DIMS, "seed": states.PROJECTION_SEED, "kind": "random"}
 
 
 def default_split(make_session: sessionmaker[Session], dataset: str | int) -> str | None:
@@ -69,6 +81,7 @@ def score_from_config(
         head_seed=cfg.head_seed,
         limit=cfg.limit,
         progress=progress,
+        keep_states=cfg.keep_states,
     )
 
 
@@ -86,6 +99,7 @@ def run_score_job(
     on_batch: Callable[[int], None] | None = None,
     progress: bool = True,
     rm_layout: str | None = None,
+    keep_states: bool = False,
 ) -> JobResult:
     """Score both responses of every pair in ``dataset``/``split`` with a reward model.
 
@@ -93,6 +107,8 @@ def run_score_job(
     ``limit`` scores only the first N pairs (by id). ``on_batch(k)`` is called after
     batch k (0-based) is committed. Under ``accelerate launch`` each process scores every
     world_size-th batch and writes its own rows; the main process owns the run record.
+    ``keep_states`` also stores, from the same forward pass, each pair's projected state
+    vectors (``pair_state``; ``preflens.states``) for ``preflens map``.
     """
     dist.init()
     path = model.path if isinstance(model, RewardModel) else resolve_model(model)
@@ -113,6 +129,8 @@ def run_score_job(
         head_seed=head_seed,
         limit=limit,
         **({"rm_layout": layout} if layout != "auto" else {}),
+        # Only when asked: runs made without kept states keep their keys.
+        **({"keep_states": STATE_SPEC} if keep_states else {}),
     )
     config = {
         "model": spec,
@@ -122,6 +140,7 @@ def run_score_job(
         "head_seed": head_seed,
         "limit": limit,
         "rm_layout": how if isinstance(how, dict) else how.describe(),
+        **({"keep_states": STATE_SPEC} if keep_states else {}),
     }
     state = None
     if dist.is_main():
@@ -152,7 +171,16 @@ def run_score_job(
         if rm is not None and dist.is_main():
             _record_checkpoint(make_session, run_id, rm, fingerprint)
         scored = _score_pairs(
-            make_session, run_id, pending, total, rm, batch_size, max_length, on_batch, progress
+            make_session,
+            run_id,
+            pending,
+            total,
+            rm,
+            batch_size,
+            max_length,
+            on_batch,
+            progress,
+            keep_states,
         )
     dist.barrier()
     if dist.is_main():
@@ -182,10 +210,35 @@ def _record_checkpoint(
         session.get(Run, run_id).checkpoint_id = ckpt.id
 
 
-def _rows(run_id: int, rm: RewardModel, pairs: list[tuple], enc: list, batch: list[int]) -> list:
-    """Score one batch (both sides in one forward pass) into pair_score rows."""
+def _rows(
+    run_id: int,
+    rm: RewardModel,
+    pairs: list[tuple],
+    enc: list,
+    batch: list[int],
+    projection: np.ndarray | None = None,
+) -> tuple[list, list]:
+    """Score one batch (both sides in one forward pass) into pair_score rows, and with a
+    ``projection`` the pair_state rows from that same pass."""
     flat = [enc[i][0] for i in batch] + [enc[i][1] for i in batch]
-    scores = score_encoded(rm, flat, batch_size=len(flat), sort_by_length=False)
+    state_rows: list[dict[str, Any]] = []
+    if projection is None:
+        scores = score_encoded(rm, flat, batch_size=len(flat), sort_by_length=False)
+    else:
+        # The prompt's state: the last token both conversations share, read in the chosen
+        # side's pass (causal attention: the same state in either side's pass).
+        ends = [shared_prefix_end(enc[i][0].ids, enc[i][1].ids) for i in batch]
+        scores, last, at_prompt = score_encoded_states(rm, flat, ends + ends, projection)
+        state_rows = [
+            {
+                "run_id": run_id,
+                "pair_id": pairs[i][0],
+                "prompt": states.pack(at_prompt[j]),
+                "chosen": states.pack(last[j]),
+                "rejected": states.pack(last[len(batch) + j]),
+            }
+            for j, i in enumerate(batch)
+        ]
     rows: list[dict[str, Any]] = []
     for j, i in enumerate(batch):
         pair_id, _, chosen, rejected, category, split = pairs[i]
@@ -210,7 +263,7 @@ def _rows(run_id: int, rm: RewardModel, pairs: list[tuple], enc: list, batch: li
                 "truncated_rejected": er.truncated,
             }
         )
-    return rows
+    return rows, state_rows
 
 
 def _score_pairs(
@@ -223,6 +276,7 @@ def _score_pairs(
     max_length: int,
     on_batch: Callable[[int], None] | None,
     progress: bool,
+    keep_states: bool = False,
 ) -> int:
     if not pairs or rm is None:
         return 0
@@ -245,12 +299,19 @@ def _score_pairs(
         unit="pair",
         disable=not progress or not dist.is_main(),
     )
+    projection = None
+    if keep_states:
+        projection = states.projection(
+            int(rm.model.config.hidden_size), STATE_SPEC["dims"], STATE_SPEC["seed"]
+        )
     scored = 0
     for k, batch in enumerate(mine):
-        rows = _rows(run_id, rm, pairs, enc, batch)
+        rows, state_rows = _rows(run_id, rm, pairs, enc, batch, projection)
         scored += len(batch)
         with writing(make_session) as session:
             runs.insert_new(session, PairScore.__table__, rows)
+            if state_rows:
+                runs.insert_new(session, PairState.__table__, state_rows)
             done = session.scalar(
                 select(func.count()).select_from(PairScore).where(PairScore.run_id == run_id)
             )
