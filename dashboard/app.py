@@ -48,6 +48,7 @@ pages = [
     st.Page(PAGES / "overview.py", title="Overview", url_path="overview", visibility="hidden"),
     st.Page(PAGES / "reward_model.py", title="Reward model", url_path="reward-model"),
     st.Page(PAGES / "training.py", title="Training", url_path="training"),
+    st.Page(PAGES / "over_training.py", title="Over training", url_path="over-training"),
     st.Page(PAGES / "policies.py", title="Policies", url_path="policies"),
     st.Page(PAGES / "cases.py", title="Cases", url_path="cases"),
     st.Page(PAGES / "diagnostics.py", title="Diagnostics", url_path="diagnostics"),

@@ -9,37 +9,13 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from db import runs
-from db.schema import Dataset, Generation, GenerationScore, PairScore, Run
-from tests.backend.seed import add_pair, add_pair_score
-
-STEPS = (0, 5, 10, 15)
+from db.schema import PairScore
+from tests.over_seed import STEPS, seed_bon, seed_series
 
 
 @pytest.fixture
 def series_store(store):
-    """A train_rm run with four score runs (steps 0, 5, 10, 15) on the same 30 pairs,
-    gaps drawn at random so that pairs are learned, forgotten and flip back."""
-    rng = np.random.default_rng(11)
-    with store() as s:
-        ds = Dataset(name="toy", source="toy.jsonl", format="trl", options={})
-        s.add(ds)
-        s.flush()
-        pairs = [add_pair(s, ds.id, i) for i in range(30)]
-        train = Run(kind="train_rm", key="t", status="done", config={}, dataset_id=ds.id)
-        s.add(train)
-        s.flush()
-        score_ids = []
-        for step in STEPS:
-            run = Run(kind="score", key=f"s{step}", status="done", config={}, dataset_id=ds.id)
-            s.add(run)
-            s.flush()
-            for p in pairs:
-                add_pair_score(s, run.id, p, float(rng.normal(0.3 * step / 15, 1.0)))
-            runs.link_series(s, run.id, train.id, step)
-            score_ids.append(run.id)
-        s.commit()
-        return train.id, score_ids
+    return seed_series(store)
 
 
 def _right(store, run_id):
@@ -95,43 +71,8 @@ def brute(proxy, values, k):
 
 
 def test_bon_route_curves_equal_enumeration(make_client, store):
-    rng = np.random.default_rng(5)
-    n, prompts = 4, 6
-    with store() as s:
-        ds = Dataset(name="toy", source="toy.jsonl", format="trl", options={})
-        s.add(ds)
-        s.flush()
-        pairs = [add_pair(s, ds.id, i) for i in range(prompts)]
-        bon = Run(kind="bon", key="b", status="running", config={"n": n, "policy": "base"})
-        s.add(bon)
-        s.flush()
-        roles = {}
-        for role in ("proxy", "gold"):
-            r = Run(kind="bon_score", key=role, status="done", config={"role": role})
-            r.parent_run_id = bon.id
-            s.add(r)
-            s.flush()
-            roles[role] = r.id
-        table = {}
-        for p in pairs:
-            for j in range(n):
-                g = Generation(
-                    run_id=bon.id,
-                    pair_id=p.id,
-                    policy=f"base#{j}",
-                    text=f"answer {j}",
-                    n_tokens=int(rng.integers(1, 30)),
-                    finish_reason="stop",
-                )
-                s.add(g)
-                s.flush()
-                proxy = float(rng.integers(0, 3))  # ties on purpose
-                gold = float(rng.normal())
-                s.add(GenerationScore(run_id=roles["proxy"], generation_id=g.id, score=proxy))
-                s.add(GenerationScore(run_id=roles["gold"], generation_id=g.id, score=gold))
-                table.setdefault(p.id, []).append((proxy, gold, g.n_tokens))
-        s.commit()
-        bon_id = bon.id
+    bon_id, roles, table = seed_bon(store)
+    prompts = len(table)
     client = make_client(reward=False, policies=False)
     r = client.get(f"/v1/runs/{bon_id}/bon", params={"b": 1000})
     assert r.status_code == 200, r.text
