@@ -106,10 +106,9 @@ def watch_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
         time.sleep(0.05)
 
 
-def run(model: str, requests: int, timeout_s: float) -> dict:
-    bodies = [("/v1/probe", b) for b in probe_bodies()] + [
-        ("/v1/score", b) for b in per_token_bodies()
-    ]
+def run(model: str, requests: int, timeout_s: float, mix: str = "all") -> dict:
+    bodies = [("/v1/probe", b) for b in probe_bodies()] if mix == "all" else []
+    bodies += [("/v1/score", b) for b in per_token_bodies()]
     work = [bodies[i % len(bodies)] for i in range(requests)]
     with tempfile.TemporaryDirectory() as data_dir:
         proc, url = serve(model, data_dir)
@@ -157,6 +156,7 @@ def run(model: str, requests: int, timeout_s: float) -> dict:
     mb = 1 / 2**20
     return {
         "model": model,
+        "mix": mix,
         "requests": requests,
         "seconds": round(seconds, 2),
         "statuses": statuses,
@@ -182,9 +182,12 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="reward model the server loads")
     parser.add_argument("--requests", type=int, default=50, help="concurrent requests")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per request")
+    parser.add_argument(
+        "--mix", choices=("all", "per-token"), default="all", help="request kinds to send"
+    )
     parser.add_argument("--out", type=Path, help="JSON file for the result")
     args = parser.parse_args()
-    result = save_result(args.out, **run(args.model, args.requests, args.timeout))
+    result = save_result(args.out, **run(args.model, args.requests, args.timeout, args.mix))
     print(result)
 
 
