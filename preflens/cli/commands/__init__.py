@@ -6,6 +6,8 @@ from __future__ import annotations
 from preflens.cli.commands.base import Command
 from preflens.cli.commands.demo import DemoCommand
 from preflens.cli.commands.diagnose import DiagnoseCommand, ExportCommand, ReportCommand
+from preflens.cli.commands.failure_map import MapCommand
+from preflens.cli.commands.fix import FlagsCommand, SuspectsCommand
 from preflens.cli.commands.generate import GenerateCommand, ScoreGenerationsCommand
 from preflens.cli.commands.imports import (
     ExportDatasetCommand,
@@ -37,6 +39,9 @@ COMMANDS: list[type[Command]] = [
     ImportScoresCommand,
     ExportDatasetCommand,
     DiagnoseCommand,
+    MapCommand,
+    SuspectsCommand,
+    FlagsCommand,
     ExportCommand,
     ReportCommand,
     ProbeCommand,
