@@ -152,3 +152,35 @@ def test_widgets_accent_is_neutral_and_matches_the_palette():
 def test_a_constant_series_gets_a_tight_axis():
     lo, hi = charts.padded_domain([5e-5, 5e-5, 5e-5])
     assert lo < 5e-5 < hi and hi - lo < 1e-4
+
+
+def test_the_interval_chart_says_what_each_colour_is_about():
+    from dashboard import diagnostic_charts as dc
+
+    iv = {"value": 0.6, "ci_low": 0.5, "ci_high": 0.7, "n": 40}
+    rows = [("accuracy", iv, "chosen"), ("longer wins", iv, "longer"), ("shorter", iv, "shorter")]
+    spec = dc.interval_chart(dc.interval_frame(rows), "Headline").to_dict()
+    (dots,) = [p for p in spec["layer"] if p["mark"]["type"] == "point"]
+    legend = dots["encoding"]["color"]["legend"]
+    assert legend["labelLimit"] == 0
+    for meaning in dc.SERIES_MEANING.values():
+        assert meaning in legend["labelExpr"]
+    scale = dots["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "chosen": palette.CHOSEN,
+        "longer": palette.LONGER,
+        "shorter": palette.SHORTER,
+    }
+
+
+def test_the_report_draws_in_the_palettes_colours():
+    from preflens.cli import report
+
+    iv = {"value": 0.6, "ci_low": 0.5, "ci_high": 0.7, "n": 40}
+    svg = report.interval_bars([("accuracy", iv, report.GREEN), ("longer", iv, report.LONGER)])
+    assert palette.CHOSEN in svg and palette.LONGER in svg
+    flips = report.paired_scatter_svg(
+        [{"gap_a": -1.0, "gap_b": 1.0}, {"gap_a": 1.0, "gap_b": -1.0}, {"gap_a": 1.0, "gap_b": 2.0}]
+    )
+    assert palette.CHOSEN in flips and palette.REJECTED in flips
+    assert palette.NEUTRAL_LIGHT in flips
