@@ -27,7 +27,7 @@ from backend.middleware import (
     QueryStringLimitMiddleware,
     UnexpectedErrorMiddleware,
 )
-from backend.routes import cases, compute, data, diagnostics, health, over, probes
+from backend.routes import cases, compute, data, diagnostics, health, maps, over, probes
 from backend.schemas.errors import ErrorBody
 from backend.services import GenerationService, RewardService, load_policies, load_reward
 from db.session import is_sqlite, make_engine
@@ -112,7 +112,7 @@ def create_app(
     app.state.sessionmaker = None
     app.state.models_loaded = False
     install_error_handlers(app)
-    for module in (health, compute, data, cases, diagnostics, over, probes):
+    for module in (health, compute, data, cases, diagnostics, maps, over, probes):
         app.include_router(module.router)
 
     # Added innermost first: CORS (when on) answers preflights before the key check;

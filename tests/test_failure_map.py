@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from db.read.maps import map_clusters, map_view
-from db.schema import Dataset, Pair, PairScore, PairState, Run
-from preflens import failure_map, states
-from preflens.errors import ConfigError, QueryError
+from db.schema import Run
+from preflens import failure_map
+from preflens.errors import ConfigError, NotFoundError, QueryError
+from tests.map_seed import two_topic_store
 from training.jobs.map_pairs import run_map_job
 
 
@@ -47,71 +48,9 @@ def test_c_tf_idf_three_documents_by_hand():
     assert names == {0: ["apple", "pie"], 1: ["tax", "apple"], 2: ["law", "tax"]}
 
 
-COOKING = "How long should I bake bread dough in the oven with yeast and flour?"
-TAXES = "How do I file my income tax return and claim a deduction this year?"
-
-
-def _two_topic_store(make_session, n_per_topic: int = 60) -> tuple[int, dict[int, str]]:
-    """A done score run: cooking prompts scored right (gap > 0), tax prompts wrong, with
-    kept states drawn around two different centres."""
-    rng = np.random.default_rng(7)
-    centre = {"cooking": rng.normal(0, 1, 64), "taxes": rng.normal(0, 1, 64)}
-    topic_of: dict[int, str] = {}
-    with make_session() as s:
-        ds = Dataset(name="topics", source="x", format="trl")
-        s.add(ds)
-        s.flush()
-        run = Run(kind="score", key="k", status="done", dataset_id=ds.id, config={})
-        s.add(run)
-        s.flush()
-        for i in range(2 * n_per_topic):
-            topic = "cooking" if i % 2 == 0 else "taxes"
-            text = (COOKING if topic == "cooking" else TAXES) + f" (case {i})"
-            pair = Pair(
-                dataset_id=ds.id,
-                split="test",
-                source_row=i,
-                prompt=[{"role": "user", "content": text}],
-                prompt_text=text,
-                chosen="a" * (10 + i % 7),
-                rejected="b" * 12,
-                content_hash=f"h{i}",
-            )
-            s.add(pair)
-            s.flush()
-            topic_of[pair.id] = topic
-            gap = 1.0 + rng.random() if topic == "cooking" else -1.0 - rng.random()
-            if rng.random() < 0.1:  # some noise in each topic's correctness
-                gap = -gap
-            s.add(
-                PairScore(
-                    run_id=run.id,
-                    pair_id=pair.id,
-                    split="test",
-                    score_chosen=gap,
-                    score_rejected=0.0,
-                    gap=gap,
-                    chars_chosen=len(pair.chosen),
-                    chars_rejected=len(pair.rejected),
-                )
-            )
-            vecs = [centre[topic] + rng.normal(0, 0.3, 64) for _ in range(3)]
-            s.add(
-                PairState(
-                    run_id=run.id,
-                    pair_id=pair.id,
-                    prompt=states.pack(vecs[0]),
-                    chosen=states.pack(vecs[1]),
-                    rejected=states.pack(vecs[2]),
-                )
-            )
-        s.commit()
-        return run.id, topic_of
-
-
 @pytest.mark.parametrize("clusterer", ["kmeans", "hdbscan"])
 def test_two_topics_separate_and_the_worst_cluster_is_the_wrong_topic(store, clusterer):
-    run_id, topic_of = _two_topic_store(store)
+    run_id, topic_of = two_topic_store(store)
     result = run_map_job(store, run_id, on="prompt", method="pca", clusterer=clusterer, k=2)
     with store() as s:
         labels = map_clusters(s, run_id)
@@ -142,7 +81,7 @@ def test_two_topics_separate_and_the_worst_cluster_is_the_wrong_topic(store, clu
 
 
 def test_map_is_stored_once_per_run_and_points_are_bounded(store):
-    run_id, topic_of = _two_topic_store(store, 30)
+    run_id, topic_of = two_topic_store(store, 30)
     run_map_job(store, run_id, method="pca", k=3)
     run_map_job(store, run_id, on="diff", method="pca", k=2)
     with store() as s:
@@ -157,7 +96,7 @@ def test_map_is_stored_once_per_run_and_points_are_bounded(store):
 
 
 def test_refusals(store):
-    run_id, _ = _two_topic_store(store, 5)
+    run_id, _ = two_topic_store(store, 5)
     with pytest.raises(ConfigError):
         run_map_job(store, run_id, on="nope")
     with pytest.raises(ConfigError):
@@ -169,12 +108,12 @@ def test_refusals(store):
         other_id = other.id
     with pytest.raises(QueryError, match="--keep-states"):
         run_map_job(store, other_id)
-    with store() as s, pytest.raises(QueryError, match="no map"):
+    with store() as s, pytest.raises(NotFoundError, match="no map"):
         map_view(s, other_id)
 
 
 def test_cli_map_prints_clusters_worst_first(store, tmp_path, db_url):
-    run_id, _ = _two_topic_store(store, 20)
+    run_id, _ = two_topic_store(store, 20)
     env = {"PREFLENS_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "preflens", "map", str(run_id), "--method", "pca", "--k", "2"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.read.common import PREVIEW_CHARS, scored_run
 from db.schema import MapPoint, Pair, PairScore, PairState, RunMap
-from preflens.errors import QueryError
+from preflens.errors import NotFoundError
 from preflens.states import unpack
 
 MAX_MAP_POINTS = 5000
@@ -84,11 +84,11 @@ def map_view(session: Session, run_id: int, max_points: int = MAX_MAP_POINTS) ->
     """The stored map of a score run: its options, clusters (worst accuracy first) and at
     most ``max_points`` points (a seeded sample when there are more; ``sampled`` says so),
     each with pair id, x, y, cluster, correct (gap > 0; a tie is wrong), gap and a prompt
-    preview. Raises ``QueryError`` when the run has no map."""
+    preview. Raises ``NotFoundError`` when the run has no map."""
     scored_run(session, run_id)
     record = stored_map(session, run_id)
     if record is None:
-        raise QueryError(f"run {run_id} has no map; run `preflens map {run_id}` first")
+        raise NotFoundError(f"run {run_id} has no map; run `preflens map {run_id}` first")
     total = int(
         session.scalar(select(func.count()).select_from(MapPoint).where(MapPoint.run_id == run_id))
         or 0
