@@ -43,6 +43,7 @@ from bench.gpu_api import api_part
 from bench.gpu_model import matmul_params, save_checkpoint
 from bench.record import save_result
 from training.loading import load_policy, load_reward_model
+from training.precision import assert_sdpa
 from training.scoring import Encoded, pad_batch, reward_forward, score_encoded
 from training.token_budget import gpu_token_budget
 
@@ -133,7 +134,7 @@ def time_scoring(rm, enc: list[Encoded], budget: int, mparams: int) -> dict:  # 
         "token_budget": budget or None,
         "pairs": len(enc) // 2,
         "real_tokens": tokens,
-        "seconds": round(seconds, 3),
+        "seconds": round(seconds, 6),
         "pairs_per_s": round(len(enc) / 2 / seconds, 2),
         "tokens_per_s": round(tokens / seconds),
         "mfu": float(f"{2 * mparams * tokens / seconds / PEAK_FLOPS:.4g}"),
@@ -167,6 +168,8 @@ def scoring_part(
     rm = load_reward_model(str(ckpt), device=device)
     rm.model.to(dtype)
     mparams = matmul_params(rm.model)
+    attn = rm.model.config._attn_implementation
+    assert_sdpa(rm.model)  # the figures are SDPA's
     budget = gpu_token_budget(rm.model, device) if device.type == "cuda" else plan.cpu_budget
     rows = []
     rng = np.random.default_rng(0)
@@ -190,7 +193,14 @@ def scoring_part(
             rows.append({"length": length, "dtype": "bfloat16", "batching": "forward_only", **fwd})
     del rm
     free_memory()
-    return {"matmul_params": mparams, "token_budget": budget, "rows": rows}
+    return {
+        "matmul_params": mparams,
+        "token_budget": budget,
+        "attn_implementation": attn,
+        # float32 products on tensor cores (TF32) are off unless asked for: plain float32.
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "rows": rows,
+    }
 
 
 def generation_part(

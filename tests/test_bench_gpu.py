@@ -39,6 +39,7 @@ def test_gpu_run_tiny_rehearsal(tmp_path):
 
     scoring = result["scoring"]
     assert scoring["token_budget"] == TINY.cpu_budget
+    assert scoring["attn_implementation"] == "sdpa"
     timed = [r for r in scoring["rows"] if r["batching"] != "forward_only"]
     assert {(r["length"], r["batching"]) for r in timed} == {
         (length, batching)
