@@ -2,10 +2,10 @@
 
 Tables: ``dataset``, ``pair``, ``rejected_row``, ``checkpoint``, ``run``, ``pair_score``,
 ``metric``, ``generation``, ``generation_score``, ``pair_state`` (kept vectors), ``run_map``
-and ``map_point`` (a run's map). Indexes are named for the queries
-that need them: score gap within a run, category within a run, pairs of a dataset split.
-Text search over prompts and responses uses an FTS5 table on SQLite (created by the
-migration) and LIKE elsewhere.
+and ``map_point`` (a run's map), ``pair_flag`` (people's flags on pairs). Indexes are named
+for the queries that need them: score gap within a run, category within a run, pairs of a
+dataset split. Text search over prompts and responses uses an FTS5 table on SQLite
+(created by the migration) and LIKE elsewhere.
 """
 
 from __future__ import annotations
@@ -338,3 +338,23 @@ class MapPoint(Base):
     x: Mapped[float] = mapped_column(Float)
     y: Mapped[float] = mapped_column(Float)
     cluster: Mapped[int] = mapped_column(Integer)
+
+
+FLAG_LABELS = ("mislabelled", "ambiguous", "bad-prompt", "ok")
+
+
+class PairFlag(Base):
+    """A person's verdict on one pair (``FLAG_LABELS``) with a note, who set it (the API
+    key's name, ``cli`` or ``api`` when no key is set) and when; setting a new flag on
+    the pair replaces the old one."""
+
+    __tablename__ = "pair_flag"
+    __table_args__ = (Index("ix_pair_flag_label", "label"),)
+
+    pair_id: Mapped[int] = mapped_column(
+        ForeignKey("pair.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -49,7 +49,17 @@ def import_lines(report: Any) -> list[str]:
 def export_lines(result: Any) -> list[str]:
     """A ``training.imports.export_dataset.ExportedDataset``."""
     where = f"split {result.split!r}" if result.split else "every split"
-    return [
+    lines = [
         f"wrote {result.pairs} pairs of dataset {result.dataset!r} ({where}) to {result.path} "
         f"(format {result.format}: TRL prompt/chosen/rejected messages)"
     ]
+    if getattr(result, "drop_labels", ()):
+        lines.append(
+            f"  left out {result.dropped} pairs flagged {', '.join(result.drop_labels)}"
+        )
+    if getattr(result, "flip_labels", ()):
+        lines.append(
+            f"  flipped {result.flipped} pairs flagged {', '.join(result.flip_labels)} "
+            "(chosen and rejected swapped)"
+        )
+    return lines

@@ -5,8 +5,10 @@ Each row: ``prompt`` (the chat messages), ``chosen`` and ``rejected`` (each one 
 message), ``split``, ``category`` and, when the pair came with one, its source ``id``.
 Formats: ``jsonl`` (one row per line), ``parquet``, and ``trl`` (a ``datasets`` folder
 written by ``save_to_disk``, one split per split of the dataset, which TRL's trainers
-load with ``load_from_disk``). The output is written beside its final path and renamed
-into place, so a failed export never leaves a partial file behind.
+load with ``load_from_disk``). Flagged pairs (``preflens flags``) can be left out
+(``drop_flagged``) or written with chosen and rejected swapped (``flip_flagged``), which
+makes the cleaned dataset that ``ingest`` reads back. The output is written beside its
+final path and renamed into place, so a failed export never leaves a partial file behind.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import read
+from db.flags import flagged_pair_ids, parse_labels
 from db.lookup import dataset_record
 from db.read.inputs import require_pairs
 from preflens.errors import DataFormatError
@@ -38,6 +41,10 @@ class ExportedDataset:
     format: str
     path: Path
     pairs: int
+    dropped: int = 0
+    flipped: int = 0
+    drop_labels: tuple[str, ...] = ()
+    flip_labels: tuple[str, ...] = ()
 
 
 def check_output(path: str | Path, fmt: str, overwrite: bool) -> Path:
@@ -74,10 +81,32 @@ def trl_row(pair: Any) -> dict[str, Any]:
     }
 
 
-def _rows(session: Session, dataset_id: int, split: str | None) -> Iterator[dict[str, Any]]:
+def flipped_row(pair: Any) -> dict[str, Any]:
+    """One pair with its label reversed: the labelled-rejected response becomes chosen."""
+    row = trl_row(pair)
+    row["chosen"], row["rejected"] = row["rejected"], row["chosen"]
+    return row
+
+
+def _rows(
+    session: Session,
+    dataset_id: int,
+    split: str | None,
+    drop: set[int] | None = None,
+    flip: set[int] | None = None,
+    counts: dict[str, int] | None = None,
+) -> Iterator[dict[str, Any]]:
+    drop, flip = drop or set(), flip or set()
+    counts = counts if counts is not None else {}
     stmt = read.pairs_query(dataset_id, split).execution_options(yield_per=BATCH)
     for pair in session.scalars(stmt):
-        yield trl_row(pair)
+        if pair.id in drop:
+            counts["dropped"] = counts.get("dropped", 0) + 1
+        elif pair.id in flip:
+            counts["flipped"] = counts.get("flipped", 0) + 1
+            yield flipped_row(pair)
+        else:
+            yield trl_row(pair)
 
 
 def _write_jsonl(rows: Iterator[dict[str, Any]], path: Path) -> int:
@@ -158,9 +187,20 @@ def export_dataset(
     fmt: str = "jsonl",
     split: str | None = None,
     overwrite: bool = False,
+    drop_flagged: Sequence[str] = (),
+    flip_flagged: Sequence[str] = (),
 ) -> ExportedDataset:
-    """Write ``dataset``/``split`` (None: every split) to ``path`` in format ``fmt``."""
+    """Write ``dataset``/``split`` (None: every split) to ``path`` in format ``fmt``;
+    pairs flagged with one of ``drop_flagged`` are left out, those flagged with one of
+    ``flip_flagged`` are written with chosen and rejected swapped."""
     out = check_output(path, fmt, overwrite)
+    drop_labels = tuple(parse_labels(drop_flagged)) if drop_flagged else ()
+    flip_labels = tuple(parse_labels(flip_flagged)) if flip_flagged else ()
+    both = set(drop_labels) & set(flip_labels)
+    if both:
+        raise DataFormatError(
+            f"flag {', '.join(sorted(both))} is both dropped and flipped; name it in one option"
+        )
     with make_session() as session:
         ds = dataset_record(session, dataset)
         require_pairs(ds)
@@ -168,14 +208,27 @@ def export_dataset(
             where = f"split {split!r} of " if split else ""
             raise DataFormatError(f"{where}dataset {ds.name!r} holds no pairs; nothing to export")
         name, dataset_id = ds.name, ds.id
+        drop = flagged_pair_ids(session, ds.id, drop_labels) if drop_labels else set()
+        flip = flagged_pair_ids(session, ds.id, flip_labels) if flip_labels else set()
+    counts: dict[str, int] = {}
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         tmp = work / out.name
         with make_session() as session:
-            rows = _rows(session, dataset_id, split)
+            rows = _rows(session, dataset_id, split, drop, flip, counts)
             writer = {"jsonl": _write_jsonl, "parquet": _write_parquet, "trl": _write_trl}[fmt]
             n = writer(rows, tmp)
         _replace(tmp, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return ExportedDataset(name, split, fmt, out, n)
+    return ExportedDataset(
+        name,
+        split,
+        fmt,
+        out,
+        n,
+        counts.get("dropped", 0),
+        counts.get("flipped", 0),
+        drop_labels,
+        flip_labels,
+    )

@@ -89,6 +89,13 @@ class DiagnoseCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         _common(parser)
+        parser.add_argument(
+            "--slices",
+            action="store_true",
+            help="only the slices (category, split, length-difference bin, map cluster) with "
+            "a test per slice and Holm/Benjamini-Hochberg corrected p-values; with "
+            "--against, the paired test per slice",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from db.read.compare import check_comparable
@@ -96,6 +103,14 @@ class DiagnoseCommand(Command):
         from preflens.cli.diagnose_output import out, print_diagnostics, print_paired
 
         with open_store()() as session:
+            if args.slices:
+                from db.read.slices import run_slices
+                from preflens.cli.fix_output import slices_lines
+                from preflens.cli.output import print_lines
+
+                against = against_run(session, args) if args.against is not None else None
+                print_lines(slices_lines(run_slices(session, args.run, against)))
+                return 0
             if args.against is None and _print_over(session, args):
                 return 0
             against = against_run(session, args)

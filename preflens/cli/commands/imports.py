@@ -93,6 +93,15 @@ class ImportScoresCommand(Command):
         return 0
 
 
+def _labels(text: str | None) -> list[str]:
+    """Flag labels of --drop-flagged/--flip-flagged (checked before the store opens)."""
+    if text is None:
+        return []
+    from db.flags import parse_labels
+
+    return parse_labels(text)
+
+
 class ExportDatasetCommand(Command):
     name = "export-dataset"
     help = "write a dataset's pairs in TRL's prompt/chosen/rejected message layout"
@@ -110,12 +119,24 @@ class ExportDatasetCommand(Command):
         )
         p.add_argument("-o", "--output", required=True, help="file (folder for trl) to write")
         p.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+        p.add_argument(
+            "--drop-flagged",
+            metavar="LABELS",
+            help="leave out pairs flagged with these labels (comma-separated, e.g. "
+            "mislabelled,ambiguous; see `preflens flags`)",
+        )
+        p.add_argument(
+            "--flip-flagged",
+            metavar="LABELS",
+            help="write pairs flagged with these labels with chosen and rejected swapped",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from preflens.cli.import_output import export_lines
         from training.imports.export_dataset import check_output, export_dataset
 
-        # Checked before the store is opened: a bad path costs nothing.
+        # Checked before the store is opened: a bad path or flag label costs nothing.
+        drop, flip = _labels(args.drop_flagged), _labels(args.flip_flagged)
         check_output(args.output, args.format, args.overwrite)
         result = export_dataset(
             open_store(),
@@ -124,6 +145,8 @@ class ExportDatasetCommand(Command):
             args.format,
             _split(args.split),
             overwrite=args.overwrite,
+            drop_flagged=drop,
+            flip_flagged=flip,
         )
         print_lines(export_lines(result))
         return 0
