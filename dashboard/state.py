@@ -78,6 +78,7 @@ class CaseQuery:
     against: int | None = None
     flip: str | None = None
     view: str = "cards"
+    cluster: int | None = None  # a cluster of the run's map (-1: unclustered)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CaseQuery:
@@ -112,6 +113,7 @@ class CaseQuery:
             against=against,
             flip=flip,
             view=view if view in VIEWS else "cards",
+            cluster=_int(get("cluster")),
         )
 
     def to_params(self) -> dict[str, str]:
@@ -143,6 +145,7 @@ class CaseQuery:
             self.cut,
             self.against,
             self.flip,
+            self.cluster,
         )
 
     def first_page(self) -> CaseQuery:
@@ -164,6 +167,7 @@ class CaseQuery:
             "cut": self.cut,
             "against": self.against,
             "flip": self.flip,
+            "cluster": self.cluster,
         }
 
 

@@ -122,3 +122,21 @@ def test_cli_map_prints_clusters_worst_first(store, tmp_path, db_url):
     assert "95% Wilson" in done.stdout
     bad = subprocess.run(cmd[:4] + ["--on", "nope"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_cases_of_one_cluster(store):
+    from dashboard.state import CaseQuery, cases_link
+    from db.read import search_cases
+
+    run_id, _ = two_topic_store(store, 15)
+    run_map_job(store, run_id, method="pca", k=2)
+    with store() as s:
+        labels = map_clusters(s, run_id)
+        for c in (0, 1):
+            page = search_cases(s, run_id, cluster=c, limit=100)
+            want = sorted(p for p, lab in labels.items() if lab == c)
+            assert sorted(i["pair_id"] for i in page["items"]) == want
+            assert page["total"] == len(want)
+    link = cases_link(run=run_id, cluster=1)
+    assert "cluster=1" in link
+    assert CaseQuery.from_params({"run": str(run_id), "cluster": "-1"}).cluster == -1

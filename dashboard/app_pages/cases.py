@@ -113,10 +113,23 @@ view = col3.radio("View", list(VIEWS), key="cases_view", format_func=VIEWS.get, 
 against, flip = (linked.against, linked.flip) if run["kind"] == "score" else (None, None)
 if against is not None and linked.run not in (None, run["id"]):
     against, flip = None, None  # another run was picked: its flips were not asked for
+# A cluster of the run's map (the Map page links here); another run's clusters differ.
+cluster = linked.cluster if run["kind"] == "score" and linked.run in (None, run["id"]) else None
 
 
 def all_pairs() -> None:
-    st.query_params.from_dict(replace(query, against=None, flip=None).first_page().to_params())
+    everything = replace(query, against=None, flip=None, cluster=None)
+    st.query_params.from_dict(everything.first_page().to_params())
+
+
+if cluster is not None:
+    col1, col2 = st.columns([4, 1])
+    col1.info(
+        "Only the pairs "
+        + ("left in no cluster" if cluster == -1 else f"in cluster {cluster}")
+        + " of this run's map (the Map page names the clusters)."
+    )
+    col2.button("Show every pair", on_click=all_pairs, key="cases_all_cluster")
 
 
 if against is not None:
@@ -145,6 +158,7 @@ query = CaseQuery(
     against=against,
     flip=flip,
     view=view,
+    cluster=cluster,
 )
 if query.filters() != linked.filters():
     query = query.first_page()

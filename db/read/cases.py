@@ -30,6 +30,7 @@ from db.read.common import (
 from db.schema import (
     Generation,
     GenerationScore,
+    MapPoint,
     Pair,
     PairScore,
 )
@@ -195,6 +196,7 @@ def search_cases(
     cut: bool = False,
     against: int | None = None,
     flip: str | None = None,
+    cluster: int | None = None,
 ) -> dict[str, Any]:
     """One page of a run's cases whose gap lies in [min_gap, max_gap].
 
@@ -208,7 +210,9 @@ def search_cases(
     comparison: an answer that hit max_new_tokens). ``against`` + ``flip`` (score runs):
     only the pairs whose verdict flips between run ``against`` (a) and this run (b):
     ``wrong_to_right`` or ``right_to_wrong``, a gap of 0 counting wrong as in every
-    accuracy. ``total`` counts every match (all pages). Pagination is keyset on (key, pair id):
+    accuracy. ``cluster`` (score runs): only the pairs in that cluster of the run's stored
+    map (``preflens map``). ``total`` counts every match (all pages). Pagination is
+    keyset on (key, pair id):
     ``next_cursor`` resumes right after the last item, so rows added meanwhile never
     shift a page (no repeats, no gaps); it is None on the last page. Items carry
     200-character previews; ``get_case`` returns a case in full.
@@ -226,6 +230,8 @@ def search_cases(
     run = scored_run(session, run_id)
     if against is not None and run.kind != "score":
         raise QueryError("against / flip: only a score run's pairs flip between runs")
+    if cluster is not None and run.kind != "score":
+        raise QueryError("cluster: only a score run's pairs are mapped")
     if against is not None and scored_run(session, against).kind != "score":
         raise QueryError(f"against: run {against} is not a score run")
     terms = _search_terms(q)
@@ -252,6 +258,11 @@ def search_cases(
             stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
         if cut:
             stmt = stmt.where(or_(s.truncated_chosen.is_(True), s.truncated_rejected.is_(True)))
+        if cluster is not None:
+            members = select(MapPoint.pair_id).where(
+                MapPoint.run_id == run_id, MapPoint.cluster == cluster
+            )
+            stmt = stmt.where(s.pair_id.in_(members))
         if against is not None:
             other = aliased(PairScore)
             stmt = stmt.join(
@@ -287,6 +298,7 @@ def search_cases(
 
     query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
     query += [cut, against, flip] if cut or against is not None else []
+    query += [cluster] if cluster is not None else []
     fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
     after = _decode_cursor(cursor, fingerprint) if cursor else None
     try:
