@@ -27,7 +27,7 @@ from backend.middleware import (
     QueryStringLimitMiddleware,
     UnexpectedErrorMiddleware,
 )
-from backend.routes import cases, compute, data, diagnostics, health, maps, over, probes
+from backend.routes import cases, compute, data, diagnostics, fix, health, maps, over, probes
 from backend.schemas.errors import ErrorBody
 from backend.services import GenerationService, RewardService, load_policies, load_reward
 from db.session import is_sqlite, make_engine
@@ -92,6 +92,10 @@ def create_app(
             if app.state.reward is not None:
                 await app.state.reward.batcher.stop()
             engine.dispose()
+            writer = getattr(app.state, "flag_writer", None)  # made by the first flag write
+            if writer is not None:
+                writer.kw["bind"].dispose()
+                app.state.flag_writer = None
 
     app = FastAPI(
         title="PrefLens API",
@@ -104,6 +108,7 @@ def create_app(
             {"name": "data", "description": "datasets, runs, summaries and distributions"},
             {"name": "cases", "description": "search and read cases of a run"},
             {"name": "probes", "description": "counterfactual edits and DPO per pair"},
+            {"name": "fix", "description": "flags on pairs, likely mislabelled pairs, slices"},
         ],
     )
     app.state.settings = settings
@@ -112,7 +117,7 @@ def create_app(
     app.state.sessionmaker = None
     app.state.models_loaded = False
     install_error_handlers(app)
-    for module in (health, compute, data, cases, diagnostics, maps, over, probes):
+    for module in (health, compute, data, cases, diagnostics, maps, over, probes, fix):
         app.include_router(module.router)
 
     # Added innermost first: CORS (when on) answers preflights before the key check;

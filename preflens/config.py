@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         default=None,
         description="When set, every endpoint but /healthz needs `Authorization: Bearer <key>`.",
     )
+    api_key_name: str = Field(
+        default="api",
+        min_length=1,
+        max_length=200,
+        description="Who a flag set over the API is recorded as (the API key's name).",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins allowed by CORS (comma-separated or a JSON list); empty: CORS off.",
