@@ -52,6 +52,7 @@ pages = [
     st.Page(PAGES / "policies.py", title="Policies", url_path="policies"),
     st.Page(PAGES / "cases.py", title="Cases", url_path="cases"),
     st.Page(PAGES / "diagnostics.py", title="Diagnostics", url_path="diagnostics"),
+    st.Page(PAGES / "map.py", title="Map", url_path="map"),
     st.Page(PAGES / "probes.py", title="Probes", url_path="probes"),
     st.Page(PAGES / "live.py", title="Live scoring", url_path="live"),
 ]

@@ -148,3 +148,13 @@ def map_view(session: Session, run_id: int, max_points: int = MAX_MAP_POINTS) ->
         "points_total": total,
         "sampled": total > len(points),
     }
+
+
+def mapped_runs(session: Session) -> list[int]:
+    """Ids of the runs that have a stored map, newest map first."""
+    return [
+        int(r)
+        for r in session.scalars(
+            select(RunMap.run_id).order_by(RunMap.created_at.desc(), RunMap.run_id.desc())
+        )
+    ]
