@@ -63,11 +63,13 @@ def histogram_chart(
     column: str | None = None,
     height: int = HEIGHT,
     y_max: float | None = None,
+    select: bool = False,
 ) -> alt.TopLevelMixin:
     """Pre-binned histograms (rows: series, bin_start, bin_end, count), overlaid and
     coloured by series; ``rules`` (label, x) adds marker lines. With ``column``, one panel
     per value of that column side by side, on the same x and y axes (at a fixed width:
-    in a narrow column, draw one chart per value with ``y_max`` instead)."""
+    in a narrow column, draw one chart per value with ``y_max`` instead). ``select``: a
+    click on a bar selects its edges (selection ``bin``)."""
     lo, hi = float(df["bin_start"].min()), float(df["bin_end"].max())
     if rules is not None and not rules.empty:
         lo, hi = min(lo, float(rules["x"].min())), max(hi, float(rules["x"].max()))
@@ -95,6 +97,8 @@ def histogram_chart(
                 ],
             )
         )
+        if select:  # a clicked bar is the page's selection "bin" (its edges)
+            bars = bars.add_params(alt.selection_point(name="bin", fields=["bin_start", "bin_end"]))
         layer = alt.layer(bars, *_rules(rules)).properties(height=height)
         if panel_title is not None:
             layer = layer.properties(title=panel_title)

@@ -110,14 +110,27 @@ col1, col2 = st.columns(2)
 with col1:
     ui.chart(charts.histogram_chart(hist, title="Chosen and rejected scores", x_title="score"))
 with col2:
-    ui.chart(
-        charts.histogram_chart(
-            frames.hist_frame(gap_hist, "gap"),
-            title="Gap (chosen - rejected): right of 0 is correct",
-            x_title="gap",
-            rules=tie,
-        )
+    picked = st.altair_chart(
+        charts.wrap_title(
+            charts.histogram_chart(
+                frames.hist_frame(gap_hist, "gap"),
+                title="Gap (chosen - rejected): right of 0 is correct",
+                x_title="gap",
+                rules=tie,
+                select=True,
+            )
+        ),
+        width="stretch",
+        on_select="rerun",
+        key="rm_gap_bins",
     )
+    chosen_bin = (picked.selection.get("bin") or [None])[0] if picked else None
+    if chosen_bin:  # a clicked bar: its pairs, one click away
+        lo, hi = float(chosen_bin["bin_start"]), float(chosen_bin["bin_end"])
+        link = cases_link(run=run["id"], min_gap=lo, max_gap=hi, sort="gap_asc")
+        st.markdown(f"[Open the pairs with a gap from {lo:.4f} to {hi:.4f} in Cases]({link})")
+    else:
+        st.caption("Click a bar to open its pairs in Cases.")
 col1, col2 = st.columns(2)
 with col1:
     cdf = pd.concat([frames.cdf_frame(view["cdf"][s], s) for s in ("chosen", "rejected")])

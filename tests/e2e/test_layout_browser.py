@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -193,6 +193,16 @@ def test_a_wrong_pairs_count_opens_exactly_those_pairs(dashboard, page, store):
         every = read.search_cases(s, run, limit=500)["items"]
     wrong = sorted(i["pair_id"] for i in every if i["gap"] <= 0)
     assert count == len(wrong)
+    # A bar of the gap histogram opens its pairs too.
+    settle(page)
+    gap_chart = page.locator("[data-testid=stVegaLiteChart]").filter(has_text="right of 0")
+    gap_chart.locator("g.mark-rect path:not([aria-label*='count: 0;'])").first.click()
+    bar_link = page.get_by_role("link", name=re.compile("^Open the pairs with a gap from"))
+    bar_link.wait_for()
+    lo, hi = (float(x) for x in re.findall(r"-?\d+\.\d+", bar_link.inner_text())[:2])
+    query = parse_qs(urlsplit(bar_link.get_attribute("href") or "").query)
+    assert float(query["min_gap"][0]) == pytest.approx(lo, abs=1e-4) and lo < hi
+    assert float(query["max_gap"][0]) == pytest.approx(hi, abs=1e-4)
     href = link.get_attribute("href") or ""
     assert re.search(rf"cases\?run={run}&max_gap=0\.0$", href), href
     page.goto(urljoin(page.url, href))
