@@ -86,7 +86,7 @@ def test_bfloat16_scores_agree_with_float32(tiny_lm):
     fp32 = score_encoded(rm, enc, batch_size=8)
     rm.model.to(torch.bfloat16)
     bf16 = score_encoded(rm, enc, batch_size=8)
-    scale = float(rm.model.score.weight.float().norm()) * rm.model.config.hidden_size**0.5
+    scale = float(rm.model.score.weight.detach().float().norm()) * rm.model.config.hidden_size**0.5
     err = np.abs(bf16 - fp32).max()
     assert 0 < err <= BOUND * scale, (err, scale)
 
