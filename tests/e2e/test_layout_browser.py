@@ -229,3 +229,8 @@ def test_a_wrong_pairs_count_opens_exactly_those_pairs(dashboard, page, store):
     settle(page)
     win = page.get_by_text("win rate", exact=True).first
     assert warning.bounding_box()["y"] < win.bounding_box()["y"]
+    # A point of the scatter opens that prompt's answers.
+    scatter = page.locator("[data-testid=stVegaLiteChart]").filter(has_text="Score per prompt")
+    scatter.locator("g.mark-symbol path").first.click()
+    page.get_by_text(re.compile(r"^Prompt \d+: both answers$")).wait_for()
+    assert page.get_by_role("link", name="Open in Cases").count() == 1
