@@ -19,10 +19,9 @@ from preflens.cli.output import error, warning
 from preflens.cli.rm_layout import (
     LAYOUT_COMMANDS,
     add_rm_layout_argument,
-    apply_rm_layout,
     check_reward_model,
+    options_as_settings,
 )
-from preflens.config import get_settings
 from preflens.errors import PrefLensError
 
 
@@ -82,11 +81,6 @@ def _main(argv: Sequence[str] | None) -> int:
     except PrefLensError as exc:
         error(f"error: {exc}")
         return 2
-    if args.dtype:
-        # Through the setting, so every loader (and a server process started from here)
-        # sees the same choice without each command passing it along.
-        os.environ["PREFLENS_DTYPE"] = args.dtype
-        get_settings.cache_clear()
     # Deprecation notices from the libraries say nothing a PrefLens user can act on.
     warnings.filterwarnings("ignore", category=FutureWarning)
     logging.basicConfig(
@@ -95,11 +89,11 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     for noisy in ("httpx", "urllib3", "filelock", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    apply_rm_layout(args)
     try:
-        for line in check_reward_model(args):
-            warning(line)
-        return args.func(args)
+        with options_as_settings(args):
+            for line in check_reward_model(args):
+                warning(line)
+            return args.func(args)
     except PrefLensError as exc:
         error(f"error: {exc}")
         return 2

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import os
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from preflens.config import Settings, get_settings
 
@@ -27,12 +29,31 @@ def add_rm_layout_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def apply_rm_layout(args: argparse.Namespace) -> None:
-    """Make ``--rm-layout`` the setting every loader reads (a server started from here too)."""
-    layout = getattr(args, "rm_layout", None)
-    if layout:
-        os.environ["PREFLENS_RM_LAYOUT"] = layout
+@contextmanager
+def options_as_settings(args: argparse.Namespace) -> Iterator[None]:
+    """For one command, make ``--dtype`` and ``--rm-layout`` the settings every loader
+    reads (a server started from here too), without each command passing them along.
+    The environment is put back afterwards, so a command run in-process leaves none of
+    its options behind for the next one."""
+    chosen = {
+        "PREFLENS_DTYPE": getattr(args, "dtype", None),
+        "PREFLENS_RM_LAYOUT": getattr(args, "rm_layout", None),
+    }
+    chosen = {name: value for name, value in chosen.items() if value}
+    saved = {name: os.environ.get(name) for name in chosen}
+    os.environ.update(chosen)
+    if chosen:
         get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if chosen:
+            get_settings.cache_clear()
 
 
 def untrained_head_warning(spec: str, head_seed: int) -> str:

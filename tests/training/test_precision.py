@@ -3,6 +3,8 @@ reads, and bfloat16 against float32 scores of a tiny model within the documented
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -53,13 +55,27 @@ def test_setting_is_the_default_override(monkeypatch):
         get_settings()
 
 
-def test_cli_dtype_option_sets_the_setting(monkeypatch, capsys):
-    from preflens.cli.main import main
+def test_cli_dtype_option_sets_the_setting_for_one_command(monkeypatch):
+    """--dtype (and --rm-layout) are the settings while the command runs, and the
+    environment is as it was afterwards (an in-process command leaves nothing behind)."""
+    import argparse
 
-    monkeypatch.setenv("PREFLENS_DTYPE", "auto")  # restored after the test
+    from preflens.cli.main import main
+    from preflens.cli.rm_layout import options_as_settings
+
+    monkeypatch.delenv("PREFLENS_DTYPE", raising=False)
+    monkeypatch.setenv("PREFLENS_RM_LAYOUT", "openrlhf")
+    get_settings.cache_clear()
+    args = argparse.Namespace(dtype="float16", rm_layout="trl")
+    with options_as_settings(args):
+        assert get_settings().dtype == "float16"
+        assert get_settings().rm_layout == "trl"
+        assert choose_dtype("cuda", bf16_supported=True) is torch.float16
+    assert "PREFLENS_DTYPE" not in os.environ
+    assert os.environ["PREFLENS_RM_LAYOUT"] == "openrlhf"
+    assert get_settings().dtype == "auto" and get_settings().rm_layout == "openrlhf"
     assert main(["--dtype", "float16", "runs"]) == 0
-    assert get_settings().dtype == "float16"
-    assert choose_dtype("cuda", bf16_supported=True) is torch.float16
+    assert "PREFLENS_DTYPE" not in os.environ and get_settings().dtype == "auto"
 
 
 def test_head_is_read_in_float32():
