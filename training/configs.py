@@ -125,6 +125,15 @@ class DPOTrainConfig(TrainConfig):
     simpo_gamma: float = option(0.5, "SimPO target margin")
     precompute_ref: bool = option(False, "compute the reference log-probs once before training")
     gradient_checkpointing: bool = option(False, "recompute activations to save memory (slower)")
+    eval_every: int | None = option(
+        None,
+        "save a checkpoint every N steps and measure its implicit-reward accuracy on the "
+        "eval split (score-dpo; a checkpoint series, linked to this run by step)",
+        min=1,
+    )
+    keep_checkpoints: int | None = option(
+        None, "keep only the newest K series checkpoints on disk (their runs stay)", min=0
+    )
 
 
 @dataclass

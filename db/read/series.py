@@ -1,10 +1,11 @@
 """A checkpoint series: one training run's eval split scored at several steps.
 
-The points are the score runs linked to the run (``db.runs.link_series``: parent and
-``series_step``), the training run's "before" run as step 0 (untrained head) and its
-"after" run at the last step. All numbers are on the pairs every point scored. A gap of
-exactly 0 counts as wrong, as in every accuracy; "learned" at a step means wrong at the
-previous point and right at this one, "forgotten" the reverse.
+The points are the runs linked to the training run (``db.runs.link_series``: parent and
+``series_step``): score runs of an RM, score_dpo runs (implicit rewards) of a policy;
+plus an RM run's "before" run as step 0 (untrained head) and its "after" run at the last
+step. All numbers are on the pairs every point scored. A gap of exactly 0 counts as
+wrong, as in every accuracy; "learned" at a step means wrong at the previous point and
+right at this one, "forgotten" the reverse.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.lookup import run_record
-from db.schema import PairScore, Run
+from db.schema import DpoScore, PairScore, Run
 from preflens.calibration import ece, mirrored
 from preflens.errors import QueryError
 from preflens.uncertainty import (
@@ -31,6 +32,8 @@ from preflens.uncertainty import (
 )
 
 SERIES_KINDS = ("train_rm", "train_dpo", "series")
+# A point is a score run (RM scores) or a score_dpo run (implicit rewards of a policy).
+POINT_KINDS = ("score", "score_dpo")
 MAX_IDS = 200
 DEFAULT_TRAJECTORIES = 12
 CONVENTIONS = {
@@ -63,7 +66,7 @@ def series_points(session: Session, run_id: int) -> list[tuple[int, int]]:
         points[0] = int(before)
     after = (scores.get("after") or {}).get("run")
     children = session.scalars(
-        select(Run).where(Run.parent_run_id == run_id, Run.kind == "score").order_by(Run.id)
+        select(Run).where(Run.parent_run_id == run_id, Run.kind.in_(POINT_KINDS)).order_by(Run.id)
     ).all()
     for child in children:
         step = (child.config or {}).get("series_step")
@@ -74,15 +77,20 @@ def series_points(session: Session, run_id: int) -> list[tuple[int, int]]:
     return sorted(points.items())
 
 
+def _columns(session: Session, run_id: int) -> tuple[Any, Any, Any, Any]:
+    """(table, pair id, chosen, rejected) columns of a point's rows: RM scores of a score
+    run, implicit rewards of a score_dpo run."""
+    if session.get(Run, run_id).kind == "score_dpo":
+        return DpoScore, DpoScore.pair_id, DpoScore.reward_chosen, DpoScore.reward_rejected
+    return PairScore, PairScore.pair_id, PairScore.score_chosen, PairScore.score_rejected
+
+
 def _gap_matrix(session: Session, run_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(pair ids every run scored, gaps: runs x pairs), pairs by id."""
     per_run = []
     for rid in run_ids:
-        rows = session.execute(
-            select(PairScore.pair_id, PairScore.gap)
-            .where(PairScore.run_id == rid)
-            .order_by(PairScore.pair_id)
-        ).all()
+        table, pid, _, _ = _columns(session, rid)
+        rows = session.execute(select(pid, table.gap).where(table.run_id == rid)).all()
         per_run.append(dict(rows))
     common = sorted(set.intersection(*(set(d) for d in per_run))) if per_run else []
     gaps = np.array([[d[p] for p in common] for d in per_run], dtype=np.float64)
@@ -90,14 +98,13 @@ def _gap_matrix(session: Session, run_ids: list[int]) -> tuple[np.ndarray, np.nd
 
 
 def _chosen_rejected(session: Session, run_id: int, ids: np.ndarray) -> tuple[np.ndarray, ...]:
-    rows = dict(
-        (pid, (c, r))
+    table, pid_col, chosen, rejected = _columns(session, run_id)
+    rows = {
+        pid: (c, r)
         for pid, c, r in session.execute(
-            select(PairScore.pair_id, PairScore.score_chosen, PairScore.score_rejected).where(
-                PairScore.run_id == run_id
-            )
+            select(pid_col, chosen, rejected).where(table.run_id == run_id)
         )
-    )
+    }
     both = np.array([rows[int(p)] for p in ids], dtype=np.float64).reshape(-1, 2)
     return both[:, 0], both[:, 1]
 

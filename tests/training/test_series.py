@@ -18,7 +18,7 @@ from training.series import expand_models, prune_checkpoints, series_dir
 
 @pytest.fixture
 def easy(store, tmp_path):
-    rows = easy_rows(32, "train") + easy_rows(16, "test", start=100)
+    rows = easy_rows(16, "train") + easy_rows(8, "test", start=100)
     ingest(store, write_jsonl(tmp_path / "easy.jsonl", rows), name="easy", progress=False)
     return "easy"
 
@@ -44,7 +44,7 @@ def test_eval_every_makes_linked_score_runs_and_counts_match_rows(store, easy, t
         logging_steps=4,
         max_length=64,
         warmup_ratio=0.0,
-        eval_every=4,
+        eval_every=2,
         keep_checkpoints=1,
     )
     result = train_rm(store, cfg, progress=False)
@@ -54,14 +54,14 @@ def test_eval_every_makes_linked_score_runs_and_counts_match_rows(store, easy, t
             select(Run).where(Run.parent_run_id == train_id, Run.kind == "score")
         ).all()
         steps = sorted(r.config["series_step"] for r in linked if "series_step" in r.config)
-        assert steps == [4, 8, 12]
+        assert steps == [2, 4, 6]
         points = series_points(s, train_id)
-        assert [p for p, _ in points] == [0, 4, 8, 12]
+        assert [p for p, _ in points] == [0, 2, 4, 6]
         got = series(s, train_id, b=1000)
         truth = [_right(s, rid) for _, rid in points]
     # Only the newest checkpoint folder is kept; its weights scored the last point.
-    assert sorted(p.name for p in series_dir(out).iterdir()) == ["checkpoint-12"]
-    assert got["n_pairs"] == 16 and got["steps"] == [0, 4, 8, 12]
+    assert sorted(p.name for p in series_dir(out).iterdir()) == ["checkpoint-6"]
+    assert got["n_pairs"] == 8 and got["steps"] == [0, 2, 4, 6]
     for i in range(1, 4):
         prev, cur = truth[i - 1], truth[i]
         learned = sorted(p for p in cur if cur[p] and not prev[p])
@@ -70,9 +70,9 @@ def test_eval_every_makes_linked_score_runs_and_counts_match_rows(store, easy, t
         assert (vs["learned"], vs["forgotten"]) == (len(learned), len(forgotten))
         assert vs["learned_ids"] == learned and vs["forgotten_ids"] == forgotten
     for point, right in zip(got["points"], truth, strict=True):
-        assert point["accuracy"]["value"] == pytest.approx(sum(right.values()) / 16)
+        assert point["accuracy"]["value"] == pytest.approx(sum(right.values()) / 8)
     accs = [sum(r.values()) for r in truth]
-    assert got["best"]["step"] == [0, 4, 8, 12][accs.index(max(accs))]
+    assert got["best"]["step"] == [0, 2, 4, 6][accs.index(max(accs))]
     flips = {p: sum(truth[i][p] != truth[i - 1][p] for i in range(1, 4)) for p in truth[0]}
     assert got["oscillating"]["count"] == sum(f > 1 for f in flips.values())
     # The same command again finds the finished run and the same series.
@@ -101,3 +101,36 @@ def test_expand_models_orders_checkpoint_folders_by_step(tmp_path):
         expand_models([str(folder / "checkpoint-2"), str(folder / "checkpoint-2")])
     assert [p.name for p in prune_checkpoints(folder, 1)] == ["checkpoint-2", "checkpoint-10"]
     assert prune_checkpoints(folder, None) == []
+
+
+def test_train_dpo_eval_every_links_score_dpo_runs(store, easy, tiny_lm, tmp_path):
+    from db.schema import DpoScore
+    from training.jobs.train_dpo import DPOTrainConfig, train_dpo
+
+    cfg = DPOTrainConfig(
+        dataset="easy",
+        model=str(tiny_lm),
+        output=str(tmp_path / "dpo"),
+        lr=5e-3,
+        batch_size=4,
+        max_steps=6,
+        max_length=64,
+        warmup_ratio=0.0,
+        eval_every=3,
+    )
+    run = train_dpo(store, cfg, progress=False).run
+    assert run.summary["series_steps"] == [3, 6]
+    with store() as s:
+        points = series_points(s, run.id)
+        assert [s.get(Run, rid).kind for _, rid in points] == ["score_dpo", "score_dpo"]
+        got = series(s, run.id, b=1000)
+        truth = []
+        for _, rid in points:
+            rows_ = s.execute(
+                select(DpoScore.pair_id, DpoScore.gap).where(DpoScore.run_id == rid)
+            ).all()
+            truth.append({p: g > 0 for p, g in rows_})
+    vs = got["points"][1]["vs_previous"]
+    assert vs["learned"] == sum(truth[1][p] and not truth[0][p] for p in truth[0])
+    assert vs["forgotten"] == sum(truth[0][p] and not truth[1][p] for p in truth[0])
+    assert got["points"][0]["accuracy"]["value"] == pytest.approx(sum(truth[0].values()) / 8)

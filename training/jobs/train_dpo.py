@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import runs
 from db.lookup import run_record
+from db.read.series import series_points
 from db.session import writing
-from preflens.errors import PrefLensError
+from preflens.errors import ConfigError, PrefLensError
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback, quiet_console_logs
-from training.configs import LOSSES, DPOTrainConfig
+from training.configs import LOSSES, REFERENCE_FREE, DPOTrainConfig
 from training.fetch import resolve_model
 from training.jobs import JobResult
 from training.jobs.training import (
@@ -32,6 +33,7 @@ from training.jobs.training import (
 )
 from training.loading import freeze_all_but_last
 from training.scoring import encode
+from training.series import SeriesCallback, series_dir
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,13 @@ def train_dpo(
     from training.loading import load_policy
 
     dist.init()
-    job = open_training_job(make_session, cfg, "train_dpo", resolve_model(cfg.model), cfg.loss)
+    if cfg.eval_every is not None and dist.world_size() > 1:
+        raise ConfigError("--eval-every runs in one process: start train-dpo without accelerate")
+    # An unset eval_every stays out of the key, so runs made before the option are found.
+    skip = ("keep_checkpoints", *(("eval_every",) if cfg.eval_every is None else ()))
+    job = open_training_job(
+        make_session, cfg, "train_dpo", resolve_model(cfg.model), cfg.loss, not_in_key=skip
+    )
     if job.reuse:
         with make_session() as session:
             return JobResult(run_record(session, job.run_id), reused=True, done_now=0)
@@ -154,6 +162,8 @@ def train_dpo(
             with writing(make_session) as session:
                 runs.clear_metrics(session, job.run_id)
         callbacks = [StoreMetricsCallback(make_session, job.run_id)] if dist.is_main() else []
+        if cfg.eval_every is not None and job.eval_pairs:
+            callbacks.append(_series_callback(make_session, cfg, job, policy.tokenizer, progress))
         trainer = build_trainer(
             cfg,
             policy.model,
@@ -191,6 +201,38 @@ def train_dpo(
                 final_eval=final_eval,
             )
     dist.barrier()
+    if cfg.eval_every is not None and dist.is_main():
+        with writing(make_session) as session:
+            points = series_points(session, job.run_id)
+            runs.update_summary(session, job.run_id, series_steps=[s for s, _ in points])
     with make_session() as session:
         run = run_record(session, job.run_id)
     return JobResult(run, reused=False, done_now=len(job.train_pairs))
+
+
+def _series_callback(make_session, cfg, job, tokenizer, progress) -> SeriesCallback:  # noqa: ANN001
+    """Every ``cfg.eval_every`` steps: save the policy and run score-dpo on the eval split
+    with it (against the starting model, or reference-free for SimPO and ORPO)."""
+    from training.jobs.score_dpo import run_score_dpo_job
+
+    reference = None if cfg.loss in REFERENCE_FREE else cfg.model
+
+    def score(model: str, step: int) -> int:
+        result = run_score_dpo_job(
+            make_session,
+            model,
+            reference,
+            cfg.dataset,
+            cfg.eval_split,
+            beta=cfg.beta,
+            limit=cfg.eval_limit,
+            max_length=cfg.max_length,
+            progress=progress,
+        )
+        with writing(make_session) as session:
+            runs.link_series(session, result.run.id, job.run_id, step)
+        return result.run.id
+
+    return SeriesCallback(
+        series_dir(job.output), cfg.eval_every, cfg.keep_checkpoints, tokenizer, score
+    )
