@@ -113,3 +113,21 @@ def test_report_is_self_contained_and_escapes_text(diag, store, tmp_path, capsys
     assert "Calibration" in html and "ECE" in html
     assert main(["report", str(diag.base.gen_score_run), "-o", str(tmp_path / "g.html")]) == 0
     assert "length-controlled win rate" in (tmp_path / "g.html").read_text()
+
+
+def test_report_header_carries_the_run_label_with_max_length(diag, store, tmp_path):
+    from db.schema import Run
+
+    with store() as s:  # the seeded runs keep no config: give each its own max length
+        s.get(Run, diag.after_run).config = {"max_length": 192}
+        s.get(Run, diag.base.score_run).config = {"max_length": 256}
+        s.commit()
+    path = tmp_path / "report.html"
+    args = ["report", str(diag.after_run), "--against", str(diag.base.score_run), "-o", str(path)]
+    assert main(args) == 0
+    html = path.read_text()
+    h1 = re.search(r"<h1>(.*?)</h1>", html).group(1)
+    assert h1.startswith(f"PrefLens diagnostics: #{diag.after_run} score · ")
+    assert "max 192 tok" in h1
+    assert re.search(rf"a: #{diag.base.score_run} score · [^<]*max 256 tok", html)
+    assert re.search(rf"b: #{diag.after_run} score · [^<]*max 192 tok", html)

@@ -291,10 +291,16 @@ def _generation_sections(d: dict[str, Any]) -> list[str]:
     return out
 
 
-def _paired_section(p: dict[str, Any], points: list[dict[str, Any]]) -> list[str]:
+def _paired_section(
+    p: dict[str, Any], points: list[dict[str, Any]], labels: dict[int, str]
+) -> list[str]:
     f = p["flips"]
+    named = [
+        f"{side}: {escape(labels[p[f'run_{side}']])}" for side in "ab" if p[f"run_{side}"] in labels
+    ]
     return [
         f"<h2>Run {p['run_b']} against run {p['run_a']} ({p['n']} shared pairs)</h2>",
+        *([f"<p class=note>{'<br>'.join(named)}</p>"] if named else []),
         f"<p>accuracy a {_iv(p['accuracy_a'])}, b {_iv(p['accuracy_b'])}; difference b - a "
         f"{_iv(p['difference'])}; McNemar exact p {fmt_p(p['mcnemar_p'])}; flips wrong&rarr;right "
         f"{f['wrong_to_right']}, right&rarr;wrong {f['right_to_wrong']}; Kendall tau "
@@ -330,10 +336,14 @@ def render_report(
     paired: dict[str, Any] | None = None,
     paired_points: list[dict[str, Any]] | None = None,
     wrong: list[dict[str, Any]] | None = None,
+    labels: dict[int, str] | None = None,
 ) -> str:
-    """The whole HTML document."""
-    d = diagnostics
-    body = [f"<h1>PrefLens diagnostics: run {d['run_id']} ({escape(d['kind'])})</h1>"]
+    """The whole HTML document. ``labels``: run id -> the one run label
+    (``preflens.run_label``, with the run's max length) for the header and the paired
+    section; without one a run is named by its id and kind."""
+    d, labels = diagnostics, labels or {}
+    name = labels.get(d["run_id"]) or f"run {d['run_id']} ({d['kind']})"
+    body = [f"<h1>PrefLens diagnostics: {escape(name)}</h1>"]
     label = (d.get("state") or {}).get("label")
     if label:  # a failed or running run: its numbers are not final
         body.append(f"<p class=banner role=alert>{escape(label)}</p>")
@@ -344,12 +354,12 @@ def render_report(
     )
     body += _score_sections(d) if d["kind"] == "score" else _generation_sections(d)
     if paired:
-        body += _paired_section(paired, paired_points or [])
+        body += _paired_section(paired, paired_points or [], labels)
     if wrong:
         body += _wrong_section(wrong)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>PrefLens run {d['run_id']}</title><style>{CSS}</style></head><body>"
+        f"<title>PrefLens {escape(name)}</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>"
     )

@@ -212,6 +212,7 @@ class ReportCommand(Command):
         parser.add_argument("--top", type=int, default=10, help="confidently wrong pairs shown")
 
     def run(self, args: argparse.Namespace) -> int:
+        from db.read.catalog import get_run
         from db.read.diagnostics import (
             confidently_wrong,
             paired,
@@ -220,6 +221,7 @@ class ReportCommand(Command):
         )
         from preflens.cli.diagnose_output import out, print_report_written
         from preflens.cli.report import render_report
+        from preflens.run_label import run_label
 
         with open_store()() as session:
             against = args.against = against_run(session, args)
@@ -229,7 +231,11 @@ class ReportCommand(Command):
                 p = paired(session, against, args.run, args.bootstrap, args.seed)
                 points = paired_scatter(session, against, args.run)
             wrong = confidently_wrong(session, args.run, args.top) if d["kind"] == "score" else []
-        html = render_report(d, p, points, wrong)
+            # The one run label (with each run's max length) heads the report.
+            labels = {
+                i: run_label(get_run(session, i)) for i in (args.run, against) if i is not None
+            }
+        html = render_report(d, p, points, wrong, labels)
         with atomic_output(args.output) as path:
             path.write_text(html, encoding="utf-8")
         label = d["state"]["label"]
