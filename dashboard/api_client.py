@@ -1,6 +1,7 @@
-"""HTTP client of the PrefLens backend (``preflens serve``) for the live-scoring page.
+"""HTTP client of the PrefLens backend (``preflens serve``) for live scoring and flags.
 
-The dashboard reads the store itself; only live scoring needs the backend, whose models
+The dashboard reads the store itself; only live scoring and setting flags on pairs (the
+one write, through the backend's write path) need the backend, whose models
 are loaded once in that process. The URL comes from ``PREFLENS_DASHBOARD_API_URL``
 (``preflens dashboard --api-url``), the key from ``PREFLENS_API_KEY`` when set. Every
 failure becomes a ``BackendError`` whose message says what to do.
@@ -91,6 +92,16 @@ class ApiClient:
         if run is not None:
             body["run"] = run
         return self._request("POST", "/v1/compare", json=body)
+
+    def set_flag(self, pair_id: int, label: str, note: str = "") -> dict[str, Any]:
+        """Flag a pair (``PUT /v1/pairs/{id}/flag``): the dashboard never writes the store
+        itself, so flags go through the backend, behind its API key when one is set."""
+        body = {"label": label, "note": note}
+        return self._request("PUT", f"/v1/pairs/{pair_id}/flag", json=body)
+
+    def clear_flag(self, pair_id: int) -> dict[str, Any] | None:
+        """Remove a pair's flag (``DELETE /v1/pairs/{id}/flag``)."""
+        return self._request("DELETE", f"/v1/pairs/{pair_id}/flag")
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -53,6 +53,7 @@ pages = [
     st.Page(PAGES / "cases.py", title="Cases", url_path="cases"),
     st.Page(PAGES / "diagnostics.py", title="Diagnostics", url_path="diagnostics"),
     st.Page(PAGES / "map.py", title="Map", url_path="map"),
+    st.Page(PAGES / "suspects.py", title="Suspects", url_path="suspects"),
     st.Page(PAGES / "probes.py", title="Probes", url_path="probes"),
     st.Page(PAGES / "live.py", title="Live scoring", url_path="live"),
 ]

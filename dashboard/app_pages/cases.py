@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import case_table, data, frames, highlight, probe_charts, ui
+from dashboard import case_table, data, flag_widget, frames, highlight, probe_charts, ui
 from dashboard.api_client import BackendError, client_from_settings
 from dashboard.frames import fmt, fmt_signed, md_escape
 from dashboard.state import FLIPS, PAGE_SIZES, SORTS, VIEWS, CaseQuery, parse_float
@@ -234,6 +234,7 @@ def show_case(pair_id: int) -> None:
             f"category {md_escape(pair['category'] or '(none)')} · "
             f"source row {pair['source_row']}"
         )
+        flag_widget.flag_panel(url, pair["id"], "cases")
         st.caption("Prompt")
         for message in pair["prompt"]:
             st.caption(md_escape(message.get("role", "")))

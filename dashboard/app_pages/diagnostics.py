@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, frames, ui
+from dashboard import data, frames, slices_view, ui
 from dashboard import diagnostic_charts as dc
 from dashboard import diagnostic_data as dd
 from dashboard.state import FLIPS, cases_link
@@ -223,6 +223,9 @@ else:
             hide_index=True,
             key="diag_flips",
         )
+
+st.subheader("Slices")
+slices_view.slices_section(url, run, stamp, other["id"] if others else None)
 
 st.subheader("Most confidently wrong pairs")
 wrong = dd.confidently_wrong(url, run["id"], stamp, 20)

@@ -108,7 +108,7 @@ def servers(store, db_url, tiny_lm, tmp_path) -> Iterator[dict]:
     try:
         wait_for(lambda: answers(f"{dash_url}/_stcore/health"), "streamlit", dash_log, dash)
         wait_for(lambda: answers(f"{api_url}/readyz"), "preflens serve", api_log, api)
-        yield {"seeded": seeded, "dashboard": dash_url, "api": api_url}
+        yield {"seeded": seeded, "dashboard": dash_url, "api": api_url, "env": env}
     finally:
         stop(dash)
         stop(api)
