@@ -13,12 +13,13 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.read.common import PREVIEW_CHARS, scored_run
+from db.read.common import scored_run
 from db.schema import MapPoint, Pair, PairScore, PairState, RunMap
 from preflens.errors import NotFoundError
 from preflens.states import unpack
 
 MAX_MAP_POINTS = 5000
+MAP_PREVIEW_CHARS = 120  # a hover preview; Cases shows the whole pair
 
 
 def map_clusters(session: Session, run_id: int) -> dict[int, int]:
@@ -83,41 +84,42 @@ def pair_states(session: Session, run_id: int) -> dict[str, np.ndarray]:
 def map_view(session: Session, run_id: int, max_points: int = MAX_MAP_POINTS) -> dict[str, Any]:
     """The stored map of a score run: its options, clusters (worst accuracy first) and at
     most ``max_points`` points (a seeded sample when there are more; ``sampled`` says so),
-    each with pair id, x, y, cluster, correct (gap > 0; a tie is wrong), gap and a prompt
-    preview. Raises ``NotFoundError`` when the run has no map."""
+    each with pair id, x, y, cluster, correct (gap > 0; a tie is wrong), gap and the
+    prompt's first 120 characters. Raises ``NotFoundError`` when the run has no map."""
     scored_run(session, run_id)
     record = stored_map(session, run_id)
     if record is None:
         raise NotFoundError(f"run {run_id} has no map; run `preflens map {run_id}` first")
-    total = int(
-        session.scalar(select(func.count()).select_from(MapPoint).where(MapPoint.run_id == run_id))
-        or 0
+    total = int(record.n)
+    cols = (
+        MapPoint.pair_id,
+        MapPoint.x,
+        MapPoint.y,
+        MapPoint.cluster,
+        PairScore.gap,
+        func.substr(Pair.prompt_text, 1, MAP_PREVIEW_CHARS),
     )
-    ids = session.scalars(
-        select(MapPoint.pair_id).where(MapPoint.run_id == run_id).order_by(MapPoint.pair_id)
-    ).all()
-    if total > max_points:
-        rng = np.random.default_rng(run_id)
-        ids = sorted(rng.choice(np.asarray(ids), size=max_points, replace=False).tolist())
+    base = (
+        select(*cols)
+        .join(
+            PairScore,
+            (PairScore.run_id == MapPoint.run_id) & (PairScore.pair_id == MapPoint.pair_id),
+        )
+        .join(Pair, Pair.id == MapPoint.pair_id)
+        .where(MapPoint.run_id == run_id)
+    )
+    if total <= max_points:
+        batches = [base]
+    else:
+        # The map job stored a seeded random order of pair ids: its first max_points are
+        # a uniform sample, read by primary key instead of a scan of the run's points.
+        ids = list(record.params.get("sample_order") or [])[:max_points]
+        batches = [
+            base.where(MapPoint.pair_id.in_(ids[i : i + 900])) for i in range(0, len(ids), 900)
+        ]
     points = []
-    for chunk_start in range(0, len(ids), 900):  # bounded IN lists
-        chunk = ids[chunk_start : chunk_start + 900]
-        rows = session.execute(
-            select(
-                MapPoint.pair_id,
-                MapPoint.x,
-                MapPoint.y,
-                MapPoint.cluster,
-                PairScore.gap,
-                func.substr(Pair.prompt_text, 1, PREVIEW_CHARS),
-            )
-            .join(
-                PairScore,
-                (PairScore.run_id == MapPoint.run_id) & (PairScore.pair_id == MapPoint.pair_id),
-            )
-            .join(Pair, Pair.id == MapPoint.pair_id)
-            .where(MapPoint.run_id == run_id, MapPoint.pair_id.in_(chunk))
-        ).all()
+    for stmt in batches:
+        rows = session.execute(stmt).all()
         points.extend(
             {
                 "pair_id": int(p),
@@ -141,7 +143,7 @@ def map_view(session: Session, run_id: int, max_points: int = MAX_MAP_POINTS) ->
         "method": record.method,
         "clusterer": record.clusterer,
         "n": record.n,
-        "params": record.params,
+        "params": {k: v for k, v in record.params.items() if k != "sample_order"},
         "created_at": record.created_at.isoformat(),
         "clusters": clusters,
         "points": points,

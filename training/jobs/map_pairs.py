@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.lookup import run_record
-from db.read.maps import count_states, pair_states
+from db.read.maps import MAX_MAP_POINTS, count_states, pair_states
 from db.schema import MapPoint, RunMap
 from db.session import writing
 from preflens import failure_map
@@ -68,7 +69,14 @@ def run_map_job(
     if n < 3:
         raise QueryError(f"run {run_id} has {n} pairs with states; a map needs at least 3")
     result = failure_map.build_map(states, on, method, clusterer, seed, k)
-    params = {"seed": seed, "k": k, "asked_method": method}
+    # A seeded order of the pairs: its first MAX_MAP_POINTS are the points a page draws.
+    order = np.random.default_rng(seed).permutation(n)[:MAX_MAP_POINTS]
+    params = {
+        "seed": seed,
+        "k": k,
+        "asked_method": method,
+        "sample_order": [int(states["pair_id"][i]) for i in order],
+    }
     with writing(make_session) as session:
         session.execute(delete(MapPoint).where(MapPoint.run_id == run_id))
         session.execute(delete(RunMap).where(RunMap.run_id == run_id))

@@ -35,7 +35,7 @@ class MapCommand(Command):
             choices=METHODS,
             default="auto",
             help="2D projection; auto = UMAP when umap-learn is installed and there are "
-            "50 to 50,000 pairs, else PCA (default: auto)",
+            "50 to 20,000 pairs, else PCA (default: auto)",
         )
         parser.add_argument(
             "--clusters",
