@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from preflens.headline import headline, headline_text
-from preflens.rm_label import rm_label
+from preflens.rm_label import head_untrained, rm_label
 from preflens.run_label import length_text
 from preflens.uncertainty import proportion, win_rates
 
@@ -69,13 +69,22 @@ def score_headline(summary: dict, untrained: bool | None = False) -> dict:
     return headline("accuracy", proportion(correct, n), untrained=untrained)
 
 
-def print_score_summary(summary: dict, label: str = "", untrained: bool | None = False) -> None:
+def score_run_untrained(config: dict | None) -> bool | None:
+    """Whether a score run's reward model had a seeded, untrained head, from the
+    ``rm_layout`` record its config keeps (None when the run kept no record)."""
+    return head_untrained("score", config, None)
+
+
+def print_score_summary(summary: dict, label: str = "", untrained: bool | None = None) -> None:
     """Accuracy with its Wilson 95% interval, n and verdicts (a tie counts as wrong), the
     mean and population std of every score (both sides), and the sides whose
-    conversation (as scored) was cut at the run's max length."""
+    conversation (as scored) was cut at the run's max length. ``untrained`` (the
+    ``untrained head`` verdict) defaults to the summary's own ``head_initialized``."""
     if not summary or not summary.get("pairs"):
         out(f"{label}no pairs scored")
         return
+    if untrained is None:
+        untrained = summary.get("head_initialized")
     out(f"{label}{headline_text(score_headline(summary, untrained))}")
     out(
         f"{' ' * len(label)}reward mean {summary['reward_mean']:.3f} (std of scores "
@@ -303,8 +312,9 @@ def print_demo_step(step: Any, header: bool = True) -> None:
     elif step.kind == "rm":
         print_training_summary(r)
         scores = r.summary["scores"]
-        # The before run scores with a head initialised from a seed: an untrained head.
-        print_score_summary(scores["before"], "  RM before training: ", untrained=True)
+        # Each score run says whether its head was initialised from a seed (the before
+        # run's usually is): the headline then carries the "untrained head" verdict.
+        print_score_summary(scores["before"], "  RM before training: ")
         print_score_summary(scores["after"], "  RM after training:  ")
     elif step.kind == "dpo":
         print_training_summary(r)

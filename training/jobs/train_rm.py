@@ -24,6 +24,7 @@ from db.lookup import run_record
 from db.read.series import series_points
 from db.session import writing
 from preflens.errors import ConfigError
+from preflens.rm_label import head_untrained
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback, metric_name, quiet_console_logs
 from training.configs import RMTrainConfig
@@ -255,6 +256,14 @@ def _series_callback(make_session, cfg, job, tokenizer, progress) -> SeriesCallb
     )
 
 
+def _scored(run: Any) -> dict[str, Any]:
+    """A before/after score run's entry in the training run's summary: its id, its
+    summary and whether its head was initialised from a seed (``head_initialized``, from
+    the run's ``rm_layout`` record), so every summary of the training run can say so."""
+    head = head_untrained("score", run.config, None)
+    return {"run": run.id, **(run.summary or {}), "head_initialized": head}
+
+
 def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  # noqa: ANN001
     from training.jobs.score import run_score_job
 
@@ -271,7 +280,7 @@ def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  #
             limit=cfg.eval_limit,
             **common,
         )
-        summaries["before"] = {"run": before.run.id, **(before.run.summary or {})}
+        summaries["before"] = _scored(before.run)
     if cfg.score_after:
         after = run_score_job(
             make_session,
@@ -283,7 +292,7 @@ def _score_before_after(make_session, cfg, run_id, output, progress) -> None:  #
             keep_states=cfg.keep_states,
             **common,
         )
-        summaries["after"] = {"run": after.run.id, **(after.run.summary or {})}
+        summaries["after"] = _scored(after.run)
         with make_session() as session:
             gaps = torch.tensor(read.run_gaps(session, after.run.id))
         if len(gaps):

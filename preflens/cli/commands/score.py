@@ -8,7 +8,7 @@ from pathlib import Path
 
 from preflens.cli.commands.base import Command, open_store, set_threads
 from preflens.cli.options import add_config_arguments, config_from_args
-from preflens.cli.output import out, print_score_summary
+from preflens.cli.output import out, print_score_summary, score_run_untrained
 from preflens.config import EMBEDDED_MODEL_ALIAS
 
 
@@ -47,7 +47,7 @@ class ScoreCommand(Command):
         run = result.run
         state = "already complete, reused" if result.reused else f"scored {result.done_now} pairs"
         out(f"score run {run.id} ({state}) on split {run.split or 'all'} of {cfg.dataset}")
-        print_score_summary(run.summary or {}, "  ")
+        print_score_summary(run.summary or {}, "  ", score_run_untrained(run.config))
         return 0
 
 
