@@ -182,6 +182,27 @@ def test_a_job_needing_a_test_split_names_the_splits_there_are(tmp_path, tiny_lm
              "has no split 'test'; its splits: train (3 pairs)")  # fmt: skip
 
 
+@pytest.mark.parametrize("command", ["train-rm", "train-dpo"])
+def test_training_split_options_go_through_the_selection_check(toy, tiny_lm, capsys, command):
+    """--eval-split and --train-split are checked like --split: refused with the splits
+    the dataset has, before a run or a checkpoint exists."""
+    job = [command, "--model", str(tiny_lm), "--dataset", toy, "--max-steps", "1"]
+    _refused(capsys, [*job, "--train-split", "test", "--eval-split", "nosuch"],
+             "--eval-split nosuch: dataset 'toy' has no split 'nosuch'; its splits: "
+             "test (4 pairs)")  # fmt: skip
+    _refused(capsys, [*job, "--train-split", "nosuch"],
+             "--train-split nosuch: dataset 'toy' has no split 'nosuch'")  # fmt: skip
+
+
+def test_generate_and_bon_refuse_a_split_the_dataset_lacks(toy, tiny_lm, capsys):
+    policy = f"p={tiny_lm}"
+    needle = "dataset 'toy' has no split 'nosuch'; its splits: test (4 pairs)"
+    _refused(capsys, ["generate", "--policy", policy, "--dataset", toy, "--split", "nosuch"],
+             needle)  # fmt: skip
+    _refused(capsys, ["bon", "--policy", policy, "--rm", str(tiny_lm), "--dataset", toy,
+                      "--split", "nosuch"], needle)  # fmt: skip
+
+
 def _set_run(run_id: str, **values) -> None:
     from sqlalchemy import update
 

@@ -102,21 +102,25 @@ def selection(
     require_pairs(ds)
     total = count_pairs(session, ds.id, split, limit)
     if total == 0:
-        splits = dict(
-            session.execute(
-                select(Pair.split, func.count())
-                .where(Pair.dataset_id == ds.id)
-                .group_by(Pair.split)
-            ).all()
-        )
-        have = ", ".join(f"{k} ({v} pairs)" for k, v in sorted(splits.items())) or "none"
-        if split is not None and split not in splits:
-            raise QueryError(
-                f"dataset {ds.name!r} has no split {split!r}; its splits: {have} "
-                "(or 'all' for every pair)"
-            )
-        raise QueryError(f"no pairs selected from dataset {ds.name!r} (its splits: {have})")
+        raise empty_selection(session, ds, split)
     return Selection(ds.id, total, dataset_hash(session, ds.id, split, limit))
+
+
+def empty_selection(session: Session, ds: Dataset, split: str | None) -> QueryError:
+    """The error for a selection of ``ds`` that holds no pair: a split the dataset lacks
+    is named with the splits it has (jobs that also take prompt sets raise it too)."""
+    splits = dict(
+        session.execute(
+            select(Pair.split, func.count()).where(Pair.dataset_id == ds.id).group_by(Pair.split)
+        ).all()
+    )
+    have = ", ".join(f"{k} ({v} pairs)" for k, v in sorted(splits.items())) or "none"
+    if split is not None and split not in splits:
+        return QueryError(
+            f"dataset {ds.name!r} has no split {split!r}; its splits: {have} "
+            "(or 'all' for every pair)"
+        )
+    return QueryError(f"no pairs selected from dataset {ds.name!r} (its splits: {have})")
 
 
 def dataset_counts(session: Session, dataset_id: int) -> dict[str, Any]:

@@ -59,6 +59,8 @@ def run_bon_job(
     with make_session() as session:
         ds = dataset_record(session, cfg.dataset)
         pair_ids = [p.id for p in session.scalars(read.pairs_query(ds.id, split, cfg.limit))]
+        if not pair_ids:  # no empty run: the split is named with the splits there are
+            raise read.empty_selection(session, ds, split)
         data_fp = read.dataset_hash(session, ds.id, split, cfg.limit)
         dataset_id = ds.id
     sampling = {k: getattr(cfg, k) for k in ("n", "max_new_tokens", "temperature", "top_p", "seed")}

@@ -65,6 +65,8 @@ def run_generate_job(
         ds = dataset_record(session, dataset)
         stmt = read.pairs_query(ds.id, split, limit)
         pair_ids = [p.id for p in session.scalars(stmt)]
+        if not pair_ids:  # no empty run: the split is named with the splits there are
+            raise read.empty_selection(session, ds, split)
         dataset_id = ds.id
     sampling = {
         "max_new_tokens": max_new_tokens,

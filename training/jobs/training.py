@@ -18,7 +18,7 @@ from db import read, runs
 from db.lookup import dataset_record
 from db.session import writing
 from preflens.config import get_settings
-from preflens.errors import NotFoundError
+from preflens.errors import NotFoundError, QueryError
 from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.checkpoints import save_checkpoint
@@ -46,16 +46,23 @@ def open_training_job(
     base_path: str,
     output_prefix: str,
     not_in_key: Iterable[str] = (),
+    extra_key: dict[str, Any] | None = None,
 ) -> TrainingJob:
     """Read the train and eval pairs of ``cfg.dataset``, find or open the ``kind`` run
     whose key is the base model, the training data and ``cfg`` (less ``not_in_key``), and
     agree on it across processes. The checkpoint goes to ``cfg.output`` or, by default,
-    ``<data_dir>/checkpoints/<output_prefix>-<dataset>-<key[:8]>``."""
+    ``<data_dir>/checkpoints/<output_prefix>-<dataset>-<key[:8]>``. ``extra_key``: more
+    identity than the config holds (e.g. a reference model's fingerprint)."""
+    train_split, eval_split = _split(cfg.train_split), _split(cfg.eval_split)
     with make_session() as session:
         ds = dataset_record(session, cfg.dataset)
-        train_pairs = read.pairs_of(session, ds.id, cfg.train_split, cfg.limit)
-        eval_pairs = read.pairs_of(session, ds.id, cfg.eval_split, cfg.eval_limit)
-        data_hash = read.dataset_hash(session, ds.id, cfg.train_split)
+        # The same selection check as every job's --split, before a run exists: a split
+        # the dataset lacks is refused with the splits it has (not an eval-less run).
+        check_split(session, ds.id, "--train-split", train_split, cfg.limit)
+        check_split(session, ds.id, "--eval-split", eval_split, cfg.eval_limit)
+        train_pairs = read.pairs_of(session, ds.id, train_split, cfg.limit)
+        eval_pairs = read.pairs_of(session, ds.id, eval_split, cfg.eval_limit)
+        data_hash = read.dataset_hash(session, ds.id, train_split)
         dataset_id = ds.id
     if not train_pairs:
         raise NotFoundError(f"dataset {cfg.dataset!r} has no pairs in split {cfg.train_split!r}")
@@ -63,7 +70,7 @@ def open_training_job(
     skip = {*not_in_key, *NOT_IN_KEY}
     hparams = {k: v for k, v in asdict(cfg).items() if k not in skip}
     base_fp = model_fingerprint(base_path)
-    key = runs.job_key(kind=kind, base=base_fp, data=data_hash, **hparams)
+    key = runs.job_key(kind=kind, base=base_fp, data=data_hash, **hparams, **(extra_key or {}))
     checkpoints = get_settings().data_dir.resolve() / "checkpoints"
     output = (
         Path(cfg.output) if cfg.output else checkpoints / f"{output_prefix}-{cfg.dataset}-{key[:8]}"
@@ -85,6 +92,21 @@ def open_training_job(
     return TrainingJob(
         run_id, reuse, base_path, output, dataset_id, data_hash, train_pairs, eval_pairs
     )
+
+
+def _split(value: str | None) -> str | None:
+    return None if value == "all" else value
+
+
+def check_split(
+    session: Session, dataset_id: int, option: str, split: str | None, limit: int | None
+) -> None:
+    """Refuse (``QueryError`` naming ``option`` and the dataset's splits) a split that
+    selects no pair, as ``read.selection`` does for the scoring jobs' ``--split``."""
+    try:
+        read.selection(session, dataset_id, split, limit)
+    except QueryError as exc:
+        raise QueryError(f"{option} {split or 'all'}: {exc}") from exc
 
 
 def trainer_output_dir(job: TrainingJob) -> str:
