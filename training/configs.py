@@ -134,6 +134,11 @@ class DPOTrainConfig(TrainConfig):
     keep_checkpoints: int | None = option(
         None, "keep only the newest K series checkpoints on disk (their runs stay)", min=0
     )
+    ref: str | None = option(
+        None,
+        f"reference model of the sigmoid/ipo/hinge loss: {MODEL_HELP} or a LoRA adapter "
+        "folder (default: the starting --model)",
+    )
 
 
 @dataclass

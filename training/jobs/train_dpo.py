@@ -1,7 +1,7 @@
 """DPO-family policy training behind ``preflens train-dpo``, on TRL's trainers.
 
 Losses: ``sigmoid`` (DPO), ``ipo`` and ``hinge`` through ``DPOTrainer`` against a frozen
-reference (the starting model); the reference-free ``simpo`` (``CPOTrainer``) and
+reference (the starting model, or ``--ref``); the reference-free ``simpo`` (``CPOTrainer``) and
 ``orpo`` (``ORPOTrainer``). Every logging step's loss, implicit rewards of both sides,
 margins, accuracies and log-probs go into the store.
 """
@@ -19,6 +19,7 @@ from db.lookup import run_record
 from db.read.series import series_points
 from db.session import writing
 from preflens.errors import ConfigError, PrefLensError
+from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.callbacks import StoreMetricsCallback, quiet_console_logs
 from training.configs import LOSSES, REFERENCE_FREE, DPOTrainConfig
@@ -84,8 +85,10 @@ def build_trainer(
     output_dir: str,
     callbacks: list | None = None,
     progress: bool = True,
+    ref_model: Any = None,
 ) -> Any:
-    """The TRL trainer for ``cfg`` (used by the job and by the from-scratch notebook)."""
+    """The TRL trainer for ``cfg`` (used by the job and by the from-scratch notebook);
+    ``ref_model`` is DPOTrainer's reference (None: a copy of the starting model)."""
     from datasets import Dataset
 
     args = trainer_args(cfg, output_dir, bool(eval_rows), progress)
@@ -107,7 +110,7 @@ def build_trainer(
         return ORPOTrainer(**kwargs)
     from trl import DPOTrainer
 
-    return DPOTrainer(**kwargs)
+    return DPOTrainer(**kwargs, ref_model=ref_model)
 
 
 def length_report(tokenizer: Any, pairs: list[Any], max_length: int) -> dict[str, int]:
@@ -134,10 +137,21 @@ def train_dpo(
     dist.init()
     if cfg.eval_every is not None and dist.world_size() > 1:
         raise ConfigError("--eval-every runs in one process: start train-dpo without accelerate")
-    # An unset eval_every stays out of the key, so runs made before the option are found.
-    skip = ("keep_checkpoints", *(("eval_every",) if cfg.eval_every is None else ()))
+    if cfg.ref is not None and cfg.loss in REFERENCE_FREE:
+        raise ConfigError(f"--ref: the {cfg.loss} loss uses no reference model")
+    # An unset eval_every or ref stays out of the key, so runs made before them are found;
+    # a set reference counts by its weights' fingerprint (its adapter's base too).
+    skip = ("keep_checkpoints", "ref", *(("eval_every",) if cfg.eval_every is None else ()))
+    ref_path = resolve_model(cfg.ref) if cfg.ref is not None else None
+    extra = {"ref": model_fingerprint(ref_path)} if ref_path is not None else {}
     job = open_training_job(
-        make_session, cfg, "train_dpo", resolve_model(cfg.model), cfg.loss, not_in_key=skip
+        make_session,
+        cfg,
+        "train_dpo",
+        resolve_model(cfg.model),
+        cfg.loss,
+        not_in_key=skip,
+        extra_key=extra,
     )
     if job.reuse:
         with make_session() as session:
@@ -148,6 +162,8 @@ def train_dpo(
         policy = load_policy(job.base_path, "policy", device="cpu")
         if cfg.train_layers:
             freeze_all_but_last(policy.model, cfg.train_layers)
+        # None: TRL's own copy of the starting model is the reference.
+        ref_model = load_policy(ref_path, "reference", device="cpu").model if ref_path else None
         lengths = length_report(policy.tokenizer, job.train_pairs, cfg.max_length)
         if lengths["truncated_pairs"]:
             log.warning(
@@ -173,6 +189,7 @@ def train_dpo(
             trainer_output_dir(job),
             callbacks,
             progress,
+            ref_model,
         )
         place_tracker_logs(trainer, job.run_id)
         quiet_console_logs(trainer)  # metrics go to the store, not as dicts to stdout
@@ -215,7 +232,7 @@ def _series_callback(make_session, cfg, job, tokenizer, progress) -> SeriesCallb
     with it (against the starting model, or reference-free for SimPO and ORPO)."""
     from training.jobs.score_dpo import run_score_dpo_job
 
-    reference = None if cfg.loss in REFERENCE_FREE else cfg.model
+    reference = None if cfg.loss in REFERENCE_FREE else (cfg.ref or cfg.model)
 
     def score(model: str, step: int) -> int:
         result = run_score_dpo_job(
