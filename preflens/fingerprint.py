@@ -14,6 +14,7 @@ samples would collide; a retrained model changes every tensor, so its samples di
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -47,13 +48,42 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def model_fingerprint(path_or_id: str) -> str:
+def _adapter_base(folder: Path) -> str | None:
+    """The base model a PEFT adapter folder names, located as ``--model`` would locate it
+    (a folder relative to the adapter, a local path, the embedded alias's cache folder),
+    else the name as written (a hub id); None when the folder is not an adapter."""
+    try:
+        cfg = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    base = cfg.get("base_model_name_or_path") if isinstance(cfg, dict) else None
+    if not isinstance(base, str) or not base.strip():
+        return None
+    base = base.strip()
+    from preflens.config import EMBEDDED_MODEL_ALIAS
+    from preflens.model_cache import embedded_model_path
+
+    if base == EMBEDDED_MODEL_ALIAS:
+        return str(embedded_model_path())
+    local = Path(base).expanduser()
+    if not local.is_absolute() and (folder / local).exists():
+        return str(folder / local)
+    return str(local) if local.exists() else base
+
+
+def model_fingerprint(path_or_id: str, _depth: int = 0) -> str:
     """A hash of a checkpoint folder's weights, config and tokenizer files; for a hub id
-    (nothing local to read) the id itself, marked as such."""
+    (nothing local to read) the id itself, marked as such. A PEFT adapter folder also
+    hashes its base model's fingerprint: the same adapter over changed base weights is a
+    different model (its own files only name the base)."""
     path = Path(path_or_id)
     if not path.is_dir():
         return "hub:" + hashlib.sha256(str(path_or_id).encode()).hexdigest()[:60]
     digest = hashlib.sha256()
+    base = _adapter_base(path) if _depth < 4 else None  # bounded: adapters of adapters
+    if base is not None:  # a .gguf file base is hashed as a file
+        base_fp = _file_digest(Path(base)) if Path(base).is_file() else None
+        digest.update(f"base:{base_fp or model_fingerprint(base, _depth + 1)}".encode())
     for file in sorted(p for p in path.iterdir() if p.is_file()):
         if file.name in ("run.json", "preflens-model.json") or file.name.startswith("."):
             continue  # bookkeeping, not the model
