@@ -7,7 +7,8 @@ default) and only values that differ from the defaults are written back.
 comparison). ``cursor`` is the ``next_cursor`` the page before returned; ``page`` only
 numbers the page for display. Links from a count on another page select exactly the
 pairs counted: ``max_gap=0`` the wrong ones (a gap of 0 counts wrong), ``cut=1`` those
-cut at a length limit, ``against=2&flip=wrong_to_right`` those that flip against run 2.
+cut at a length limit, ``against=2&flip=wrong_to_right`` those that flip against run 2,
+``disagree=5`` those where score_dpo run 5's implicit reward prefers the other side.
 ``view=table`` shows the page as one sortable table instead of cards.
 """
 
@@ -79,6 +80,7 @@ class CaseQuery:
     flip: str | None = None
     view: str = "cards"
     cluster: int | None = None  # a cluster of the run's map (-1: unclustered)
+    disagree: int | None = None  # a score_dpo run: pairs where it and this run disagree
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CaseQuery:
@@ -114,6 +116,7 @@ class CaseQuery:
             flip=flip,
             view=view if view in VIEWS else "cards",
             cluster=_int(get("cluster")),
+            disagree=_id(get("disagree")),
         )
 
     def to_params(self) -> dict[str, str]:
@@ -146,6 +149,7 @@ class CaseQuery:
             self.against,
             self.flip,
             self.cluster,
+            self.disagree,
         )
 
     def first_page(self) -> CaseQuery:
@@ -168,6 +172,7 @@ class CaseQuery:
             "against": self.against,
             "flip": self.flip,
             "cluster": self.cluster,
+            "disagree": self.disagree,
         }
 
 

@@ -53,6 +53,15 @@ def search(
         Literal["wrong_to_right", "right_to_wrong"] | None,
         Query(description="with against: pairs whose verdict flips from run a to this run"),
     ] = None,
+    disagree: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_ID,
+            description="a score_dpo run: pairs where its implicit reward and this run "
+            "prefer different responses",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """A page of cases whose gap lies in [min_gap, max_gap], in `sort` order (equal keys
     by pair id). A score run's cases are its pairs, gap = chosen - rejected; a
@@ -63,7 +72,8 @@ def search(
     `GET /v1/cases/{pair_id}` returns one case in full. Text search matches whole words
     on SQLite (full-text index), substrings elsewhere. `total` counts every match (all
     pages); `max_gap=0` lists exactly the pairs counted wrong (a gap of 0 is wrong),
-    `cut=true` those cut at a length limit, `against=A&flip=...` those that flip."""
+    `cut=true` those cut at a length limit, `against=A&flip=...` those that flip,
+    `disagree=D` those where score_dpo run D's implicit reward prefers the other side."""
     if limit > settings.max_page_size:
         raise LimitError(
             f"limit is {limit}; the limit is max_page_size={settings.max_page_size} "
@@ -85,6 +95,7 @@ def search(
         cut=cut,
         against=against,
         flip=flip,
+        disagree=disagree,
     )
 
 

@@ -115,10 +115,12 @@ if against is not None and linked.run not in (None, run["id"]):
     against, flip = None, None  # another run was picked: its flips were not asked for
 # A cluster of the run's map (the Map page links here); another run's clusters differ.
 cluster = linked.cluster if run["kind"] == "score" and linked.run in (None, run["id"]) else None
+# A score_dpo run's disagreements with this run (the Probes page links here).
+disagree = linked.disagree if run["kind"] == "score" and linked.run in (None, run["id"]) else None
 
 
 def all_pairs() -> None:
-    everything = replace(query, against=None, flip=None, cluster=None)
+    everything = replace(query, against=None, flip=None, cluster=None, disagree=None)
     st.query_params.from_dict(everything.first_page().to_params())
 
 
@@ -140,6 +142,14 @@ if against is not None:
     )
     col2.button("Show every pair", on_click=all_pairs, key="cases_all_pairs")
 
+if disagree is not None:
+    col1, col2 = st.columns([4, 1])
+    col1.info(
+        f"Only the pairs where this run and the DPO implicit reward of run {disagree} prefer "
+        "different responses (each prefers chosen where its gap > 0)."
+    )
+    col2.button("Show every pair", on_click=all_pairs, key="cases_all_disagree")
+
 query = CaseQuery(
     run=run["id"],
     a=a,
@@ -159,6 +169,7 @@ query = CaseQuery(
     flip=flip,
     view=view,
     cluster=cluster,
+    disagree=disagree,
 )
 if query.filters() != linked.filters():
     query = query.first_page()

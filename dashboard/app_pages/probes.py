@@ -12,7 +12,6 @@ functions behind ``GET /v1/runs/{id}/probes`` and ``/dpo``)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import data, frames, probe_charts, ui
 from dashboard.frames import fmt, fmt_signed, md_escape
+from dashboard.state import cases_link
 from db.read import probes as reads
 from preflens.headline import headline
 
@@ -251,12 +251,14 @@ with dpo_tab:
                     "the gaps. A gap of 0 prefers neither side."
                 )
                 if view["disagreeing"]:
+                    # The count opens exactly those pairs in Cases, with how many match.
+                    every = cases_link(run=rm_run["id"], disagree=run["id"])
                     st.markdown(
-                        f"**{view['disagreeing_total']} pairs where they disagree** "
-                        "(largest |RM gap| first; open one in Cases):"
+                        f"[**{view['disagreeing_total']} pairs where they disagree**]({every}) "
+                        "(all of them in Cases; below, largest |RM gap| first):"
                     )
                     for d in view["disagreeing"]:
-                        link = "cases?" + urlencode({"run": rm_run["id"], "case": d["pair_id"]})
+                        link = cases_link(run=rm_run["id"], case=int(d["pair_id"]))
                         st.markdown(
                             f"[pair {int(d['pair_id'])}]({link}) · RM gap "
                             f"{fmt_signed(d['rm_gap'], 4)} · DPO gap {fmt_signed(d['dpo_gap'], 4)}"

@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
-from db.lookup import MAX_ID
+from db.lookup import MAX_ID, run_record
 from db.read.common import (
     CASE_SORTS,
     MAX_SEARCH_TERMS,
@@ -27,7 +27,9 @@ from db.read.common import (
     scored_run,
     split_copied,
 )
+from db.read.compare import require_same_pairs
 from db.schema import (
+    DpoScore,
     Generation,
     GenerationScore,
     MapPoint,
@@ -165,6 +167,13 @@ def _flipped(gap_a: Any, gap_b: Any, flip: str | None) -> Any:
     return and_(gap_a > 0, gap_b <= 0)
 
 
+def _disagreeing(gap: Any, dpo_gap: Any) -> Any:
+    """The reward model and the DPO implicit reward prefer different sides (each prefers
+    chosen where its gap is > 0; a gap of 0 prefers neither), as ``db.read.probes``
+    counts them."""
+    return or_(and_(gap > 0, dpo_gap <= 0), and_(gap <= 0, dpo_gap > 0))
+
+
 def _pair_previews(session: Session, pair_ids: list[int]) -> dict[int, Any]:
     rows = session.execute(
         select(
@@ -197,6 +206,7 @@ def search_cases(
     against: int | None = None,
     flip: str | None = None,
     cluster: int | None = None,
+    disagree: int | None = None,
 ) -> dict[str, Any]:
     """One page of a run's cases whose gap lies in [min_gap, max_gap].
 
@@ -211,7 +221,9 @@ def search_cases(
     only the pairs whose verdict flips between run ``against`` (a) and this run (b):
     ``wrong_to_right`` or ``right_to_wrong``, a gap of 0 counting wrong as in every
     accuracy. ``cluster`` (score runs): only the pairs in that cluster of the run's stored
-    map (``preflens map``). ``total`` counts every match (all pages). Pagination is
+    map (``preflens map``). ``disagree`` (score runs): only the pairs where this run's gap
+    and score_dpo run ``disagree``'s implicit-reward gap prefer different sides (the
+    Probes page's disagreement count). ``total`` counts every match (all pages). Pagination is
     keyset on (key, pair id):
     ``next_cursor`` resumes right after the last item, so rows added meanwhile never
     shift a page (no repeats, no gaps); it is None on the last page. Items carry
@@ -234,6 +246,13 @@ def search_cases(
         raise QueryError("cluster: only a score run's pairs are mapped")
     if against is not None and scored_run(session, against).kind != "score":
         raise QueryError(f"against: run {against} is not a score run")
+    if disagree is not None and run.kind != "score":
+        raise QueryError("disagree: only a score run's pairs have a DPO counterpart")
+    if disagree is not None:
+        dpo_run = run_record(session, disagree)
+        if dpo_run.kind != "score_dpo":
+            raise QueryError(f"disagree: run {disagree} is not a score_dpo run")
+        require_same_pairs(dpo_run, run)  # the one comparison rule: same pairs only
     terms = _search_terms(q)
     if run.kind == "score":
         s = PairScore
@@ -268,6 +287,10 @@ def search_cases(
             stmt = stmt.join(
                 other, and_(other.pair_id == s.pair_id, other.run_id == against)
             ).where(_flipped(other.gap, s.gap, flip))
+        if disagree is not None:
+            dpo = aliased(DpoScore)
+            on = and_(dpo.pair_id == s.pair_id, dpo.run_id == disagree)
+            stmt = stmt.join(dpo, on).where(_disagreeing(s.gap, dpo.gap))
     else:
         a, b, p = comparison(session, run, a, b)
         ga, gb, sa, sb, gap = p["ga"], p["gb"], p["sa"], p["sb"], p["gap"]
@@ -299,6 +322,7 @@ def search_cases(
     query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
     query += [cut, against, flip] if cut or against is not None else []
     query += [cluster] if cluster is not None else []
+    query += [["disagree", disagree]] if disagree is not None else []
     fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
     after = _decode_cursor(cursor, fingerprint) if cursor else None
     try:
