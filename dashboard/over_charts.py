@@ -42,10 +42,13 @@ def band_chart(
     x: str = "step",
     x_title: str = "step",
     color: str = GAP,
+    log_x: bool = False,
 ) -> alt.LayerChart:
     """A value per ``x`` as a line with points, its 95% interval as a band of the same
-    colour, and an optional dashed neutral reference line (e.g. chance)."""
-    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title))
+    colour, and an optional dashed neutral reference line (e.g. chance); ``log_x`` draws
+    x on a base-2 log scale (k of best-of-k)."""
+    scale = alt.Scale(type="log", base=2) if log_x else alt.Scale()
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title, scale=scale))
     tooltip = [f"{x}:Q", alt.Tooltip("value:Q", format=".4f"), "low:Q", "high:Q", "method:N"]
     layers = [
         base.mark_area(opacity=0.2, color=color).encode(

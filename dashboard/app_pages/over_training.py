@@ -197,7 +197,8 @@ def show_bon() -> None:
                 title="Generated tokens of the pick (bootstrap 95%)",
                 y_title="generated tokens",
                 x="k",
-                x_title="k (best of k)",
+                x_title="k (best of k, log scale)",
+                log_x=True,
             )
         )
     st.subheader("The best-of-N pick beside a random sample")
