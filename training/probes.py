@@ -64,9 +64,25 @@ class EditError(DataFormatError):
     """An edit cannot be applied to a text: it ran past its time limit or would make
     the text longer than allowed."""
 
+    reason = "edit failed"  # how a probe job names a pair it skips for this
+
+
+class EditTimeout(EditError):
+    """A regex edit ran past its time limit on one text."""
+
+    reason = "edit timed out"
+
+
+class EditTooLong(EditError):
+    """An edit would make one text longer than allowed."""
+
+    reason = "edited text too long"
+
 
 def _too_long(name: str, n: int, max_chars: int) -> EditError:
-    return EditError(f"edit {name!r} would make a text of {n} characters; the limit is {max_chars}")
+    return EditTooLong(
+        f"edit {name!r} would make a text of {n} characters; the limit is {max_chars}"
+    )
 
 
 def sentences(text: str) -> list[str]:
@@ -168,7 +184,7 @@ class Edit:
         try:
             return compiled.sub(expand, response, count=self.count, timeout=timeout_s)
         except TimeoutError:
-            raise EditError(
+            raise EditTimeout(
                 f"edit {self.name!r}: pattern {self.pattern[:60]!r} ran past its time limit "
                 f"of {timeout_s:g} s on a text of {len(response)} characters"
             ) from None
@@ -342,7 +358,7 @@ def apply_all(
         if deadline is not None:
             limit = min(limit, deadline - time.monotonic())
             if limit <= 0:
-                raise EditError(
+                raise EditTimeout(
                     f"the edits ran past their shared time limit before edit {e.name!r}"
                 )
         out[e.name] = e.apply(response, max_chars, limit)

@@ -24,9 +24,9 @@ def _rate(item: dict[str, Any] | None) -> str:
 def probe_summary_lines(summary: dict[str, Any], indent: str = "  ") -> list[str]:
     """Per edit: mean score change (95% bootstrap interval over pairs, both sides averaged) and
     the flip rates when the edit is applied to the chosen / the rejected response."""
-    lines: list[str] = []
+    lines = skipped_lines(summary, indent)
     if not summary.get("pairs"):
-        return [f"{indent}no pairs probed"]
+        return [*lines, f"{indent}no pairs probed"]
     lines.append(
         f"{indent}pairs {summary['pairs']}  original accuracy "
         f"{_rate(summary['original_accuracy'])}  ties {summary['original_ties']}"
@@ -47,6 +47,17 @@ def probe_summary_lines(summary: dict[str, Any], indent: str = "  ") -> list[str
         "flip: the sign of chosen - rejected changes (ties never flip); 95% intervals: "
         "bootstrap for means, Wilson for rates"
     )
+    return lines
+
+
+def skipped_lines(summary: dict[str, Any], indent: str = "  ", shown: int = 20) -> list[str]:
+    """One line per reason pairs were left out of a probe run (their ids, the first
+    ``shown`` of them; all are in the run's summary under ``skipped``)."""
+    lines = []
+    for reason, ids in sorted((summary.get("skipped") or {}).items()):
+        more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+        listed = ", ".join(str(i) for i in ids[:shown])
+        lines.append(f"{indent}{len(ids)} pairs skipped: {reason} (pair ids {listed}{more})")
     return lines
 
 

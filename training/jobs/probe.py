@@ -30,7 +30,7 @@ from training.loading import (
     plan_reward_model,
     requested_layout,
 )
-from training.probes import Edit, apply_all, edits_hash, select_edits
+from training.probes import Edit, EditError, apply_all, edits_hash, select_edits
 from training.scoring import encode, score_encoded
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,34 @@ def run_probe_job(
     pending = [
         p for p in pairs if sum((p[0], e, s) in have for e in _names(suite) for s in SIDES) < n_keys
     ]
+    skipped: dict[str, list[int]] = {}  # reason -> pair ids no edit text could be made for
     with runs.failing_marks_run(make_session, run_id):
         done_now = _probe_pairs(
             make_session, run_id, pending, total, suite, model, batch_size, max_length,
-            head_seed, fingerprint, on_batch, progress,
+            head_seed, fingerprint, on_batch, progress, skipped,
         )  # fmt: skip
-    runs.finish(make_session, run_id, lambda s: probe_summary(s, run_id))
+    runs.finish(make_session, run_id, lambda s: {**probe_summary(s, run_id), "skipped": skipped})
     return JobResult.load(make_session, run_id, False, done_now)
+
+
+def _edited_texts(
+    suite: Sequence[Edit], pair: tuple, skipped: dict[str, list[int]]
+) -> list[tuple] | None:
+    """(pair_id, edit, side, prompt, text) for both sides of ``pair``; None (the pair
+    recorded under its reason in ``skipped``) when an edit cannot be made for one of its
+    texts: a valid pattern that runs past its time limit on this text fails this pair
+    only, not the run."""
+    pair_id, prompt, chosen, rejected = pair
+    items = []
+    try:
+        for side, response in (("chosen", chosen), ("rejected", rejected)):
+            for edit, text in apply_all(suite, response).items():
+                items.append((pair_id, edit, side, prompt, text))
+    except EditError as exc:
+        log.warning("pair %d skipped: %s", pair_id, exc)
+        skipped.setdefault(exc.reason, []).append(pair_id)
+        return None
+    return items
 
 
 def _names(suite: Sequence[Edit]) -> list[str]:
@@ -141,6 +162,7 @@ def _probe_pairs(
     fingerprint: str,
     on_batch: Callable[[int], None] | None,
     progress: bool,
+    skipped: dict[str, list[int]],
 ) -> int:
     if not pairs:
         return 0
@@ -161,13 +183,11 @@ def _probe_pairs(
     for k in range(0, len(pairs), batch_size):
         batch = pairs[k : k + batch_size]
         items = []  # (pair_id, edit, side, prompt, text)
-        for pair_id, prompt, chosen, rejected in batch:
-            for side, response in (("chosen", chosen), ("rejected", rejected)):
-                for edit, text in apply_all(suite, response).items():
-                    items.append((pair_id, edit, side, prompt, text))
+        for pair in batch:
+            items += _edited_texts(suite, pair, skipped) or []
         encoded = [encode(rm.tokenizer, it[3], it[4], max_length) for it in items]
         # Sorted by length inside, SEQUENCES_PER_PASS at a time: little padding.
-        scores = score_encoded(rm, encoded, batch_size=SEQUENCES_PER_PASS)
+        scores = score_encoded(rm, encoded, batch_size=SEQUENCES_PER_PASS) if encoded else []
         rows = [
             {
                 "run_id": run_id,
@@ -195,4 +215,4 @@ def _probe_pairs(
         if on_batch is not None:
             on_batch(k // batch_size)
     bar.close()
-    return len(pairs)
+    return len(pairs) - sum(len(ids) for ids in skipped.values())
