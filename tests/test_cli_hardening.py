@@ -246,6 +246,36 @@ def test_failed_and_running_runs_are_labelled_everywhere(scored, tmp_path, capsy
     assert make_api().get(f"/v1/runs/{scored}/diagnostics").json()["partial"] is False
 
 
+def test_every_export_format_carries_the_runs_state_in_a_sidecar(scored, tmp_path, capsys):
+    def meta(name: str) -> dict:
+        return json.loads((tmp_path / f"{name}.meta.json").read_text())
+
+    assert main(["export", scored, "--format", "csv", "-o", str(tmp_path / "plain.csv")]) == 0
+    assert not (tmp_path / "plain.csv.meta.json").exists()  # a done run: only when asked
+    for fmt, name in (("csv", "a.csv"), ("jsonl", "a.jsonl"), ("parquet", "a.parquet"),
+                      ("llm-comparator", "a.json")):  # fmt: skip
+        argv = ["export", scored, "--format", fmt, "-o", str(tmp_path / name), "--metadata"]
+        assert main(argv) == 0
+        m = meta(name)
+        assert (m["run"], m["kind"], m["format"], m["file"]) == (int(scored), "score", fmt, name)
+        assert (m["status"], m["partial"], m["rows"], m["run_total"]) == ("done", False, 4, 4)
+        assert m["csv_neutralised"] is (fmt == "csv") and "gap" in m["columns"]
+    capsys.readouterr()
+
+    _set_run(scored, status="failed", progress=0.42, error="CUDA out of memory\nTraceback...")
+    assert main(["export", scored, "--format", "jsonl", "-o", str(tmp_path / "a.jsonl")]) == 0
+    assert str(tmp_path / "a.jsonl.meta.json") in capsys.readouterr().out
+    m = meta("a.jsonl")  # written without --metadata: the file is partial
+    assert (m["status"], m["partial"], m["rows"]) == ("failed", True, 4)
+    assert m["error"] == "CUDA out of memory" and m["label"].startswith(f"run {scored} failed")
+    assert main(["export", scored, "--format", "csv", "-o", str(tmp_path / "p.csv")]) == 0
+    assert meta("p.csv")["partial"] is True
+
+    _set_run(scored, status="done", progress=1.0, error=None)
+    assert main(["export", scored, "--format", "jsonl", "-o", str(tmp_path / "a.jsonl")]) == 0
+    assert (meta("a.jsonl")["status"], meta("a.jsonl")["partial"]) == ("done", False)  # current
+
+
 @pytest.fixture
 def make_api():
     """A TestClient of the API on the test's store (no models loaded)."""

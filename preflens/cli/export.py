@@ -10,6 +10,14 @@ kept, d = 0 stays a tie, |d| = 1 gives about 1.14 and large differences approach
 The raw scores travel in ``custom_fields`` so nothing is lost. For a score run, A is the
 chosen response and B the rejected one (d = gap).
 
+The run's state travels beside every format in a JSON sidecar ``PATH.meta.json``
+(``metadata_document``): the run, its kind and ``status``, whether the file is
+``partial`` (a failed or still running run), the rows written and the run's total, the
+columns, the format and whether CSV cells were neutralised. ``--metadata`` always writes
+it; it is written without asking when the run is not done (so a partial CSV or JSONL is
+never mistaken for a whole one) and whenever a sidecar is already there (so it is never
+stale). LLM Comparator files also carry ``status`` and ``partial`` in their metadata.
+
 CSV cells are neutralised against formula injection: a text cell that begins with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a leading ``'``,
 so a spreadsheet shows it as text instead of evaluating it (numbers are written as they
@@ -168,3 +176,45 @@ def write_comparator(
     doc = comparator_document(rows, run_id, kind, state)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return len(doc["examples"])
+
+
+METADATA_SUFFIX = ".meta.json"
+
+
+def metadata_path(path: Path) -> Path:
+    """The sidecar of an export file: ``PATH.meta.json`` beside it."""
+    return path.with_name(path.name + METADATA_SUFFIX)
+
+
+def metadata_document(
+    run_id: int,
+    kind: str,
+    fmt: str,
+    path: Path,
+    columns: Sequence[str],
+    state: dict[str, Any],
+    csv_raw: bool = False,
+) -> dict[str, Any]:
+    """What a reader of an export file needs to know that the rows do not say:
+    whose rows, and whether they are all of them (``db.read.run_state``'s fields)."""
+    return {
+        "preflens_export": 1,
+        "file": path.name,
+        "format": fmt,
+        "run": run_id,
+        "kind": kind,
+        "status": state["status"],
+        "partial": state["partial"],
+        "rows": state["rows"],
+        "rows_are": "pairs" if kind == "score" else "prompts",
+        "run_total": state["total"],
+        "run_progress": state["progress"],
+        "error": state["error"],
+        "label": state["label"],
+        "columns": list(columns),
+        "csv_neutralised": fmt == "csv" and not csv_raw,
+    }
+
+
+def write_metadata(doc: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -166,6 +166,13 @@ class ExportCommand(Command):
             help="csv: write cells unchanged (by default a text cell starting with =, +, -, "
             "@, tab or CR gets a leading ' so spreadsheets do not run it as a formula)",
         )
+        parser.add_argument(
+            "--metadata",
+            action="store_true",
+            help="also write OUTPUT.meta.json: the run, its status, partial or not, rows "
+            "written of the run's total, columns (written anyway for a failed or running "
+            "run, and to update one already there)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from db.read.common import scored_run
@@ -175,6 +182,9 @@ class ExportCommand(Command):
         from preflens.cli.diagnose_output import out, print_wrote
 
         check_output(args.output)
+        sidecar = export.metadata_path(args.output)
+        if args.metadata:
+            check_output(sidecar)
         with open_store()() as session:
             columns = export_columns(session, args.run)
             kind = "score" if "gap" in columns else "score_generations"
@@ -190,10 +200,21 @@ class ExportCommand(Command):
                 else:
                     state = run_state(run, None)
                     n = export.write_comparator(rows, args.run, kind, path, state)
-            label = run_state(run, n)["label"]
-        if label:  # a failed or running run: the file holds what was there so far
-            out(label)
+            state = run_state(run, n)
+        # A partial file always gets its state beside it; a sidecar there is kept current.
+        regular = not args.output.exists() or args.output.is_file()
+        write_meta = args.metadata or (regular and (state["partial"] or sidecar.exists()))
+        if write_meta:
+            doc = export.metadata_document(
+                args.run, kind, args.format, args.output, columns, state, args.csv_raw
+            )
+            with atomic_output(sidecar) as path:
+                export.write_metadata(doc, path)
+        if state["label"]:  # a failed or running run: the file holds what was there so far
+            out(state["label"])
         print_wrote(str(args.output), n, "pairs" if kind == "score" else "prompts")
+        if write_meta:
+            out(f"wrote its state ({state['status']}, partial: {state['partial']}) to {sidecar}")
         return 0
 
 
