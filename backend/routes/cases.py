@@ -62,6 +62,14 @@ def search(
             "prefer different responses",
         ),
     ] = None,
+    cluster: Annotated[
+        int | None,
+        Query(
+            ge=-1,
+            le=MAX_ID,
+            description="a score run: pairs in this cluster of its map (-1: unclustered)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """A page of cases whose gap lies in [min_gap, max_gap], in `sort` order (equal keys
     by pair id). A score run's cases are its pairs, gap = chosen - rejected; a
@@ -73,7 +81,8 @@ def search(
     on SQLite (full-text index), substrings elsewhere. `total` counts every match (all
     pages); `max_gap=0` lists exactly the pairs counted wrong (a gap of 0 is wrong),
     `cut=true` those cut at a length limit, `against=A&flip=...` those that flip,
-    `disagree=D` those where score_dpo run D's implicit reward prefers the other side."""
+    `disagree=D` those where score_dpo run D's implicit reward prefers the other side,
+    `cluster=C` those in cluster C of the run's map (`GET /v1/runs/{id}/map`)."""
     if limit > settings.max_page_size:
         raise LimitError(
             f"limit is {limit}; the limit is max_page_size={settings.max_page_size} "
@@ -96,6 +105,7 @@ def search(
         against=against,
         flip=flip,
         disagree=disagree,
+        cluster=cluster,
     )
 
 

@@ -34,3 +34,18 @@ def test_map_route(make_client, store):
     assert accs == sorted(accs) and sum(c["n"] for c in body["clusters"]) == 80
     assert client.get(f"/v1/runs/{run_id}/map", params={"max_points": 0}).status_code == 422
     assert "/v1/runs/{run_id}/map" in client.get("/openapi.json").json()["paths"]
+
+
+def test_cases_route_filters_by_cluster(make_client, store):
+    run_id, _ = two_topic_store(store, 10)
+    run_map_job(store, run_id, method="pca", k=2)
+    from db.read.maps import map_clusters
+
+    with store() as s:
+        labels = map_clusters(s, run_id)
+    client = make_client(reward=False, policies=False)
+    for c in (0, 1):
+        r = client.get("/v1/cases", params={"run": run_id, "cluster": c, "limit": 100})
+        assert r.status_code == 200, r.text
+        got = sorted(i["pair_id"] for i in r.json()["items"])
+        assert got == sorted(p for p, lab in labels.items() if lab == c)
