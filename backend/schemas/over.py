@@ -61,6 +61,12 @@ class Series(Open):
     conventions: dict[str, str]
 
 
+class GoldPeak(Open):
+    k: int = Field(description="the smallest k where the mean gold reward is highest")
+    gold: float = Field(description="the mean gold reward there")
+    kl: float = Field(description="log k - (k-1)/k nats at that k")
+
+
 class BestOfN(Open):
     run_id: int = Field(description="the best-of-N run")
     prompts: int
@@ -71,5 +77,5 @@ class BestOfN(Open):
         description="proxy, gold (with a gold RM) and length (generated tokens) of the "
         "proxy's best-of-k pick, mean over prompts with bootstrap 95% intervals"
     )
-    gold_peak: dict[str, float] | None
+    gold_peak: GoldPeak | None
     conventions: dict[str, str]

@@ -85,5 +85,8 @@ def test_bon_route_curves_equal_enumeration(make_client, store):
             )
             assert body["curves"][name][j]["value"] == pytest.approx(expected)
     assert body["kl"][2] == pytest.approx(np.log(4) - 3 / 4)
+    gold = [c["value"] for c in body["curves"]["gold"]]
+    assert body["gold_peak"]["k"] == body["ks"][int(np.argmax(gold))]
+    assert isinstance(body["gold_peak"]["k"], int)
     assert len(body["picks"]) == prompts
     assert client.get(f"/v1/runs/{roles['gold']}/bon").status_code == 422
