@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record
+from db.read.columns import numeric_rows, score_run_columns
 from db.read.common import PREVIEW_CHARS
-from db.schema import DpoScore, Pair, PairFlag, PairScore, Run
+from db.schema import DpoScore, Pair, PairFlag, Run
 from preflens.calibration import fit_temperature
 from preflens.errors import QueryError
 from preflens.stats import sigmoid_array
@@ -60,10 +61,16 @@ def _signal_runs(session: Session, dataset_id: int, run_ids: Sequence[int] | Non
 
 
 def _gaps(session: Session, run: Run) -> tuple[np.ndarray, np.ndarray]:
-    table = PairScore if run.kind == "score" else DpoScore
-    rows = session.execute(select(table.pair_id, table.gap).where(table.run_id == run.id)).all()
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
-    return arr[:, 0].astype(np.int64), arr[:, 1]
+    """(pair ids, gaps) of one run: a finished score run's stored columns (one blob per
+    column), else its rows read on the DB-API cursor (row objects cost more than the
+    query at 100k pairs)."""
+    if run.kind == "score":
+        m = score_run_columns(session, run.id)
+        return m[:, 0].astype(np.int64), m[:, 3]
+    m = numeric_rows(
+        session, select(DpoScore.pair_id, DpoScore.gap).where(DpoScore.run_id == run.id)
+    )
+    return m[:, 0].astype(np.int64), m[:, 1]
 
 
 def rank_pairs(

@@ -1,0 +1,233 @@
+"""``preflens suspects`` measured two ways.
+
+``--part scale``: the ranking (``db.read.suspects.suspects``) over N synthetic pairs with
+three finished score runs and one score_dpo run on all of them, a fresh engine per timed
+call (goal: <= 2 s at 100k pairs).
+
+``--part demo``: planted flips on the demo data. The demo's reward model (the embedded
+model, the demo's ``train-rm`` options) is trained on the demo train split; a copy of the
+test split with a seeded 10% of labels flipped is ingested and scored with it; precision@k
+and recall@k of the flipped pairs are reported for k = the number flipped.
+
+    .venv/bin/python -m bench.suspects --part scale --pairs 100000 --dir /tmp/suspects
+    .venv/bin/python -m bench.suspects --part demo --dir /tmp/suspects-demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert
+from sqlalchemy.orm import sessionmaker
+
+from bench.record import save_result
+from db.migrate import upgrade
+from db.runs import finish_run
+from db.schema import Dataset, DpoScore, Pair, PairScore, Run
+from db.session import make_engine
+
+log = logging.getLogger("bench.suspects")
+CHUNK = 50_000
+
+
+def build(url: str, n: int, seed: int = 0) -> float:
+    """An empty store with ``n`` pairs, three score runs and one score_dpo run."""
+    start = time.perf_counter()
+    upgrade(url)
+    make = sessionmaker(make_engine(url))
+    rng = np.random.default_rng(seed)
+    with make() as s:
+        ds = Dataset(name="scale", source="synthetic", format="trl", options={})
+        s.add(ds)
+        s.flush()
+        runs = [
+            Run(kind=k, key=f"r{i}", status="done", dataset_id=ds.id, config={"beta": 0.1})
+            for i, k in enumerate(["score", "score", "score", "score_dpo"])
+        ]
+        s.add_all(runs)
+        s.commit()
+        ds_id, run_ids = ds.id, [r.id for r in runs]
+    for lo in range(0, n, CHUNK):
+        ids = range(lo + 1, min(lo + CHUNK, n) + 1)
+        with make() as s:
+            s.execute(
+                insert(Pair),
+                [
+                    {
+                        "id": i,
+                        "dataset_id": ds_id,
+                        "split": "test",
+                        "source_row": i,
+                        "prompt": [{"role": "user", "content": f"q{i}"}],
+                        "prompt_text": f"user: q{i}",
+                        "chosen": f"c{i}",
+                        "rejected": f"r{i}",
+                        "category": None,
+                        "content_hash": hashlib.sha256(str(i).encode()).hexdigest(),
+                    }
+                    for i in ids
+                ],
+            )
+            for rid in run_ids[:3]:
+                gap = rng.normal(1.0, 2.0, len(ids))
+                s.execute(
+                    insert(PairScore),
+                    [
+                        {
+                            "run_id": rid,
+                            "pair_id": i,
+                            "split": "test",
+                            "score_chosen": float(g),
+                            "score_rejected": 0.0,
+                            "gap": float(g),
+                        }
+                        for i, g in zip(ids, gap, strict=True)
+                    ],
+                )
+            gap = rng.normal(0.2, 0.5, len(ids))
+            s.execute(
+                insert(DpoScore),
+                [
+                    {
+                        "run_id": run_ids[3],
+                        "pair_id": i,
+                        "logp_policy_chosen": -1.0,
+                        "logp_policy_rejected": -1.0,
+                        "tokens_chosen": 1,
+                        "tokens_rejected": 1,
+                        "reward_chosen": float(g),
+                        "reward_rejected": 0.0,
+                        "gap": float(g),
+                    }
+                    for i, g in zip(ids, gap, strict=True)
+                ],
+            )
+            s.commit()
+    with make() as s:  # as a job finishes its runs: score runs store their columns
+        for rid in run_ids:
+            finish_run(s, rid)
+        s.commit()
+    return time.perf_counter() - start
+
+
+def scale(n: int, folder: Path, calls: int = 3) -> dict[str, Any]:
+    """Time the suspects read over ``n`` pairs (building the store once)."""
+    from db.read.suspects import suspects
+
+    db = folder / f"suspects-{n}.db"
+    url = f"sqlite:///{db}"
+    build_s = 0.0 if db.exists() else build(url, n)
+    out: dict[str, Any] = {"pairs": n, "build_s": round(build_s, 1)}
+    # Every signal (3 score runs + 1 score_dpo run), then the 3 score runs alone (their
+    # gaps come from the columns stored when a score run finishes; a score_dpo run's
+    # from its rows).
+    for name, runs in (("all_signals", None), ("score_runs_only", [1, 2, 3])):
+        times = []
+        for _ in range(calls):
+            engine = make_engine(url, readonly=True)
+            start = time.perf_counter()
+            with sessionmaker(engine)() as s:
+                d = suspects(s, "scale", runs, limit=50)
+            times.append(time.perf_counter() - start)
+            engine.dispose()
+        out[name] = {
+            "signals": len(d["runs"]),
+            "seconds": [round(t, 3) for t in times],
+            "median_s": round(float(np.median(times)), 3),
+        }
+    return out
+
+
+def demo(folder: Path, flip_share: float = 0.1, seed: int = 0) -> dict[str, Any]:
+    """Train the demo RM, flip ``flip_share`` of the demo test split, score, rank."""
+    import os
+
+    os.environ["PREFLENS_DATA_DIR"] = str(folder / "data")
+    from db.migrate import open_store
+    from db.read.suspects import rank_pairs
+    from preflens.config import EMBEDDED_MODEL_ALIAS
+    from training.configs import RMTrainConfig
+    from training.demo_data import build_demo_pairs
+    from training.jobs.demo import DEMO_DATASET, MAX_LENGTH, RM_DEMO
+    from training.jobs.ingest import ingest
+    from training.jobs.score import run_score_job
+    from training.jobs.train_rm import train_rm
+
+    make = open_store()
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = list(build_demo_pairs(seed=0))
+    clean = folder / "demo.jsonl"
+    clean.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ingest(make, clean, fmt="trl", name=DEMO_DATASET, progress=False)
+    start = time.perf_counter()
+    common = {"dataset": DEMO_DATASET, "model": EMBEDDED_MODEL_ALIAS, "max_length": MAX_LENGTH}
+    run = train_rm(make, RMTrainConfig(**common, **RM_DEMO), progress=False).run
+    train_s = time.perf_counter() - start
+    test = [dict(r) for r in rows if r["split"] == "test"]
+    rng = np.random.default_rng(seed)
+    k = max(1, round(flip_share * len(test)))
+    flipped = set(rng.choice(len(test), size=k, replace=False).tolist())
+    for i in flipped:
+        test[i]["chosen"], test[i]["rejected"] = test[i]["rejected"], test[i]["chosen"]
+        test[i]["id"] = f"flipped-{i}"
+    for i, r in enumerate(test):
+        r.setdefault("id", f"kept-{i}")
+    noisy = folder / "demo_flip.jsonl"
+    noisy.write_text("".join(json.dumps(r) + "\n" for r in test), encoding="utf-8")
+    ingest(make, noisy, fmt="trl", name="demo-flip", progress=False)
+    score = run_score_job(
+        make,
+        run.summary["output"],
+        "demo-flip",
+        split="test",
+        max_length=MAX_LENGTH,
+        progress=False,
+    ).run
+    with make() as s:
+        ranked = rank_pairs(s, "demo-flip")
+        source = {
+            p.id: p.source_id for p in s.query(Pair).filter(Pair.dataset_id == ranked["dataset_id"])
+        }
+    top = [source[int(p)] for p in ranked["pair_id"][:k]]
+    hits = sum(1 for t in top if t and t.startswith("flipped-"))
+    return {
+        "test_pairs": len(test),
+        "flipped": k,
+        "k": k,
+        "precision_at_k": hits / k,
+        "recall_at_k": hits / k,
+        "base_rate": k / len(test),
+        "rm_accuracy_on_clean_test": run.summary["scores"]["after"]["accuracy"],
+        "score_run_accuracy_on_noisy": (score.summary or {}).get("accuracy"),
+        "train_s": round(train_s, 1),
+        "rm_options": RM_DEMO,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("scale", "demo"), required=True)
+    parser.add_argument("--pairs", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/preflens-suspects"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/suspects.json"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args.dir.mkdir(parents=True, exist_ok=True)
+    if args.part == "scale":
+        result = {"scale": [scale(n, args.dir) for n in args.pairs]}
+    else:
+        result = {"demo": demo(args.dir)}
+    for line in json.dumps(result, indent=2).splitlines():
+        log.info(line)
+    save_result(args.out.with_name(f"{args.out.stem}_{args.part}.json"), **result)
+
+
+if __name__ == "__main__":
+    main()
