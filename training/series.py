@@ -19,6 +19,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import torch
 from sqlalchemy.orm import Session, sessionmaker
 from transformers import TrainerCallback
 
@@ -125,14 +126,20 @@ class SeriesCallback(TrainerCallback):
             return control
         target = self.folder / f"checkpoint-{step}"
         target.mkdir(parents=True, exist_ok=True)
-        was_training = model.training
         model.save_pretrained(str(target))
         self.tokenizer.save_pretrained(str(target))
-        self.scored[step] = self.score(str(target), step)
+        # Loading a checkpoint seeds torch (a new head's seed): keep the training's random
+        # state as it was, so the steps after a series point are the steps without it.
+        rng = torch.get_rng_state()
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        try:
+            self.scored[step] = self.score(str(target), step)
+        finally:
+            torch.set_rng_state(rng)
+            if cuda_rng is not None:
+                torch.cuda.set_rng_state_all(cuda_rng)
         log.info("series: step %d scored as run %d", step, self.scored[step])
         prune_checkpoints(self.folder, self.keep)
-        if was_training:
-            model.train()
         return control
 
 

@@ -134,3 +134,31 @@ def test_train_dpo_eval_every_links_score_dpo_runs(store, easy, tiny_lm, tmp_pat
     assert vs["learned"] == sum(truth[1][p] and not truth[0][p] for p in truth[0])
     assert vs["forgotten"] == sum(truth[0][p] and not truth[1][p] for p in truth[0])
     assert got["points"][0]["accuracy"]["value"] == pytest.approx(sum(truth[0].values()) / 8)
+
+
+def test_series_callback_keeps_the_training_random_state(tmp_path):
+    import torch
+
+    from training.series import SeriesCallback
+
+    class Saver:  # stands in for a transformers model and tokenizer: writes a file
+        def save_pretrained(self, path):
+            (tmp_path / "saved").write_text(path)
+
+    def score(model: str, step: int) -> int:
+        torch.manual_seed(step)  # what loading a checkpoint with a head seed does
+        return 100 + step
+
+    class State:
+        global_step = 4
+
+    cb = SeriesCallback(tmp_path / "series", 2, 1, Saver(), score)
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    cb.on_step_end(None, State(), None, model=Saver())
+    assert torch.equal(torch.rand(3), expected)
+    assert cb.scored == {4: 104}
+    State.global_step = 5  # not a multiple of every: nothing saved or scored
+    cb.on_step_end(None, State(), None, model=Saver())
+    assert cb.scored == {4: 104}
