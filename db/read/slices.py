@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.read.columns import score_run_columns
 from db.read.common import scored_run
 from db.read.compare import check_comparable
 from db.read.maps import map_clusters, stored_map
@@ -19,24 +20,27 @@ from preflens.slices import ALPHA, length_bin, paired_slice_table, slice_table
 
 
 def _rows(session: Session, run_id: int) -> dict[str, np.ndarray]:
+    """Per pair of a score run (by pair id): gap and response length difference from the
+    run's numeric columns (stored when it finished), category and split from its rows
+    (read on the DB-API cursor: row objects are the slow part at 100k pairs)."""
     if scored_run(session, run_id).kind != "score":
         raise QueryError(f"run {run_id} is not a score run (pairs scored chosen vs rejected)")
+    m = score_run_columns(session, run_id)
     s = PairScore
-    rows = session.execute(
-        select(s.pair_id, s.gap, s.category, s.split, s.chars_chosen, s.chars_rejected)
-        .where(s.run_id == run_id)
-        .order_by(s.pair_id)
-    ).all()
-    nan = float("nan")
+    stmt = select(s.pair_id, s.category, s.split).where(s.run_id == run_id).order_by(s.pair_id)
+    sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        labels = cursor.fetchall()
+    finally:
+        cursor.close()
     return {
-        "pair_id": np.array([r[0] for r in rows], dtype=np.int64),
-        "gap": np.array([r[1] for r in rows], dtype=np.float64),
-        "category": np.array([r[2] for r in rows], dtype=object),
-        "split": np.array([r[3] for r in rows], dtype=object),
-        "length": np.array(
-            [nan if r[4] is None or r[5] is None else r[4] - r[5] for r in rows],
-            dtype=np.float64,
-        ),
+        "pair_id": m[:, 0].astype(np.int64),
+        "gap": m[:, 3],
+        "category": np.array([r[1] for r in labels], dtype=object),
+        "split": np.array([r[2] for r in labels], dtype=object),
+        "length": m[:, 6] - m[:, 7],  # NaN where a length is unknown
     }
 
 
