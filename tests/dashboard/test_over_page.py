@@ -73,3 +73,18 @@ def test_empty_store_says_how_to_make_a_series(store, app_env):
     at = _open()
     infos = " ".join(i.value for i in at.info)
     assert "--eval-every" in infos and "preflens bon" in infos
+
+
+def test_overview_lists_series_and_bon_runs(store, app_env):
+    from tests.dashboard.conftest import APP
+
+    seed_series(store)
+    seed_bon(store)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    kinds = {k for t in at.table for k in t.value.get("kind", [])}
+    kinds |= {k for d in at.dataframe for k in d.value.get("kind", [])}
+    assert {"bon", "bon_score", "train_rm"} <= kinds
