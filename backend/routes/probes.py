@@ -97,6 +97,10 @@ class ProbeSummary(BaseModel):
     original_ties: int
     order: str
     edits: list[ProbeEditSummary]
+    skipped: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="pairs left out of the run, by reason (e.g. 'edit timed out'): pair ids",
+    )
 
 
 class ProbePairEdit(BaseModel):
@@ -305,8 +309,12 @@ def probe_run(
     ] = "mean_change",
 ) -> dict[str, Any]:
     """Per edit: mean score change (edited - original; 95% bootstrap interval over
-    pairs) and flip rates when the chosen / the rejected side is edited (95% Wilson)."""
-    return reads.probe_summary(session, run_id, order)
+    pairs) and flip rates when the chosen / the rejected side is edited (95% Wilson);
+    ``skipped``: the pairs the job left out (an edit timed out on one of their texts)."""
+    from db.lookup import run_record
+
+    skipped = (run_record(session, run_id).summary or {}).get("skipped") or {}
+    return {**reads.probe_summary(session, run_id, order), "skipped": skipped}
 
 
 @router.get(

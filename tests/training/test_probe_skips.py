@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from backend.app import create_app
 from db.schema import Pair, ProbeScore, Run
 from preflens.cli.main import main
+from preflens.config import get_settings
 from tests.factories import trl_rows, write_jsonl
 
 PATTERN = "(a|aa)+$"  # valid, but backtracks exponentially on a run of a's then a non-a
@@ -44,3 +47,6 @@ def test_a_timed_out_edit_skips_its_pair_only(cli_store, tiny_lm, tmp_path, caps
     )  # fmt: skip
     assert f"1 pairs skipped: edit timed out (pair ids {slow})" in printed
     assert "probed 3 pairs" in printed
+    with TestClient(create_app(get_settings(), reward_model=None, policies={})) as api:
+        body = api.get(f"/v1/runs/{run.id}/probes").json()
+    assert body["skipped"] == {"edit timed out": [slow]} and body["pairs"] == 3
