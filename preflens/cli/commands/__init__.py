@@ -7,7 +7,7 @@ from preflens.cli.commands.base import Command
 from preflens.cli.commands.demo import DemoCommand
 from preflens.cli.commands.diagnose import DiagnoseCommand, ExportCommand, ReportCommand
 from preflens.cli.commands.failure_map import MapCommand
-from preflens.cli.commands.fix import FlagsCommand, SuspectsCommand
+from preflens.cli.commands.fix import CompareRetrainedCommand, FlagsCommand, SuspectsCommand
 from preflens.cli.commands.generate import GenerateCommand, ScoreGenerationsCommand
 from preflens.cli.commands.imports import (
     ExportDatasetCommand,
@@ -42,6 +42,7 @@ COMMANDS: list[type[Command]] = [
     MapCommand,
     SuspectsCommand,
     FlagsCommand,
+    CompareRetrainedCommand,
     ExportCommand,
     ReportCommand,
     ProbeCommand,

@@ -123,3 +123,55 @@ class FlagsCommand(Command):
         else:
             print_lines(flags_lines(flags))
         return 0
+
+
+class CompareRetrainedCommand(Command):
+    name = "compare-retrained"
+    help = "score a retrained RM on a score run's pairs and compare the two, per slice too"
+    description = (
+        "The last step of inspect, flag, export, retrain: score MODEL (e.g. the RM retrained "
+        "on a cleaned dataset) on exactly the pairs score run RUN scored (its dataset, split, "
+        "limit and max length), then print the paired comparison (RUN is a, the new run is "
+        "b) and the paired slices with Holm/Benjamini-Hochberg corrections."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--model", required=True, help="the retrained reward model")
+        parser.add_argument(
+            "--against", type=int, required=True, metavar="RUN", help="the original score run"
+        )
+        parser.add_argument("--batch-size", type=_positive, default=8, help="pairs per pass")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from db.lookup import run_record
+        from db.read.diagnostics import paired
+        from db.read.slices import run_slices
+        from preflens.cli.commands.base import set_threads
+        from preflens.cli.diagnose_output import print_paired
+        from preflens.cli.fix_output import slices_lines
+        from preflens.cli.output import out, print_lines
+        from preflens.errors import QueryError
+        from training.jobs.score import run_score_job
+
+        make_session = open_store()
+        with make_session() as session:
+            old = run_record(session, args.against)
+            if old.kind != "score" or old.dataset_id is None:
+                raise QueryError(f"run {old.id} is not a score run on a dataset")
+            dataset, split, cfg = old.dataset_id, old.split, dict(old.config or {})
+        set_threads()
+        new = run_score_job(
+            make_session,
+            args.model,
+            dataset,
+            split,
+            batch_size=args.batch_size,
+            max_length=int(cfg.get("max_length") or 512),
+            limit=cfg.get("limit"),
+        ).run
+        out(f"scored {args.model} on run {args.against}'s pairs: run {new.id}")
+        with make_session() as session:
+            print_paired(paired(session, args.against, new.id))
+            out()
+            print_lines(slices_lines(run_slices(session, new.id, args.against)))
+        return 0
