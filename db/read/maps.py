@@ -91,47 +91,9 @@ def map_view(session: Session, run_id: int, max_points: int = MAX_MAP_POINTS) ->
     if record is None:
         raise NotFoundError(f"run {run_id} has no map; run `preflens map {run_id}` first")
     total = int(record.n)
-    cols = (
-        MapPoint.pair_id,
-        MapPoint.x,
-        MapPoint.y,
-        MapPoint.cluster,
-        PairScore.gap,
-        func.substr(Pair.prompt_text, 1, MAP_PREVIEW_CHARS),
-    )
-    base = (
-        select(*cols)
-        .join(
-            PairScore,
-            (PairScore.run_id == MapPoint.run_id) & (PairScore.pair_id == MapPoint.pair_id),
-        )
-        .join(Pair, Pair.id == MapPoint.pair_id)
-        .where(MapPoint.run_id == run_id)
-    )
-    if total <= max_points:
-        batches = [base]
-    else:
-        # The map job stored a seeded random order of pair ids: its first max_points are
-        # a uniform sample, read by primary key instead of a scan of the run's points.
-        ids = list(record.params.get("sample_order") or [])[:max_points]
-        batches = [
-            base.where(MapPoint.pair_id.in_(ids[i : i + 900])) for i in range(0, len(ids), 900)
-        ]
-    points = []
-    for stmt in batches:
-        rows = session.execute(stmt).all()
-        points.extend(
-            {
-                "pair_id": int(p),
-                "x": float(x),
-                "y": float(y),
-                "cluster": int(c),
-                "correct": bool(g > 0),
-                "gap": float(g),
-                "preview": text or "",
-            }
-            for p, x, y, c, g, text in rows
-        )
+    # Stored by the map job: a seeded sample in random order (all points of a small run),
+    # so its first max_points are a uniform sample.
+    points = list(record.params.get("sample_points") or [])[:max_points]
     points.sort(key=lambda d: d["pair_id"])
     clusters = sorted(
         record.clusters,
@@ -143,7 +105,7 @@ def map_view(session: Session, run_id: int, max_points: int = MAX_MAP_POINTS) ->
         "method": record.method,
         "clusterer": record.clusterer,
         "n": record.n,
-        "params": {k: v for k, v in record.params.items() if k != "sample_order"},
+        "params": {k: v for k, v in record.params.items() if k != "sample_points"},
         "created_at": record.created_at.isoformat(),
         "clusters": clusters,
         "points": points,

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.lookup import run_record
-from db.read.maps import MAX_MAP_POINTS, count_states, pair_states
+from db.read.maps import MAP_PREVIEW_CHARS, MAX_MAP_POINTS, count_states, pair_states
 from db.schema import MapPoint, RunMap
 from db.session import writing
 from preflens import failure_map
@@ -69,14 +69,24 @@ def run_map_job(
     if n < 3:
         raise QueryError(f"run {run_id} has {n} pairs with states; a map needs at least 3")
     result = failure_map.build_map(states, on, method, clusterer, seed, k)
-    # A seeded order of the pairs: its first MAX_MAP_POINTS are the points a page draws.
+    # The points a page draws, stored with the map (one row read, no lookup per point): a
+    # seeded sample of MAX_MAP_POINTS in random order (every pair of a smaller run), so
+    # the first m of them are a uniform sample of m.
     order = np.random.default_rng(seed).permutation(n)[:MAX_MAP_POINTS]
-    params = {
-        "seed": seed,
-        "k": k,
-        "asked_method": method,
-        "sample_order": [int(states["pair_id"][i]) for i in order],
-    }
+    xy, labels = result["xy"], result["labels"]
+    sample = [
+        {
+            "pair_id": int(states["pair_id"][i]),
+            "x": float(xy[i, 0]),
+            "y": float(xy[i, 1]),
+            "cluster": int(labels[i]),
+            "correct": bool(states["gap"][i] > 0),
+            "gap": float(states["gap"][i]),
+            "preview": (states["prompt_text"][i] or "")[:MAP_PREVIEW_CHARS],
+        }
+        for i in order
+    ]
+    params = {"seed": seed, "k": k, "asked_method": method, "sample_points": sample}
     with writing(make_session) as session:
         session.execute(delete(MapPoint).where(MapPoint.run_id == run_id))
         session.execute(delete(RunMap).where(RunMap.run_id == run_id))
@@ -91,7 +101,6 @@ def run_map_job(
                 clusters=result["clusters"],
             )
         )
-        xy, labels = result["xy"], result["labels"]
         rows = [
             {
                 "run_id": run_id,
