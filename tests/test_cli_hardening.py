@@ -270,6 +270,10 @@ def test_every_export_format_carries_the_runs_state_in_a_sidecar(scored, tmp_pat
     assert m["error"] == "CUDA out of memory" and m["label"].startswith(f"run {scored} failed")
     assert main(["export", scored, "--format", "csv", "-o", str(tmp_path / "p.csv")]) == 0
     assert meta("p.csv")["partial"] is True
+    assert main(["export", scored, "--format", "csv", "-o", "/dev/null"]) == 0  # no sidecar
+    capsys.readouterr()
+    assert main(["export", scored, "--format", "csv", "-o", "/dev/null", "--metadata"]) == 2
+    assert "--metadata: /dev/null is not a file" in capsys.readouterr().err
 
     _set_run(scored, status="done", progress=1.0, error=None)
     assert main(["export", scored, "--format", "jsonl", "-o", str(tmp_path / "a.jsonl")]) == 0

@@ -7,7 +7,7 @@ import argparse
 
 from preflens.cli.commands.base import Command, open_store
 from preflens.cli.outfiles import atomic_output, check_output, output_path
-from preflens.errors import ConfigError, QueryError
+from preflens.errors import ConfigError, OutputError, QueryError
 
 BOOTSTRAP_HELP = "bootstrap resamples (>= 1000)"
 
@@ -183,7 +183,10 @@ class ExportCommand(Command):
 
         check_output(args.output)
         sidecar = export.metadata_path(args.output)
+        regular = not args.output.exists() or args.output.is_file()
         if args.metadata:
+            if not regular:  # no sidecar beside a device such as /dev/null
+                raise OutputError(f"--metadata: {args.output} is not a file to put one beside")
             check_output(sidecar)
         with open_store()() as session:
             columns = export_columns(session, args.run)
@@ -202,7 +205,6 @@ class ExportCommand(Command):
                     n = export.write_comparator(rows, args.run, kind, path, state)
             state = run_state(run, n)
         # A partial file always gets its state beside it; a sidecar there is kept current.
-        regular = not args.output.exists() or args.output.is_file()
         write_meta = args.metadata or (regular and (state["partial"] or sidecar.exists()))
         if write_meta:
             doc = export.metadata_document(
