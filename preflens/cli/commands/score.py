@@ -12,6 +12,15 @@ from preflens.cli.output import out, print_score_summary, score_run_untrained
 from preflens.config import EMBEDDED_MODEL_ALIAS
 
 
+class _Models(argparse.Action):
+    """A repeatable ``--model``: the first use replaces the default, later ones add."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        current = getattr(namespace, self.dest)
+        current = [] if current is self.default else current
+        setattr(namespace, self.dest, [*current, values])
+
+
 class ScoreCommand(Command):
     name = "score"
     help = "score both responses of every pair with a reward model"
@@ -22,7 +31,8 @@ class ScoreCommand(Command):
         add_config_arguments(parser, ScoreConfig, skip=("model",))
         parser.add_argument(
             "--model",
-            action="append",
+            action=_Models,
+            default=[EMBEDDED_MODEL_ALIAS],
             metavar="MODEL",
             help=f"{MODEL_HELP} (default: {EMBEDDED_MODEL_ALIAS}); repeat it, or name a "
             "folder of checkpoint-* folders, to score a checkpoint series",
@@ -39,7 +49,7 @@ class ScoreCommand(Command):
         from training.jobs.score import score_from_config
 
         set_threads()
-        models = args.model or [EMBEDDED_MODEL_ALIAS]
+        models = list(args.model)
         if len(models) > 1 or _has_checkpoints(models[0]) or args.training_run is not None:
             return _score_series(args, models)
         cfg = config_from_args(ScoreConfig, args, model=models[0])
