@@ -13,11 +13,11 @@ from preflens.config import EMBEDDED_MODEL_ALIAS
 
 
 class _Models(argparse.Action):
-    """A repeatable ``--model``: the first use replaces the default, later ones add."""
+    """A repeatable ``--model``: a list of the models given, or the default (one name)."""
 
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
         current = getattr(namespace, self.dest)
-        current = [] if current is self.default else current
+        current = current if isinstance(current, list) else []
         setattr(namespace, self.dest, [*current, values])
 
 
@@ -32,10 +32,10 @@ class ScoreCommand(Command):
         parser.add_argument(
             "--model",
             action=_Models,
-            default=[EMBEDDED_MODEL_ALIAS],
+            default=EMBEDDED_MODEL_ALIAS,
             metavar="MODEL",
-            help=f"{MODEL_HELP} (default: {EMBEDDED_MODEL_ALIAS}); repeat it, or name a "
-            "folder of checkpoint-* folders, to score a checkpoint series",
+            help=f"{MODEL_HELP}; repeat it, or name a folder of checkpoint-* folders, to "
+            "score a checkpoint series",
         )
         parser.add_argument(
             "--training-run",
@@ -49,7 +49,7 @@ class ScoreCommand(Command):
         from training.jobs.score import score_from_config
 
         set_threads()
-        models = list(args.model)
+        models = args.model if isinstance(args.model, list) else [args.model]
         if len(models) > 1 or _has_checkpoints(models[0]) or args.training_run is not None:
             return _score_series(args, models)
         cfg = config_from_args(ScoreConfig, args, model=models[0])
