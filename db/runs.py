@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.lookup import run_record
 from db.ownership import now, owner_alive, owner_id
-from db.read.columns import store_columns
+from db.read.columns import store_columns, store_dpo_columns
 from db.read.values import materialise_values
 from db.schema import Checkpoint, Metric, Run
 from db.session import writing
@@ -152,6 +152,9 @@ def finish_run(
         session.flush()
         materialise_values(session, run_id)
         store_columns(session, run_id)  # aligned columns for diagnostics (db.read.columns)
+    elif run.kind == "score_dpo":
+        session.flush()
+        store_dpo_columns(session, run_id)  # its gaps, for suspects over many runs
     return run
 
 

@@ -267,3 +267,24 @@ def test_slices_of_a_run_and_of_two_runs(seeded, capsys):
     assert main(["diagnose", str(runs["b"]), "--slices", "--against", str(runs["a"])]) == 0
     assert "shared pairs" in capsys.readouterr().out
     assert main(["diagnose", str(runs["c"]), "--slices", "--against", str(runs["a"])]) == 0
+
+
+def test_finishing_a_score_dpo_run_stores_its_gaps_and_the_ranking_is_unchanged(seeded):
+    from db.read.columns import DPO_PREFIX, dpo_columns
+    from db.read.suspects import rank_pairs
+    from db.runs import finish_run
+    from db.schema import RunValues
+
+    make, ids, runs, gaps = seeded
+    with make() as s:
+        before = rank_pairs(s, "toy")
+        finish_run(s, runs["dpo"])
+        s.commit()
+    with make() as s:
+        stored = s.query(RunValues).filter(RunValues.series.like(DPO_PREFIX + "%")).count()
+        m = dpo_columns(s, runs["dpo"])
+        after = rank_pairs(s, "toy")
+    assert stored == 2
+    assert m[:, 0].tolist() == ids[10:] and np.allclose(m[:, 1], gaps["dpo"])
+    assert after["pair_id"].tolist() == before["pair_id"].tolist()
+    assert np.allclose(after["suspicion"], before["suspicion"])

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.read.common import pair_score_where
-from db.schema import Pair, PairScore, Run, RunValues
+from db.schema import DpoScore, Pair, PairScore, Run, RunValues
 
 COLUMNS = (
     "pair_id",
@@ -72,6 +72,47 @@ def store_columns(session: Session, run_id: int) -> int:
         data = np.ascontiguousarray(m[:, k]).astype(DTYPE).tobytes()
         session.add(RunValues(run_id=run_id, series=PREFIX + name, n=len(m), data=data))
     return len(m)
+
+
+DPO_COLUMNS = ("pair_id", "gap")
+DPO_PREFIX = "dpo_column:"
+
+
+def store_dpo_columns(session: Session, run_id: int) -> int:
+    """Store a finished score_dpo run's pair ids and implicit-reward gaps (pair-id order)
+    so readers over every run of a dataset (``db.read.suspects``) need no row scan.
+    Called by ``db.runs.finish_run``; returns the rows."""
+    m = numeric_rows(
+        session, select(DpoScore.pair_id, DpoScore.gap).where(DpoScore.run_id == run_id)
+    )
+    session.execute(
+        delete(RunValues).where(RunValues.run_id == run_id, RunValues.series.like(DPO_PREFIX + "%"))
+    )
+    for k, name in enumerate(DPO_COLUMNS):
+        data = np.ascontiguousarray(m[:, k]).astype(DTYPE).tobytes()
+        session.add(RunValues(run_id=run_id, series=DPO_PREFIX + name, n=len(m), data=data))
+    return len(m)
+
+
+def dpo_columns(session: Session, run_id: int) -> np.ndarray:
+    """(pair_id, gap) of a score_dpo run as a matrix by pair id: stored when the run
+    finished and stored, else read from its rows."""
+    run = session.get(Run, run_id)
+    if run is not None and run.status == "done":
+        rows = dict(
+            session.execute(
+                select(RunValues.series, RunValues.data).where(
+                    RunValues.run_id == run_id, RunValues.series.like(DPO_PREFIX + "%")
+                )
+            ).all()
+        )
+        if all(DPO_PREFIX + n in rows for n in DPO_COLUMNS):
+            return np.column_stack(
+                [np.frombuffer(rows[DPO_PREFIX + n], dtype=DTYPE) for n in DPO_COLUMNS]
+            )
+    return numeric_rows(
+        session, select(DpoScore.pair_id, DpoScore.gap).where(DpoScore.run_id == run_id)
+    )
 
 
 def stored_columns(session: Session, run_id: int) -> np.ndarray | None:

@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record
-from db.read.columns import numeric_rows, score_run_columns
+from db.read.columns import dpo_columns, score_run_columns
 from db.read.common import PREVIEW_CHARS
-from db.schema import DpoScore, Pair, PairFlag, Run
+from db.schema import Pair, PairFlag, Run
 from preflens.calibration import fit_temperature
 from preflens.errors import QueryError
 from preflens.stats import sigmoid_array
@@ -61,15 +61,13 @@ def _signal_runs(session: Session, dataset_id: int, run_ids: Sequence[int] | Non
 
 
 def _gaps(session: Session, run: Run) -> tuple[np.ndarray, np.ndarray]:
-    """(pair ids, gaps) of one run: a finished score run's stored columns (one blob per
-    column), else its rows read on the DB-API cursor (row objects cost more than the
-    query at 100k pairs)."""
+    """(pair ids, gaps) of one run: a finished run's stored columns (one blob per column),
+    else its rows read on the DB-API cursor (row objects cost more than the query at 100k
+    pairs)."""
     if run.kind == "score":
         m = score_run_columns(session, run.id)
         return m[:, 0].astype(np.int64), m[:, 3]
-    m = numeric_rows(
-        session, select(DpoScore.pair_id, DpoScore.gap).where(DpoScore.run_id == run.id)
-    )
+    m = dpo_columns(session, run.id)
     return m[:, 0].astype(np.int64), m[:, 1]
 
 
