@@ -194,13 +194,23 @@ def test_training_split_options_go_through_the_selection_check(toy, tiny_lm, cap
              "--train-split nosuch: dataset 'toy' has no split 'nosuch'")  # fmt: skip
 
 
-def test_generate_and_bon_refuse_a_split_the_dataset_lacks(toy, tiny_lm, capsys):
+def test_generate_bon_and_imports_refuse_a_split_the_dataset_lacks(
+    toy, tiny_lm, tmp_path, capsys
+):
     policy = f"p={tiny_lm}"
     needle = "dataset 'toy' has no split 'nosuch'; its splits: test (4 pairs)"
     _refused(capsys, ["generate", "--policy", policy, "--dataset", toy, "--split", "nosuch"],
              needle)  # fmt: skip
     _refused(capsys, ["bon", "--policy", policy, "--rm", str(tiny_lm), "--dataset", toy,
                       "--split", "nosuch"], needle)  # fmt: skip
+    row = trl_rows(1)[0]
+    answers = write_jsonl(tmp_path / "g.jsonl", [
+        {"prompt": row["prompt"], "policy": "p", "response": "yes"}])  # fmt: skip
+    _refused(capsys, ["import-generations", str(answers), "--dataset", toy, "--format", "jsonl",
+                      "--split", "nosuch"], needle)  # fmt: skip
+    scores = write_jsonl(tmp_path / "s.jsonl", [{**row, "score_chosen": 1, "score_rejected": 0}])
+    _refused(capsys, ["import-scores", str(scores), "--dataset", toy, "--model-name", "m",
+                      "--format", "jsonl", "--split", "nosuch"], needle)  # fmt: skip
 
 
 def _set_run(run_id: str, **values) -> None:

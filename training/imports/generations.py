@@ -164,6 +164,8 @@ def _open_dataset(
                 )
         else:
             ds = dataset_record(session, dataset)
+            if split is not None and not read.count_pairs(session, ds.id, split):
+                raise read.empty_selection(session, ds, split)  # --split as every job checks it
         return ds.id, ds.name, PromptIndex(session, ds.id, split)
 
 

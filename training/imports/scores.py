@@ -223,6 +223,8 @@ def import_scores(
     with make_session() as session:
         ds = dataset_record(session, dataset)
         dataset_id = ds.id
+        if split is not None and not read.count_pairs(session, dataset_id, split):
+            raise read.empty_selection(session, ds, split)  # --split as every job checks it
         if fmt == "align-anything":
             if generation_run is None:
                 raise DataFormatError(
