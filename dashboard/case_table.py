@@ -11,7 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-TEXT_WIDTH = 170  # pixels per text column
+TEXT_WIDTH = 150  # pixels per text column
+# Shown by default (they fit a ~560 px column); the scores, token counts and cut flags of
+# both sides come with the table's "all columns" toggle.
+PRIMARY = ("pair", "gap", "category", "chosen", "rejected", "answer A", "answer B")
 SMALL = "small"
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import case_table, data, flag_widget, frames, highlight, probe_charts, ui
+from dashboard import case_table, data, flag_widget, frames, highlight, probe_charts, tables, ui
 from dashboard.api_client import BackendError, client_from_settings
 from dashboard.frames import fmt, fmt_signed, md_escape
 from dashboard.state import FLIPS, PAGE_SIZES, SORTS, VIEWS, CaseQuery, parse_float
@@ -423,10 +423,10 @@ def table(rows: list[dict[str, Any]]) -> None:
     """The page as one dense table (click a header to sort the page by it); selecting a
     row opens that case in full above the table."""
     frame = case_table.cases_table(result["kind"], rows)
-    event = st.dataframe(
+    event = tables.fitted_table(
         frame,
-        hide_index=True,
-        key="cases_table",
+        "cases_table",
+        case_table.PRIMARY,
         on_select="rerun",
         selection_mode="single-row",
         column_config=case_table.cases_table_columns(result["kind"]),

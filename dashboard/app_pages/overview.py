@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, frames, ui
+from dashboard import data, frames, tables, ui
 from dashboard import diagnostic_data as dd
 
 
@@ -63,10 +63,10 @@ else:
     )
     if running:
         st.caption("A running job's progress updates on refresh (reload the page, or Reload data).")
-    st.dataframe(
+    tables.fitted_table(
         frames.runs_frame(runs),
-        hide_index=True,
-        key="overview_runs",
+        "overview_runs",
+        ["id", "kind", "status", "progress", "dataset", "model"],
         column_config={
             "progress": st.column_config.ProgressColumn(
                 "progress", min_value=0.0, max_value=1.0, format="percent"

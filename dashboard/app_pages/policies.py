@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, frames, ui
+from dashboard import charts, data, frames, tables, ui
 from dashboard import diagnostic_data as dd
 from dashboard.frames import fmt, fmt_signed, md_escape
 from dashboard.state import cases_link
@@ -160,10 +160,10 @@ with col2:
 
 st.subheader("Length")
 table = frames.policy_table(summary)
-st.dataframe(
+tables.fitted_table(
     table,
-    hide_index=True,
-    key="pol_table",
+    "pol_table",
+    ["policy", "n", "mean", "mean_tokens", "cut_at_limit"],
     column_config={
         "cut_at_limit": st.column_config.NumberColumn(
             "cut at limit", help="answers that hit max_new_tokens (finish reason: length)"
@@ -176,5 +176,6 @@ ui.chart(
 )
 st.caption(
     "Pearson and Spearman correlations of length (characters) with score per policy are in "
-    "the table above; a strong positive one suggests the reward model rewards length."
+    "the table above (all columns); a strong positive one suggests the reward model rewards "
+    "length."
 )

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from dashboard import data, frames, probe_charts, ui
+from dashboard import data, frames, probe_charts, tables, ui
 from dashboard.frames import fmt, fmt_signed, md_escape
 from dashboard.state import cases_link
 from db.read import probes as reads
@@ -83,10 +83,10 @@ with edits_tab:
                 for e in summary["edits"]
             ]
         )
-        st.dataframe(
+        tables.fitted_table(
             table,
-            hide_index=True,
-            key="probes_table",
+            "probes_table",
+            ["edit", "mean change", "flips if chosen edited", "flips if rejected edited"],
             column_config={
                 c: st.column_config.NumberColumn(c, format="%+.4f", width="small")
                 for c in ("mean change", "95% CI low", "95% CI high")

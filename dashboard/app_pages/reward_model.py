@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, frames, ui
+from dashboard import charts, data, frames, tables, ui
 from dashboard import diagnostic_data as dd
 from dashboard.frames import fmt, fmt_pct
 from dashboard.state import cases_link
@@ -138,7 +138,7 @@ with col1:
 with col2:
     box = frames.box_frame((s, boxes[s]) for s in ("chosen", "rejected", "gap"))
     ui.chart(charts.box_chart(box, title="Box plots (whiskers: 1.5 IQR; diamond: mean)"))
-st.dataframe(box, hide_index=True, key="rm_box")
+tables.fitted_table(box, "rm_box", ["series", "n", "mean", "q1", "median", "q3"])
 
 st.subheader("Accuracy per category")
 cats = frames.category_frame(summary, frames.run_label(run))
@@ -199,10 +199,11 @@ gap_hists = pd.concat(
     for r, lab, rs in pair
 )
 other_summary = data.run_summary(url, other["id"], other_stamp)
-st.dataframe(
+tables.fitted_table(
     frames.score_table([(label, summary), (other_label, other_summary)]),
-    hide_index=True,
-    key="rm_compare_table",
+    "rm_compare_table",
+    ["run", "pairs", "accuracy", "gap_mean"],
+    column_config={"run": st.column_config.TextColumn("run", width="medium")},
 )
 # One chart per run in two columns (one chart of two panels ran past a narrow column),
 # on the same bins and the same count axis.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, curves, data, frames, ui
+from dashboard import charts, curves, data, frames, tables, ui
 
 st.title("Training")
 url = ui.store_url()
@@ -69,4 +69,9 @@ if extra:
 
 st.subheader("Last values")
 summaries = [(labels[r["id"]], data.run_summary(url, r["id"], frames.run_stamp(r))) for r in runs]
-st.dataframe(frames.last_values_frame(summaries), hide_index=True, key="train_last")
+tables.fitted_table(
+    frames.last_values_frame(summaries),
+    "train_last",
+    ["run", "metric", "last_step", "last"],
+    column_config={"run": st.column_config.TextColumn("run", width="medium")},
+)
