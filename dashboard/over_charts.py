@@ -130,13 +130,15 @@ def trajectory_chart(df: pd.DataFrame) -> alt.LayerChart:
     scale = alt.Scale(domain=list(colors), range=list(colors.values()))
     lines = (
         alt.Chart(df)
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(size=60, filled=True))
         .encode(
             x=alt.X("step:Q", title="step"),
             y=alt.Y("gap:Q", title="gap (chosen - rejected)"),
             color=alt.Color("pair:N", scale=scale, legend=alt.Legend(orient="right", title=None)),
             tooltip=["pair:N", "step:Q", alt.Tooltip("gap:Q", format=".4f")],
         )
+        # a click on a point selects its pair (the page then links to it in Cases)
+        .add_params(alt.selection_point(name="pair", fields=["pair_id"]))
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=NEUTRAL_LIGHT).encode(y="y:Q")
     return alt.layer(zero, lines).properties(

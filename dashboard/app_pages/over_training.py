@@ -132,8 +132,22 @@ def show_series() -> None:
     )
     if picked:
         traj = od.run_series(url, run["id"], stamp, tuple(picked))["trajectories"]
-        ui.chart(oc.trajectory_chart(oc.trajectory_frame(s["steps"], traj)))
+        event = st.altair_chart(
+            charts.wrap_title(oc.trajectory_chart(oc.trajectory_frame(s["steps"], traj))),
+            width="stretch",
+            on_select="rerun",
+            key="over_traj",
+        )
         last_run = pts[-1]["run_id"]
+        clicked = [p.get("pair_id") for p in (event.selection.get("pair") or [])] if event else []
+        if clicked and clicked[0] is not None:
+            pid = int(clicked[0])
+            st.markdown(
+                f"Clicked pair {pid}: [open it in Cases]({cases_link(run=last_run, case=pid)}) "
+                "(the last step's scores)"
+            )
+        else:
+            st.caption("Click a point to get a link to that pair in Cases.")
         st.markdown(
             "Open in Cases (last step's scores): "
             + ", ".join(f"[pair {pid}]({cases_link(run=last_run, case=pid)})" for pid in picked)

@@ -58,6 +58,14 @@ def test_series_and_bon_views_show_the_read_numbers(store, app_env):
     assert learned == [p["vs_previous"]["learned"] for p in want["points"][1:]]
     links = " ".join(m.value for m in at.markdown)
     assert f"cases?run={score_ids[1]}&against={score_ids[0]}&flip=wrong_to_right" in links
+    specs = {}
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        title = spec.get("title")
+        specs[" ".join(title["text"]) if isinstance(title, dict) else title] = spec
+    traj = specs["Gap per step of the selected pairs (above 0: right)"]
+    assert '"name": "pair"' in json.dumps(traj.get("params", []))  # points selectable
+    assert "Click a point" in " ".join(c.value for c in at.caption)
     best = want["best"]
     assert any(f"best step ({best['step']})" in m.label for m in at.metric)
     # Best-of-N tab: both curves on one chart, the values of bon_summary
