@@ -100,3 +100,38 @@ def test_bon_samples_scores_and_prints_curves(toy, tmp_path, tiny_lm, capsys):
 def test_bon_policy_name_with_hash_is_refused(toy, tiny_lm, capsys):
     code = main(["bon", "--policy", f"a#b={tiny_lm}", "--rm", str(tiny_lm), "--dataset", toy])
     assert code == 2 and "may not contain '#'" in capsys.readouterr().err
+
+
+def test_bon_resumes_a_lost_prompt_with_the_same_answers(toy, tiny_lm, capsys):
+    from sqlalchemy import delete
+
+    args = ["bon", "--policy", f"base={tiny_lm}", "--rm", str(tiny_lm), "--dataset", toy]
+    args += ["--n", "3", "--limit", "2", "--max-new-tokens", "4", "--max-length", "64"]
+    assert main(args) == 0
+    store = open_store()
+    with store() as s:
+        bon = s.scalars(select(Run).where(Run.kind == "bon")).one()
+        before = s.execute(
+            select(Generation.pair_id, Generation.policy, Generation.text).where(
+                Generation.run_id == bon.id
+            )
+        ).all()
+        lost = before[0].pair_id
+        # as if the job had died before this prompt's answers were written
+        s.execute(delete(Generation).where(Generation.run_id == bon.id, Generation.pair_id == lost))
+        s.get(Run, bon.id).status = "running"
+        s.commit()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "3 new answers" in capsys.readouterr().out
+    with store() as s:
+        after = s.execute(
+            select(Generation.pair_id, Generation.policy, Generation.text).where(
+                Generation.run_id == bon.id
+            )
+        ).all()
+    assert sorted(map(tuple, after)) == sorted(map(tuple, before))
+    with store() as s:  # the new answers are scored too: every prompt counts again
+        from db.read.bon import bon_summary
+
+        assert bon_summary(s, bon.id)["prompts"] == 2

@@ -175,17 +175,17 @@ def _score(make_session, bon_run: int, role: str, rm_spec: str, cfg, progress) -
         parent_run_id=bon_run,
         model_fingerprint=fp,
     )
-    if done:
+    with make_session() as session:
+        scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run.id)
+        todo = session.execute(
+            select(Generation.id, Pair.prompt, Generation.text)
+            .join(Pair, Pair.id == Generation.pair_id)
+            .where(Generation.run_id == bon_run, Generation.id.not_in(scored))
+            .order_by(Generation.id)
+        ).all()
+    if done and not todo:  # answers added after it finished are scored too
         return run.id
     with runs.failing_marks_run(make_session, run.id):
-        with make_session() as session:
-            scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run.id)
-            todo = session.execute(
-                select(Generation.id, Pair.prompt, Generation.text)
-                .join(Pair, Pair.id == Generation.pair_id)
-                .where(Generation.run_id == bon_run, Generation.id.not_in(scored))
-                .order_by(Generation.id)
-            ).all()
         if todo:
             rm = load_reward_model(rm_spec)
             with writing(make_session) as session:
