@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,9 @@ def open_training_job(
         # The same selection check as every job's --split, before a run exists: a split
         # the dataset lacks is refused with the splits it has (not an eval-less run).
         check_split(session, ds.id, "--train-split", train_split, cfg.limit)
-        check_split(session, ds.id, "--eval-split", eval_split, cfg.eval_limit)
+        # The default eval split ('test') may be missing: training then runs without one.
+        if cfg.eval_split != _default(cfg, "eval_split"):
+            check_split(session, ds.id, "--eval-split", eval_split, cfg.eval_limit)
         train_pairs = read.pairs_of(session, ds.id, train_split, cfg.limit)
         eval_pairs = read.pairs_of(session, ds.id, eval_split, cfg.eval_limit)
         data_hash = read.dataset_hash(session, ds.id, train_split)
@@ -96,6 +98,10 @@ def open_training_job(
 
 def _split(value: str | None) -> str | None:
     return None if value == "all" else value
+
+
+def _default(cfg: Any, name: str) -> Any:
+    return next(f.default for f in fields(cfg) if f.name == name)
 
 
 def check_split(
