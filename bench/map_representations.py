@@ -8,6 +8,9 @@ wrong pairs' share in clusters below the run's accuracy).
     PREFLENS_DATA_DIR=/tmp/maprep .venv/bin/python -m bench.map_representations \\
         --hh /work/shared/data/hh_rlhf_harmless_test_first1000.jsonl --hh-limit 400 \\
         --out bench/results/map_representations.json
+
+``--runs demo=3 hh=4`` measures score runs already in the store (scored with
+``--keep-states``; a run still scoring counts the pairs it has so far).
 """
 
 from __future__ import annotations
@@ -65,8 +68,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--hh", type=Path, default=None)
     parser.add_argument("--hh-limit", type=int, default=400)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        default=None,
+        metavar="NAME=RUN",
+        help="only measure these score runs with kept states (e.g. demo=3 hh=4) of the "
+        "configured store; nothing is trained or scored",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    if args.runs:
+        from db.migrate import open_store
+
+        make_session = open_store()
+        named = dict(item.split("=", 1) for item in args.runs)
+        return save_result(
+            args.out, **{name: separation(make_session, int(r)) for name, r in named.items()}
+        )
 
     from db.migrate import open_store
     from preflens.config import EMBEDDED_MODEL_ALIAS, get_settings
