@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -198,3 +199,55 @@ def test_make_screenshots_photographs_real_pages(tmp_path):
         assert (width, height) == (screenshots.VIEWPORT["width"], screenshots.VIEWPORT["height"])
         assert 20_000 < len(png) < 300_000
         assert (REPO / "docs" / "images" / name).stat().st_size < 300_000
+
+
+# ---- the README: short, complete in its command table, no broken link
+
+README = REPO / "README.md"
+
+
+def readme_links(text: str) -> list[str]:
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+def test_the_readme_fits_on_two_screens_and_keeps_its_two_commands():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines; the docs site holds the rest"
+    # `.ci/run` and the hooks run the line `make test`; the demo comes first.
+    assert "make test" in lines and "make demo" in lines
+    assert lines.index("make demo") < lines.index("make test")
+
+
+def test_the_readme_command_table_has_every_command():
+    text = README.read_text(encoding="utf-8")
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^\| \[`preflens ([a-z -]+)`\]\(([^)]+)\) \|", text, re.M)
+    }
+    names = reference.command_names()
+    assert names
+    missing = [name for name in names if name not in rows]
+    assert not missing, f"commands missing from the README's table: {missing}"
+    for name in names:
+        assert rows[name] == f"docs/reference/cli.md#preflens-{name.replace(' ', '-')}"
+
+
+def test_every_readme_link_resolves():
+    """Relative links name files that exist; links into a docs page name one of its
+    headings (as MkDocs and GitHub make their anchors)."""
+    from docs.gen.openapi_md import anchor
+
+    broken = []
+    for link in readme_links(README.read_text(encoding="utf-8")):
+        if link.startswith(("http://", "https://", "#")):
+            continue
+        path, _, fragment = link.partition("#")
+        target = REPO / path
+        if not target.exists():
+            broken.append(link)
+            continue
+        if fragment:
+            headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.M)
+            if fragment not in {anchor(h) for h in headings}:
+                broken.append(link)
+    assert not broken, f"broken links in README.md: {broken}"

@@ -77,7 +77,7 @@ def load_reward_model(
     device: str | None = None,
 ) -> RewardScorer:
     """Load a reward model from a checkpoint folder, ``.gguf`` file, hub id or alias, in
-    any layout ``preflens score`` reads (see "Bring your own artifacts" in the README).
+    any layout ``preflens score`` reads (see docs/guides/bring-your-own.md).
     ``max_length`` (conversation tokens kept, as scored) defaults to
     ``PREFLENS_SCORE_MAX_LENGTH``, as for ``preflens score``; ``batch_size``
     (conversations per forward pass; it changes speed, not scores) to

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="preflens",
         description="Inspect preference data, reward models and DPO policies.",
-        epilog="Settings come from PREFLENS_* environment variables (see README).",
+        epilog="Settings come from PREFLENS_* environment variables (docs/reference/settings.md).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     parser.add_argument(

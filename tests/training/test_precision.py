@@ -15,8 +15,9 @@ from training.loading import load_reward_model
 from training.precision import assert_sdpa, choose_dtype, float32_head
 from training.scoring import encode, score_encoded
 
-# README "Precision": |bf16 score - fp32 score| <= BOUND x ||w|| x sqrt(hidden), the scale
-# of a score whose final hidden state has RMS 1 (the models end in an RMSNorm).
+# docs/reference/settings.md "Precision": |bf16 score - fp32 score| <= BOUND x ||w|| x
+# sqrt(hidden), the scale of a score whose final hidden state has RMS 1 (the models end in
+# an RMSNorm).
 BOUND = 0.01
 
 
