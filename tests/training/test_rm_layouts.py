@@ -194,17 +194,11 @@ def test_trained_head_prints_no_warning(cli_store, dataset, tmp_path, capsys):
     assert "[align-anything layout]" in line and "untrained" not in line
 
 
-def test_rm_layout_option_overrides_detection_for_the_run(
-    cli_store, dataset, tmp_path, monkeypatch
-):
-    from preflens.config import get_settings
-
+def test_rm_layout_option_overrides_detection_for_the_run(cli_store, dataset, tmp_path):
     folder = save(openrlhf_class("score")(tiny_config()), tmp_path / "plain")
     argv = ("score", "--model", str(folder), "--dataset", dataset)
     assert cli(*argv, "--rm-layout", "openrlhf") == 0
-    monkeypatch.delenv("PREFLENS_RM_LAYOUT")  # as a new process would start
-    get_settings.cache_clear()
-    assert cli(*argv) == 0
+    assert cli(*argv) == 0  # the option applied to its own command only
     with cli_store() as s:
         runs = s.scalars(select(Run).order_by(Run.id)).all()
     # Two runs: the layout asked for is part of the run's identity.

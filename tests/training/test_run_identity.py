@@ -92,7 +92,8 @@ def test_score_defaults_to_the_test_split_and_says_so(store, tmp_path, tiny_lm, 
     assert main(["ingest", str(data)]) == 0
     assert main(["score", "--model", str(tiny_lm), "--dataset", "mixed"]) == 0
     printed = capsys.readouterr().out
-    assert "on split test of mixed" in printed and "pairs 2 " in printed
+    assert "on split test of mixed" in printed and "scored 2 pairs" in printed
+    assert "n=2 (Wilson 95%)" in printed  # the headline says its n and interval method
     assert "std of scores" in printed  # the spread is labelled, not shown as "+-"
 
 
