@@ -15,7 +15,8 @@ Two kinds of run hold scores:
   default the run's first comparison, A the later-listed policy, e.g. dpo vs base).
 """
 
-from db.read.cases import get_case, search_cases
+from db.read.case_detail import get_case
+from db.read.cases import search_cases
 from db.read.catalog import (
     get_dataset,
     get_run,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.read import paired as paired_module
-from db.read.cases import head_initialized
+from db.read.case_detail import head_initialized
 from db.read.columns import score_columns
 from db.read.common import run_policies, scored_run
 from db.read.headlines import cut_counts, pair_cut, win_rate_headline

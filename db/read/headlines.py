@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-from db.read.cases import head_initialized
+from db.read.case_detail import head_initialized
 from db.read.columns import score_columns
 from db.read.common import scored_run
 from db.read.summaries import generation_summary, score_summary
