@@ -53,8 +53,11 @@ def test_bon_samples_scores_and_prints_curves(toy, tmp_path, tiny_lm, capsys):
     args += ["--max-length", "64"]
     capsys.readouterr()
     assert main(args) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
     assert "3 prompts x N=4" in text and "KL (nats)" in text
+    # both RMs are heads drawn from a seed: each is said up front, as for score
+    assert captured.err.count("has no reward head") == 2
     with open_store()() as s:
         bon = s.scalars(select(Run).where(Run.kind == "bon")).one()
         roles = bon.summary["score_runs"]
@@ -95,6 +98,9 @@ def test_bon_samples_scores_and_prints_curves(toy, tmp_path, tiny_lm, capsys):
     assert "best-of-N run" in capsys.readouterr().out
     assert main(["runs", "--kind", "bon"]) == 0
     assert "4 answers x 3 prompts" in capsys.readouterr().out
+    assert main(["runs", "--kind", "bon_score"]) == 0
+    listing = capsys.readouterr().out
+    assert listing.count("toy/test") == 2 and "gold RM scores of 12 answers" in listing
 
 
 def test_bon_policy_name_with_hash_is_refused(toy, tiny_lm, capsys):

@@ -165,6 +165,8 @@ def _score(make_session, bon_run: int, role: str, rm_spec: str, cfg, progress) -
         total = session.scalar(
             select(func.count()).select_from(Generation).where(Generation.run_id == bon_run)
         )
+        parent = session.get(Run, bon_run)
+        where = {"dataset_id": parent.dataset_id, "split": parent.split}
     key = runs.job_key(rm=fp, bon_run=bon_run, max_length=cfg.max_length, role=role)
     run, done = runs.claim_run(
         make_session,
@@ -174,6 +176,7 @@ def _score(make_session, bon_run: int, role: str, rm_spec: str, cfg, progress) -
         config={"rm": rm_spec, "rm_path": path, "role": role, "max_length": cfg.max_length},
         parent_run_id=bon_run,
         model_fingerprint=fp,
+        **where,
     )
     with make_session() as session:
         scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run.id)

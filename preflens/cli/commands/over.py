@@ -6,7 +6,7 @@ import argparse
 
 from preflens.cli.commands.base import Command, open_store, set_threads
 from preflens.cli.options import add_config_arguments, config_from_args, parse_policies
-from preflens.cli.output import out, print_lines
+from preflens.cli.output import out, print_lines, warning
 from preflens.errors import ConfigError
 
 
@@ -43,6 +43,7 @@ class BonCommand(Command):
         if "#" in next(iter(policies)):
             raise ConfigError("--policy: the name may not contain '#' (it numbers the samples)")
         name, model = next(iter(policies.items()))
+        _warn_untrained(cfg.rm, cfg.gold_rm)
         store = open_store()
         result = run_bon_job(store, name, model, cfg)
         state = "already complete, reused" if result.reused else f"{result.done_now} new answers"
@@ -50,3 +51,13 @@ class BonCommand(Command):
         with store() as session:
             print_lines(bon_lines(bon_summary(session, result.run.id)))
         return 0
+
+
+def _warn_untrained(*specs: str | None) -> None:
+    """The untrained-head line for a proxy or gold RM without a head (as ``score``)."""
+    from preflens.cli.rm_layout import untrained_head_warning
+    from training.loading import plan_reward_model
+
+    for spec in specs:
+        if spec is not None and plan_reward_model(spec).head_initialized:
+            warning(untrained_head_warning(spec, 0))
