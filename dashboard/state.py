@@ -8,7 +8,8 @@ comparison). ``cursor`` is the ``next_cursor`` the page before returned; ``page`
 numbers the page for display. Links from a count on another page select exactly the
 pairs counted: ``max_gap=0`` the wrong ones (a gap of 0 counts wrong), ``cut=1`` those
 cut at a length limit, ``against=2&flip=wrong_to_right`` those that flip against run 2,
-``disagree=5`` those where score_dpo run 5's implicit reward prefers the other side.
+``disagree=5`` those where score_dpo run 5's implicit reward prefers the other side,
+``pairs=12,7,30`` exactly those pairs (a list another page names, e.g. the most suspicious).
 ``view=table`` shows the page as one sortable table instead of cards.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from db.lookup import MAX_ID
+from db.read.cases import MAX_PAIR_IDS
 
 SORTS = {
     "gap_desc": "largest gap first",
@@ -55,6 +57,14 @@ def parse_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _pair_list(value: Any) -> str | None:
+    """``"12,7,30"``: the valid pair ids of a comma-separated list, each once, at most
+    ``MAX_PAIR_IDS`` (None when none is valid)."""
+    ids = [i for i in (_id(p) for p in str(value or "").split(",")) if i is not None]
+    ids = list(dict.fromkeys(ids))[:MAX_PAIR_IDS]
+    return ",".join(map(str, ids)) or None
+
+
 def _text(value: Any) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text or None
@@ -81,6 +91,7 @@ class CaseQuery:
     view: str = "cards"
     cluster: int | None = None  # a cluster of the run's map (-1: unclustered)
     disagree: int | None = None  # a score_dpo run: pairs where it and this run disagree
+    pairs: str | None = None  # "12,7,30": exactly these pair ids
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CaseQuery:
@@ -117,6 +128,7 @@ class CaseQuery:
             view=view if view in VIEWS else "cards",
             cluster=_int(get("cluster")),
             disagree=_id(get("disagree")),
+            pairs=_pair_list(get("pairs")),
         )
 
     def to_params(self) -> dict[str, str]:
@@ -150,6 +162,7 @@ class CaseQuery:
             self.flip,
             self.cluster,
             self.disagree,
+            self.pairs,
         )
 
     def first_page(self) -> CaseQuery:
@@ -173,6 +186,7 @@ class CaseQuery:
             "flip": self.flip,
             "cluster": self.cluster,
             "disagree": self.disagree,
+            "pair_ids": [int(p) for p in self.pairs.split(",")] if self.pairs else None,
         }
 
 

@@ -115,10 +115,12 @@ if against is not None and linked.run not in (None, run["id"]):
 cluster = linked.cluster if run["kind"] == "score" and linked.run in (None, run["id"]) else None
 # A score_dpo run's disagreements with this run (the Probes page links here).
 disagree = linked.disagree if run["kind"] == "score" and linked.run in (None, run["id"]) else None
+# Exactly the pairs another page listed (e.g. Suspects' most suspicious).
+pairs = linked.pairs if linked.run in (None, run["id"]) else None
 
 
 def all_pairs() -> None:
-    everything = replace(query, against=None, flip=None, cluster=None, disagree=None)
+    everything = replace(query, against=None, flip=None, cluster=None, disagree=None, pairs=None)
     st.query_params.from_dict(everything.first_page().to_params())
 
 
@@ -148,6 +150,11 @@ if disagree is not None:
     )
     col2.button("Show every pair", on_click=all_pairs, key="cases_all_disagree")
 
+if pairs is not None:
+    col1, col2 = st.columns([4, 1])
+    col1.info(f"Only the {len(pairs.split(','))} pairs the link names (those this run scored).")
+    col2.button("Show every pair", on_click=all_pairs, key="cases_all_listed")
+
 query = CaseQuery(
     run=run["id"],
     a=a,
@@ -168,6 +175,7 @@ query = CaseQuery(
     view=view,
     cluster=cluster,
     disagree=disagree,
+    pairs=pairs,
 )
 if query.filters() != linked.filters():
     query = query.first_page()

@@ -49,6 +49,10 @@ if rows.empty:
     st.stop()
 if score_runs:
     rows["open"] = [cases_link(run=score_runs[-1], case=int(p)) for p in rows["pair_id"]]
+    # The listed pairs together, in Cases, with how many match.
+    listed = ",".join(str(int(p)) for p in rows["pair_id"])
+    link = cases_link(run=score_runs[-1], pairs=listed)
+    st.markdown(f"[Open these {len(rows)} pairs in Cases]({link}) (run {score_runs[-1]}).")
 columns = ["rank", "pair_id", "suspicion", "signals", "runs_against", "flag", "category"]
 columns += ["split", "prompt", "chosen", "rejected"] + (["open"] if score_runs else [])
 st.dataframe(

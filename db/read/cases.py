@@ -156,6 +156,7 @@ def _keyset_page(
 
 
 FLIPS = ("wrong_to_right", "right_to_wrong")
+MAX_PAIR_IDS = 500  # pairs one link may name (``pair_ids``)
 
 
 def _flipped(gap_a: Any, gap_b: Any, flip: str | None) -> Any:
@@ -205,6 +206,7 @@ def search_cases(
     flip: str | None = None,
     cluster: int | None = None,
     disagree: int | None = None,
+    pair_ids: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """One page of a run's cases whose gap lies in [min_gap, max_gap].
 
@@ -221,7 +223,9 @@ def search_cases(
     accuracy. ``cluster`` (score runs): only the pairs in that cluster of the run's stored
     map (``preflens map``). ``disagree`` (score runs): only the pairs where this run's gap
     and score_dpo run ``disagree``'s implicit-reward gap prefer different sides (the
-    Probes page's disagreement count). ``total`` counts every match (all pages). Pagination is
+    Probes page's disagreement count). ``pair_ids``: only these pairs (a list another
+    page links, e.g. the most suspicious; at most ``MAX_PAIR_IDS``). ``total`` counts
+    every match (all pages). Pagination is
     keyset on (key, pair id):
     ``next_cursor`` resumes right after the last item, so rows added meanwhile never
     shift a page (no repeats, no gaps); it is None on the last page. Items carry
@@ -251,6 +255,8 @@ def search_cases(
         if dpo_run.kind != "score_dpo":
             raise QueryError(f"disagree: run {disagree} is not a score_dpo run")
         require_same_pairs(dpo_run, run)  # the one comparison rule: same pairs only
+    if pair_ids is not None and len(pair_ids) > MAX_PAIR_IDS:
+        raise QueryError(f"pair_ids: at most {MAX_PAIR_IDS} pairs")
     terms = _search_terms(q)
     if run.kind == "score":
         s = PairScore
@@ -275,6 +281,8 @@ def search_cases(
             stmt = stmt.where(s.pair_id.in_(_matching_pairs(session, terms)))
         if cut:
             stmt = stmt.where(or_(s.truncated_chosen.is_(True), s.truncated_rejected.is_(True)))
+        if pair_ids is not None:
+            stmt = stmt.where(s.pair_id.in_(list(pair_ids)))
         if cluster is not None:
             members = select(MapPoint.pair_id).where(
                 MapPoint.run_id == run_id, MapPoint.cluster == cluster
@@ -312,6 +320,8 @@ def search_cases(
             stmt = stmt.where(_like_all(terms, (Pair.prompt_text, ga.text, gb.text)))
         if cut:
             stmt = stmt.where(or_(ga.finish_reason == "length", gb.finish_reason == "length"))
+        if pair_ids is not None:
+            stmt = stmt.where(ga.pair_id.in_(list(pair_ids)))
     if min_gap is not None:
         stmt = stmt.where(gap >= min_gap)
     if max_gap is not None:
@@ -321,6 +331,7 @@ def search_cases(
     query += [cut, against, flip] if cut or against is not None else []
     query += [cluster] if cluster is not None else []
     query += [["disagree", disagree]] if disagree is not None else []
+    query += [["pairs", sorted(pair_ids)]] if pair_ids is not None else []
     fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
     after = _decode_cursor(cursor, fingerprint) if cursor else None
     try:

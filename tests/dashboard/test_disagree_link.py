@@ -101,3 +101,41 @@ def test_the_api_twin_filters_the_same_pairs(store, dash, db_url, monkeypatch):
         assert sorted(i["pair_id"] for i in got.json()["items"]) == expected
         bad = client.get("/v1/cases", params={"run": dash.after_run, "disagree": dash.after_run})
         assert bad.status_code == 422 and "not a score_dpo run" in bad.text
+
+
+def test_the_listed_suspects_open_together_in_cases(store, dash, open_page):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP
+    from tests.dashboard.test_pages import frame_with
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/suspects.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    listed = [int(p) for p in frame_with(at, "rank", "suspicion")["pair_id"]]
+    (text, link), *_ = [(t, v) for t, v in links_in(at).items() if t.startswith("Open these")]
+    assert text == f"Open these {len(listed)} pairs in Cases"
+    query = query_of(link)
+    assert [int(p) for p in query["pairs"].split(",")] == listed
+
+    at = open_page("cases", query | {"limit": "50"})
+    with store() as s:
+        scored = {i["pair_id"] for i in read.search_cases(s, int(query["run"]), limit=500)["items"]}
+    expected = sorted(set(listed) & scored)
+    assert expected and sorted(headers(at)) == expected[:50]
+    assert any(f"of {len(expected)}," in c.value for c in at.caption)
+    at.button(key="cases_all_listed").click().run()
+    assert "pairs" not in at.query_params
+
+
+def test_a_pair_list_link_parses_leniently_and_is_bounded(store, dash):
+    q = CaseQuery.from_params({"pairs": "7,x,3,7,-1"})
+    assert q.pairs == "7,3" and q.search_kwargs()["pair_ids"] == [7, 3]
+    assert CaseQuery.from_params({"pairs": "x"}).pairs is None
+    from db.read.cases import MAX_PAIR_IDS
+    from preflens.errors import QueryError
+
+    with store() as s, pytest.raises(QueryError, match="at most"):
+        read.search_cases(s, dash.after_run, pair_ids=list(range(1, MAX_PAIR_IDS + 2)))
