@@ -189,6 +189,8 @@ class ExportCommand(Command):
                 raise OutputError(f"--metadata: {args.output} is not a file to put one beside")
             check_output(sidecar)
         with open_store()() as session:
+            if _export_over(session, args, sidecar, regular):
+                return 0
             columns = export_columns(session, args.run)
             kind = "score" if "gap" in columns else "score_generations"
             run = scored_run(session, args.run)
@@ -220,6 +222,45 @@ class ExportCommand(Command):
         return 0
 
 
+def _export_over(session, args, sidecar, regular) -> bool:  # noqa: ANN001
+    """A checkpoint series (one row per step) or a best-of-N run (one row per k): write
+    it and return True; any other run: False (exported as pairs or prompts)."""
+    from db.lookup import run_record
+    from db.read.run_state import run_state
+    from preflens.cli import export
+    from preflens.cli.diagnose_output import print_wrote
+    from preflens.cli.over_export import over_export
+    from preflens.uncertainty import DEFAULT_B, DEFAULT_SEED
+
+    found = over_export(session, args.run, DEFAULT_B, DEFAULT_SEED)
+    if found is None:
+        return False
+    kind, columns, rows, conventions = found
+    if args.format == "llm-comparator":
+        raise ConfigError(
+            f"run {args.run} is a {'checkpoint series' if kind == 'series' else 'bon run'}: "
+            "export it as csv, jsonl or parquet (llm-comparator takes pairs or prompts)"
+        )
+    with atomic_output(args.output) as path:
+        if args.format == "csv":
+            n = export.write_csv(rows, columns, path, raw=args.csv_raw)
+        elif args.format == "jsonl":
+            n = export.write_jsonl(rows, path)
+        else:
+            n = export.write_parquet(rows, columns, path)
+    state = run_state(run_record(session, args.run), n)
+    what = "steps" if kind == "series" else "k values"
+    if args.metadata or (regular and sidecar.exists()):
+        doc = export.metadata_document(
+            args.run, kind, args.format, args.output, columns, state, args.csv_raw
+        )
+        doc |= {"rows_are": what, "run_total": None, "conventions": conventions}
+        with atomic_output(sidecar) as path:
+            export.write_metadata(doc, path)
+    print_wrote(str(args.output), n, what)
+    return True
+
+
 class ReportCommand(Command):
     name = "report"
     help = "write one self-contained HTML report of a run"
@@ -247,6 +288,8 @@ class ReportCommand(Command):
         from preflens.run_label import run_label
 
         with open_store()() as session:
+            if args.against is None and _report_over(session, args):
+                return 0
             against = args.against = against_run(session, args)
             d = run_diagnostics(session, args.run, args.bootstrap, args.seed)
             p = points = None
@@ -266,3 +309,26 @@ class ReportCommand(Command):
             out(label)
         print_report_written(str(args.output), args.run, args.against)
         return 0
+
+
+def _report_over(session, args: argparse.Namespace) -> bool:  # noqa: ANN001
+    """A checkpoint series or a best-of-N run: write its report and return True; any
+    other run: False."""
+    from db.lookup import run_record
+    from db.read.run_state import run_state
+    from preflens.cli.diagnose_output import out, print_report_written
+    from preflens.cli.over_export import over_summary
+    from preflens.cli.over_report import render_over_report
+
+    found = over_summary(session, args.run, args.bootstrap, args.seed)
+    if found is None:
+        return False
+    kind, data = found
+    label = run_state(run_record(session, args.run), None)["label"]
+    html = render_over_report(kind, data, label)
+    with atomic_output(args.output) as path:
+        path.write_text(html, encoding="utf-8")
+    if label:
+        out(label)
+    print_report_written(str(args.output), args.run, None)
+    return True
