@@ -12,6 +12,7 @@ from backend.examples import example
 from backend.schemas import Case, CasePage
 from db import read
 from db.lookup import MAX_ID
+from preflens.errors import QueryError
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -70,6 +71,14 @@ def search(
             description="a score run: pairs in this cluster of its map (-1: unclustered)",
         ),
     ] = None,
+    pairs: Annotated[
+        str | None,
+        Query(
+            max_length=12_000,
+            pattern=r"^\d+(,\d+)*$",
+            description="comma-separated pair ids: exactly these pairs (at most 500)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """A page of cases whose gap lies in [min_gap, max_gap], in `sort` order (equal keys
     by pair id). A score run's cases are its pairs, gap = chosen - rejected; a
@@ -82,7 +91,8 @@ def search(
     pages); `max_gap=0` lists exactly the pairs counted wrong (a gap of 0 is wrong),
     `cut=true` those cut at a length limit, `against=A&flip=...` those that flip,
     `disagree=D` those where score_dpo run D's implicit reward prefers the other side,
-    `cluster=C` those in cluster C of the run's map (`GET /v1/runs/{id}/map`)."""
+    `cluster=C` those in cluster C of the run's map (`GET /v1/runs/{id}/map`),
+    `pairs=12,7,30` exactly those pairs."""
     if limit > settings.max_page_size:
         raise LimitError(
             f"limit is {limit}; the limit is max_page_size={settings.max_page_size} "
@@ -106,7 +116,18 @@ def search(
         flip=flip,
         disagree=disagree,
         cluster=cluster,
+        pair_ids=_pair_ids(pairs),
     )
+
+
+def _pair_ids(pairs: str | None) -> list[int] | None:
+    """The ids of ``pairs=12,7,30``, each bounded like any id the store holds."""
+    if pairs is None:
+        return None
+    ids = [int(p) for p in pairs.split(",")]
+    if any(i > MAX_ID for i in ids):
+        raise QueryError(f"pairs: an id is above {MAX_ID}")
+    return ids
 
 
 @router.get(

@@ -101,6 +101,12 @@ def test_the_api_twin_filters_the_same_pairs(store, dash, db_url, monkeypatch):
         assert sorted(i["pair_id"] for i in got.json()["items"]) == expected
         bad = client.get("/v1/cases", params={"run": dash.after_run, "disagree": dash.after_run})
         assert bad.status_code == 422 and "not a score_dpo run" in bad.text
+        some = expected[:3]
+        params = {"run": dash.after_run, "pairs": ",".join(map(str, some)), "limit": 50}
+        listed = client.get("/v1/cases", params=params).json()
+        assert sorted(i["pair_id"] for i in listed["items"]) == some and listed["total"] == 3
+        huge = client.get("/v1/cases", params={"run": dash.after_run, "pairs": "1," + "9" * 30})
+        assert huge.status_code == 422 and "above" in huge.text
 
 
 def test_the_listed_suspects_open_together_in_cases(store, dash, open_page):
