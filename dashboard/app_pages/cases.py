@@ -14,13 +14,16 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import case_table, case_view, data, frames, highlight, tables, ui
+from dashboard import case_table, case_view, cases_bon, data, frames, highlight, tables, ui
 from dashboard.frames import fmt_signed, md_escape
 from dashboard.state import FLIPS, PAGE_SIZES, SORTS, VIEWS, CaseQuery, parse_float
 from preflens.errors import PrefLensError
 
 st.title("Cases")
 url = ui.store_url()
+if cases_bon.wanted(st.query_params.to_dict()):  # best-of-N picks beside a random sample
+    cases_bon.show(url, st.query_params.to_dict())
+    st.stop()
 scored = ui.runs_of(url, "score", "score_generations")
 ui.need(bool(scored), "No scored runs yet: `preflens score` or `preflens score-generations`.")
 by_id = {r["id"]: r for r in scored}
