@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import charts, curves, data, frames, ui
 from dashboard import over_charts as oc
 from dashboard import over_data as od
+from dashboard.cases_bon import bon_cases_link
 from dashboard.state import cases_link
 from preflens.headline import headline
 
@@ -216,6 +217,7 @@ def show_bon() -> None:
             )
         )
     st.subheader("The best-of-N pick beside a random sample")
+    st.markdown(f"[Open these prompts in Cases]({bon_cases_link(run['id'])})")
     for pick in b["picks"]:
         with st.expander(f"pair {pick['pair_id']}: {pick['prompt'][:80]}"):
             cols = st.columns(2)

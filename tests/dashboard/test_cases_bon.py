@@ -71,3 +71,17 @@ def test_cases_without_bon_param_is_the_usual_page(store, app_env):
     at = _open({})
     assert "No scored runs yet" in " ".join(i.value for i in at.info)
     assert not at.expander
+
+
+def test_over_training_links_its_picks_to_cases(store, app_env):
+    bon_id, _, _ = seed_bon(store)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/over_training.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"(cases?bon={bon_id})" in " ".join(m.value for m in at.markdown)
