@@ -149,13 +149,22 @@ class ExportCommand(Command):
     description = (
         "csv, jsonl and parquet: one row per pair of a score run, or per prompt of a "
         "comparison of a score_generations run. llm-comparator: the JSON file the LLM "
-        "Comparator app reads, with score = 1.5 * tanh(RM score A - RM score B)."
+        "Comparator app reads, with score = 1.5 * tanh(RM score A - RM score B). A training "
+        "run with a checkpoint series: one row per step (accuracy with Wilson 95%, AUC, "
+        "gap mean, ECE, learned/forgotten); a bon run: one row per k (proxy, gold and "
+        "length of the best-of-k pick with bootstrap 95%, KL)."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         from preflens.cli.export import FORMATS
 
-        parser.add_argument("run", type=int, metavar="RUN", help="a score or score_generations run")
+        parser.add_argument(
+            "run",
+            type=int,
+            metavar="RUN",
+            help="a score or score_generations run, a training run with a checkpoint "
+            "series, or a bon run",
+        )
         parser.add_argument("--format", choices=FORMATS, required=True, help="file format")
         parser.add_argument("-o", "--output", type=output_path, required=True, help="file to write")
         parser.add_argument("--a", help="score_generations run: policy A (default: first)")
@@ -267,7 +276,8 @@ class ReportCommand(Command):
     description = (
         "Headline numbers with 95% intervals, length control, calibration, the paired "
         "comparison with --against, and the most confidently wrong pairs, in one HTML file "
-        "with inline SVG charts (opens offline, runs no script)."
+        "with inline SVG charts (opens offline, runs no script). A checkpoint series or a "
+        "bon run: its table per step or per k."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
