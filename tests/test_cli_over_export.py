@@ -149,3 +149,18 @@ def test_report_of_series_and_bon_has_their_tables(over, tmp_path, capsys):
 
     colours = series_colors(want_b["curves"])
     assert f'<th style="color:{colours["gold"]}">gold</th>' in html
+
+
+def test_export_series_as_parquet_keeps_empty_first_changes(over, tmp_path):
+    import pyarrow.parquet as pq
+
+    from db.read.series import series
+
+    store, train_id, _, _ = over
+    with store() as s:
+        want = series(s, train_id)
+    out = tmp_path / "series.parquet"
+    assert main(["export", str(train_id), "--format", "parquet", "-o", str(out)]) == 0
+    t = pq.read_table(out).to_pydict()
+    assert t["learned"] == [None] + [p["vs_previous"]["learned"] for p in want["points"][1:]]
+    assert t["auc_ci_high"] == [p["auc"]["ci_high"] for p in want["points"]]
