@@ -64,8 +64,10 @@ def show_series() -> None:
             )
         with cols[2]:
             ui.headline_tile(
-                headline("last - best (paired bootstrap)", lvb["difference"], chance=None),
-                help="accuracy of the last step minus the best one on the same pairs",
+                # A short label: a long one was cut in a third of a 1024 px page.
+                headline("last - best", lvb["difference"], chance=None),
+                help="accuracy of the last step minus the best one on the same pairs "
+                "(interval: paired bootstrap 95%)",
             )
             st.caption(
                 f"McNemar exact p {_p(lvb['mcnemar_p'])}: {lvb['learned']} pairs learned and "

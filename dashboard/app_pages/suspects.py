@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import fix_data, flag_widget, ui
+from dashboard import fix_data, flag_widget, tables, ui
 from dashboard.state import cases_link
 from preflens.errors import PrefLensError
 
@@ -55,10 +55,10 @@ if score_runs:
     st.markdown(f"[Open these {len(rows)} pairs in Cases]({link}) (run {score_runs[-1]}).")
 columns = ["rank", "pair_id", "suspicion", "signals", "runs_against", "flag", "category"]
 columns += ["split", "prompt", "chosen", "rejected"] + (["open"] if score_runs else [])
-st.dataframe(
+tables.fitted_table(
     rows[columns],
-    hide_index=True,
-    key="sus_table",
+    "sus_table",
+    ["rank", "pair_id", "suspicion", "runs_against", "flag", "open"],
     column_config={
         "suspicion": st.column_config.NumberColumn(
             "suspicion", help="mean P(labelled-rejected is better) over signals", format="%.3f"

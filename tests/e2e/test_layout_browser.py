@@ -42,7 +42,12 @@ PAGES = [
     ("probes", "probes", "One pair, every edit"),
     ("probes-dpo", "probes", "Agreement with a reward model"),
     ("live", "live", "Live scoring"),
+    ("over-training", "over-training", "Over training"),
+    ("map", "map", "Map"),
+    ("suspects", "suspects", "Flag a pair"),
 ]
+# Page titles that other text on the page contains: matched exactly.
+EXACT = ("Diagnostics", "Live scoring", "Over training", "Map")
 
 # Everything cut on the page, as [what, where, text] (empty: nothing is cut).
 CUT_TEXT = """
@@ -158,7 +163,7 @@ def open_view(page, base: str, name: str, path: str, text: str) -> None:
     page.goto(f"{base}/{path}")
     if name == "probes-dpo":
         page.get_by_role("tab", name="DPO per pair").click()
-    page.get_by_text(text, exact=text in ("Diagnostics", "Live scoring")).first.wait_for()
+    page.get_by_text(text, exact=text in EXACT).first.wait_for()
     settle(page)
 
 
