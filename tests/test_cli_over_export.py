@@ -145,10 +145,13 @@ def test_report_of_series_and_bon_has_their_tables(over, tmp_path, capsys):
         assert row in html
         assert f"<td class=num>{want_b['curves']['gold'][j]['value']:.3f}</td>" in html
     # the proxy and gold columns carry the dashboard's colours for those curves
+    from dashboard.over_charts import bon_frame
     from dashboard.palette import series_colors
 
-    colours = series_colors(want_b["curves"])
+    # the same colour the Best-of-N chart gives each curve
+    colours = series_colors(bon_frame(want_b, ("proxy", "gold"))["curve"])
     assert f'<th style="color:{colours["gold"]}">gold</th>' in html
+    assert f'<th style="color:{colours["proxy"]}">proxy</th>' in html
 
 
 def test_export_series_as_parquet_keeps_empty_first_changes(over, tmp_path):

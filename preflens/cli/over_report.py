@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from dashboard.palette import series_colors
+from dashboard.palette import GAP, series_colors
 from preflens.cli.over_export import bon_columns, bon_rows, series_rows
 from preflens.cli.report import CSS, GREEN, RED, interval_bars
 from preflens.cli.report import _iv as iv_text
@@ -77,7 +77,10 @@ def bon_section(b: dict[str, Any]) -> list[str]:
     if not b["ks"]:
         out.append("<p>No prompt has all its answers scored yet.</p>")
         return out
-    colours = series_colors(b["curves"])
+    # The colours of the Best-of-N tab: proxy and gold as on its reward chart (coloured
+    # together), length as its band chart draws it.
+    colours = series_colors(c for c in ("proxy", "gold") if c in b["curves"])
+    colours["length"] = GAP
     cols = bon_columns(b)
     head_colours = {c: colours[c.split("_ci_")[0]] for c in cols if c.split("_ci_")[0] in colours}
     out.append(_table(cols, bon_rows(b), head_colours))
