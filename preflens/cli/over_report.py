@@ -85,8 +85,15 @@ def bon_section(b: dict[str, Any]) -> list[str]:
     head_colours = {c: colours[c.split("_ci_")[0]] for c in cols if c.split("_ci_")[0] in colours}
     out.append(_table(cols, bon_rows(b), head_colours))
     peak = b.get("gold_peak")
-    if peak:
-        out.append(f"<p>Gold reward peaks at k={peak['k']} (KL {peak['kl']:.3f} nats).</p>")
+    if peak:  # said as the Best-of-N tab and diagnose say it
+        out.append(
+            f"<p>Gold reward peaks at k={peak['k']} (KL {peak['kl']:.3f} nats); past it "
+            "the proxy is being over-optimised.</p>"
+            if peak["k"] < b["ks"][-1]
+            else "<p>Gold reward is highest at the largest k: no over-optimisation seen.</p>"
+        )
+    elif "gold" not in b["curves"]:
+        out.append("<p>No gold RM: the proxy reward and the answer length are shown.</p>")
     return out
 
 
