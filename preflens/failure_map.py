@@ -30,6 +30,7 @@ UMAP_MIN, UMAP_MAX = 50, 20_000
 CLUSTER_DIMS = 10
 NAME_TERMS = 3
 NOISE = -1
+ROLE_WORDS = frozenset({"user", "assistant", "system", "human"})
 _WORD = re.compile(r"[a-z][a-z0-9']+")
 
 
@@ -143,7 +144,9 @@ def cluster_names(
     part as one class of 'the rest' but is not named)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop = frozenset(ENGLISH_STOP_WORDS)
+    # Role names of flattened multi-turn prompts ("user: ... assistant: ...") are in
+    # every cluster's text and would name none of them.
+    stop = frozenset(ENGLISH_STOP_WORDS) | ROLE_WORDS
     ids = sorted({int(c) for c in labels})
     groups = [
         [tokenize(t, stop) for t, lab in zip(texts, labels, strict=True) if lab == c] for c in ids
