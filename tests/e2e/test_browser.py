@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -66,6 +67,38 @@ def wait_for(check, what: str, log: Path, proc: subprocess.Popen, timeout: float
     pytest.fail(f"{what} did not start:\n" + log.read_text()[-3000:])
 
 
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 (False while its server is still starting)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def dashboard_server(
+    db_url: str, tmp_path: Path, api_url: str = "http://127.0.0.1:9", env: dict | None = None
+) -> Iterator[tuple[str, dict]]:
+    """A `streamlit` dashboard over ``db_url`` on a free loopback port, answering its health
+    check when entered; yields (url, env) and stops it on exit. Its log is
+    tmp_path/dashboard.log; the default ``api_url`` is a closed port (no backend)."""
+    if env is None:
+        env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
+    log, port = tmp_path / "dashboard.log", free_port()
+    from dashboard.launch import start_dashboard
+
+    with log.open("w") as out:
+        proc = start_dashboard(
+            "127.0.0.1", port, api_url, env=env, cwd=REPO, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: answers(f"{url}/_stcore/health"), "streamlit", log, proc)
+        yield url, env
+    finally:
+        stop(proc)
+
+
 @pytest.fixture
 def servers(store, db_url, tiny_lm, tmp_path) -> Iterator[dict]:
     """The seeded store, `preflens serve` with the tiny RM and the dashboard, both on free
@@ -79,8 +112,7 @@ def servers(store, db_url, tiny_lm, tmp_path) -> Iterator[dict]:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("PREFLENS_API_KEY", None)
-    api_log, dash_log = tmp_path / "api.log", tmp_path / "dashboard.log"
-    api_port, dash_port = free_port(), free_port()
+    api_log, api_port = tmp_path / "api.log", free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     with api_log.open("w") as out:
         api = subprocess.Popen(
@@ -91,51 +123,51 @@ def servers(store, db_url, tiny_lm, tmp_path) -> Iterator[dict]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    from dashboard.launch import start_dashboard
-
-    with dash_log.open("w") as out:
-        dash = start_dashboard(
-            "127.0.0.1", dash_port, api_url, env=env, cwd=REPO, stdout=out, stderr=out
-        )
-    dash_url = f"http://127.0.0.1:{dash_port}"
-
-    def answers(url: str) -> bool:
-        try:
-            return httpx.get(url, timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     try:
-        wait_for(lambda: answers(f"{dash_url}/_stcore/health"), "streamlit", dash_log, dash)
-        wait_for(lambda: answers(f"{api_url}/readyz"), "preflens serve", api_log, api)
-        yield {"seeded": seeded, "dashboard": dash_url, "api": api_url, "env": env}
+        with dashboard_server(db_url, tmp_path, api_url, env=env) as (dash_url, _):
+            wait_for(lambda: answers(f"{api_url}/readyz"), "preflens serve", api_log, api)
+            yield {"seeded": seeded, "dashboard": dash_url, "api": api_url, "env": env}
     finally:
-        stop(dash)
         stop(api)
 
 
-@pytest.fixture
-def browser_page():
+@contextmanager
+def open_browser(width: int = 1400, timeout_ms: int = 60_000) -> Iterator:
+    """One chromium page, ``width`` px wide and 1000 px high, closed on exit."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        page.set_default_timeout(timeout_ms)
         try:
             yield page
         finally:
             browser.close()
 
 
-def settle(page) -> None:
-    """Wait until the script run has finished and every chart has drawn."""
+@pytest.fixture
+def browser_page():
+    with open_browser() as page:
+        yield page
+
+
+def settle(page, visible_only: bool = False) -> None:
+    """Wait until the script run has finished and every chart has drawn; with
+    ``visible_only`` every shown chart only (a chart in a tab that is not open draws only
+    when the tab opens)."""
+    shown = ".filter(c => c.offsetParent !== null)" if visible_only else ""
     page.wait_for_function(
         "!document.querySelector('[data-testid=stStatusWidget]')"
         " && [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
-        ".every(c => c.querySelector('svg, canvas'))"
+        f"{shown}.every(c => c.querySelector('svg, canvas'))"
     )
     page.wait_for_timeout(500)
+
+
+def settle_visible(page) -> None:
+    """``settle`` for the shown charts only."""
+    settle(page, visible_only=True)
 
 
 def shoot(page, name: str) -> Path:

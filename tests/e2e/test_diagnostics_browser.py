@@ -4,18 +4,15 @@ model text shown as text. Skips without /usr/bin/chromium, as the main browser t
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.dashboard.conftest import free_port
 from tests.diagnostics_seed import seed_diagnostics
-from tests.e2e.test_browser import browser_page, need_chromium, settle, shoot, stop, wait_for
+from tests.e2e.test_browser import browser_page, dashboard_server, need_chromium, settle, shoot
 
 __all__ = ["browser_page"]  # the fixture, imported for this module's tests
 
@@ -31,28 +28,8 @@ def dashboard(store, db_url, tmp_path) -> Iterator[dict]:
     with store() as s:  # the most confidently wrong pair carries markup in its text
         s.get(Pair, seeded.base.pair_ids[0]).chosen = XSS
         s.commit()
-    env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
-    log = tmp_path / "dashboard.log"
-    port = free_port()
-    from dashboard.launch import start_dashboard
-
-    with log.open("w") as out:
-        proc = start_dashboard(
-            "127.0.0.1", port, "http://127.0.0.1:9", env=env, cwd=REPO, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, "streamlit", log, proc)
+    with dashboard_server(db_url, tmp_path) as (url, env):
         yield {"url": url, "seeded": seeded, "env": env}
-    finally:
-        stop(proc)
 
 
 def test_diagnostics_page_and_report_in_a_browser(dashboard, browser_page, tmp_path):

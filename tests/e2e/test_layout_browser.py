@@ -15,19 +15,18 @@ artifacts/screenshots/layout/<width>/ (one file per page). Skips without
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import httpx
 import pytest
 
 from tests.conftest import REPO
 from tests.dashboard.conftest import free_port
 from tests.dashboard.seed import seed_dashboard_store
 from tests.dashboard.seed_cut import seed_mostly_cut, seed_probe_and_dpo
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, need_chromium, stop, wait_for
+from tests.e2e.test_browser import dashboard_server, need_chromium, open_browser
+from tests.e2e.test_browser import settle_visible as settle
 
 SHOTS = REPO / "artifacts" / "screenshots" / "layout"
 WIDTHS = (1440, 1024)
@@ -98,53 +97,15 @@ def dashboard(store, db_url, tmp_path) -> Iterator[dict]:
     seeded = seed_dashboard_store(store)
     cut = seed_mostly_cut(store, seeded.base)
     seed_probe_and_dpo(store, seeded.base)
-    env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
-    log, port = tmp_path / "dashboard.log", free_port()
-    from dashboard.launch import start_dashboard
-
-    with log.open("w") as out:
-        proc = start_dashboard(
-            "127.0.0.1", port, f"http://127.0.0.1:{free_port()}", env=env, cwd=REPO,
-            stdout=out, stderr=out,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, "streamlit", log, proc)
+    # A free port with nothing on it: no backend.
+    with dashboard_server(db_url, tmp_path, f"http://127.0.0.1:{free_port()}") as (url, _):
         yield {"url": url, "seeded": seeded, "cut": cut}
-    finally:
-        stop(proc)
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": WIDTHS[0], "height": 1000})
-        tab.set_default_timeout(30_000)
-        try:
-            yield tab
-        finally:
-            browser.close()
-
-
-def settle(page) -> None:
-    """Wait until the script run has finished and every visible chart has drawn (a chart
-    in a tab that is not open draws only when the tab opens)."""
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=stStatusWidget]')"
-        " && [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
-        ".filter(c => c.offsetParent !== null).every(c => c.querySelector('svg, canvas'))"
-    )
-    page.wait_for_timeout(500)
+    with open_browser(WIDTHS[0], timeout_ms=30_000) as tab:
+        yield tab
 
 
 def shoot(page, width: int, name: str) -> None:

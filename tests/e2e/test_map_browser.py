@@ -4,15 +4,11 @@ a cluster's Cases link opens its pairs. Skips without /usr/bin/chromium."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.conftest import REPO
-from tests.dashboard.conftest import free_port
-from tests.e2e.test_browser import browser_page, need_chromium, settle, shoot, stop, wait_for
+from tests.e2e.test_browser import browser_page, dashboard_server, need_chromium, settle, shoot
 from tests.map_seed import two_topic_store
 
 __all__ = ["browser_page"]  # the fixture, imported for this module's tests
@@ -25,28 +21,8 @@ def mapped_dashboard(store, db_url, tmp_path) -> Iterator[dict]:
 
     run_id, _ = two_topic_store(store, 40)
     result = run_map_job(store, run_id, method="pca", k=2)
-    env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
-    log = tmp_path / "dashboard.log"
-    port = free_port()
-    from dashboard.launch import start_dashboard
-
-    with log.open("w") as out:
-        proc = start_dashboard(
-            "127.0.0.1", port, "http://127.0.0.1:9", env=env, cwd=REPO, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, "streamlit", log, proc)
+    with dashboard_server(db_url, tmp_path) as (url, _):
         yield {"url": url, "run_id": run_id, "clusters": result["clusters"]}
-    finally:
-        stop(proc)
 
 
 @pytest.mark.slow  # about 2 minutes on this CPU: starts the dashboard and a browser

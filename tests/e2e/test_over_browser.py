@@ -4,16 +4,18 @@ screenshots under artifacts/screenshots/. Skips without /usr/bin/chromium."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.conftest import REPO
-from tests.dashboard.conftest import free_port
-from tests.e2e.test_browser import browser_page, need_chromium, shoot, stop, wait_for
+from tests.e2e.test_browser import (
+    browser_page,
+    dashboard_server,
+    need_chromium,
+    settle_visible,
+    shoot,
+)
 from tests.over_seed import seed_bon, seed_series
 
 __all__ = ["browser_page"]  # the fixture, imported for this module's tests
@@ -34,39 +36,8 @@ def dashboard(store, db_url, tmp_path) -> Iterator[str]:
         for g in s.scalars(select(Generation).where(Generation.run_id == bon_id)):
             g.text = XSS
         s.commit()
-    env = {**os.environ, "PREFLENS_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
-    log = tmp_path / "dashboard.log"
-    port = free_port()
-    from dashboard.launch import start_dashboard
-
-    with log.open("w") as out:
-        proc = start_dashboard(
-            "127.0.0.1", port, "http://127.0.0.1:9", env=env, cwd=REPO, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, "streamlit", log, proc)
+    with dashboard_server(db_url, tmp_path) as (url, _):
         yield url
-    finally:
-        stop(proc)
-
-
-def settle_visible(page) -> None:
-    """Like ``test_browser.settle``, for the charts of the open tab only (a hidden tab's
-    charts are not drawn until it is opened)."""
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=stStatusWidget]')"
-        " && [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
-        ".filter(c => c.offsetParent !== null).every(c => c.querySelector('svg, canvas'))"
-    )
-    page.wait_for_timeout(500)
 
 
 @pytest.mark.slow  # about a minute on this CPU: starts the dashboard and a browser
