@@ -106,3 +106,19 @@ def parse_mapping(items: Sequence[str] | None) -> dict[str, str] | None:
             raise PrefLensError(f"--map {item!r}: expected FIELD=COLUMN, e.g. prompt=question")
         mapping[key.strip()] = column.strip()
     return mapping
+
+
+def int_at_least(low: int, hint: str | None = None) -> typing.Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``low``; otherwise a one-line
+    error (``hint`` after the value, default "must be at least LOW")."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value}: {hint or f'must be at least {low}'}")
+        return value
+
+    return parse

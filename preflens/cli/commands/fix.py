@@ -7,6 +7,7 @@ import argparse
 import json
 
 from preflens.cli.commands.base import Command, open_store
+from preflens.cli.options import int_at_least
 
 
 def _run_ids(text: str) -> list[int]:
@@ -19,14 +20,7 @@ def _run_ids(text: str) -> list[int]:
     return ids
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
-    return value
+_positive = int_at_least(1)
 
 
 class SuspectsCommand(Command):

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from preflens.cli.commands.base import Command
-from preflens.cli.options import parse_policies
+from preflens.cli.options import int_at_least, parse_policies
 from preflens.config import get_settings
 
 log = logging.getLogger("preflens")
@@ -67,14 +67,7 @@ class ServeCommand(Command):
         )
 
 
-def _max_length(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 8:
-        raise argparse.ArgumentTypeError(f"{value}: use at least 8 tokens")
-    return value
+_max_length = int_at_least(8, "use at least 8 tokens")
 
 
 class DashboardCommand(Command):
