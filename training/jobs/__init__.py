@@ -6,11 +6,18 @@ does)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import runs
 from db.lookup import run_record
-from db.schema import Run
+from db.schema import Generation, GenerationScore, Pair, Run
+from db.session import writing
+
+if TYPE_CHECKING:
+    from training.loading import RewardModel
 
 
 @dataclass
@@ -38,3 +45,33 @@ def apply_num_threads() -> None:
         import torch
 
         torch.set_num_threads(threads)
+
+
+def record_rm_checkpoint(
+    make_session: sessionmaker[Session], run_id: int, rm: RewardModel, fingerprint: str
+) -> None:
+    """Link run ``run_id`` to the checkpoint row of the reward model it scores with (kind
+    "base" when its head was initialised from a seed, "rm" for a trained head)."""
+    kind = "base" if rm.head_initialized else "rm"
+    with writing(make_session) as session:
+        ckpt = runs.checkpoint_for(
+            session, rm.path, name=str(rm.spec), kind=kind, fingerprint=fingerprint
+        )
+        session.get(Run, run_id).checkpoint_id = ckpt.id
+
+
+def unscored_answers(
+    make_session: sessionmaker[Session], run_id: int, generation_run: int
+) -> list[Any]:
+    """The answers of ``generation_run`` that run ``run_id`` has not scored yet, as
+    (generation id, prompt, text) rows in id order."""
+    with make_session() as session:
+        scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run_id)
+        return list(
+            session.execute(
+                select(Generation.id, Pair.prompt, Generation.text)
+                .join(Pair, Pair.id == Generation.pair_id)
+                .where(Generation.run_id == generation_run, Generation.id.not_in(scored))
+                .order_by(Generation.id)
+            ).all()
+        )

@@ -26,7 +26,7 @@ from db.session import writing
 from preflens.fingerprint import model_fingerprint
 from training.configs import BonConfig
 from training.fetch import resolve_model
-from training.jobs import JobResult
+from training.jobs import JobResult, record_rm_checkpoint, unscored_answers
 
 log = logging.getLogger(__name__)
 
@@ -178,28 +178,13 @@ def _score(make_session, bon_run: int, role: str, rm_spec: str, cfg, progress) -
         model_fingerprint=fp,
         **where,
     )
-    with make_session() as session:
-        scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run.id)
-        todo = session.execute(
-            select(Generation.id, Pair.prompt, Generation.text)
-            .join(Pair, Pair.id == Generation.pair_id)
-            .where(Generation.run_id == bon_run, Generation.id.not_in(scored))
-            .order_by(Generation.id)
-        ).all()
+    todo = unscored_answers(make_session, run.id, bon_run)
     if done and not todo:  # answers added after it finished are scored too
         return run.id
     with runs.failing_marks_run(make_session, run.id):
         if todo:
             rm = load_reward_model(rm_spec)
-            with writing(make_session) as session:
-                ckpt = runs.checkpoint_for(
-                    session,
-                    rm.path,
-                    name=rm_spec,
-                    kind="base" if rm.head_initialized else "rm",
-                    fingerprint=fp,
-                )
-                session.get(Run, run.id).checkpoint_id = ckpt.id
+            record_rm_checkpoint(make_session, run.id, rm, fp)
             step = 4 * cfg.score_batch_size
             bar = tqdm(total=len(todo), desc=f"scoring ({role})", disable=not progress)
             for start in range(0, len(todo), step):

@@ -23,14 +23,14 @@ from tqdm.auto import tqdm
 
 from db import read, runs
 from db.lookup import dataset_record
-from db.schema import PairScore, PairState, Run
+from db.schema import PairScore, PairState
 from db.session import writing
 from preflens import states
 from preflens.fingerprint import model_fingerprint
 from training import distributed as dist
 from training.configs import ScoreConfig
 from training.fetch import resolve_model
-from training.jobs import JobResult
+from training.jobs import JobResult, record_rm_checkpoint
 from training.loading import (
     RewardModel,
     load_reward_model,
@@ -169,7 +169,7 @@ def run_score_job(
     with runs.failing_marks_run(make_session, run_id):
         rm = _load(model, head_seed, pending, layout)
         if rm is not None and dist.is_main():
-            _record_checkpoint(make_session, run_id, rm, fingerprint)
+            record_rm_checkpoint(make_session, run_id, rm, fingerprint)
         scored = _score_pairs(
             make_session,
             run_id,
@@ -197,17 +197,6 @@ def _load(
     if isinstance(model, RewardModel):
         return model
     return load_reward_model(model, head_seed=head_seed, layout=layout)
-
-
-def _record_checkpoint(
-    make_session: sessionmaker[Session], run_id: int, rm: RewardModel, fingerprint: str
-) -> None:
-    kind = "base" if rm.head_initialized else "rm"
-    with writing(make_session) as session:
-        ckpt = runs.checkpoint_for(
-            session, rm.path, name=str(rm.spec), kind=kind, fingerprint=fingerprint
-        )
-        session.get(Run, run_id).checkpoint_id = ckpt.id
 
 
 def _rows(

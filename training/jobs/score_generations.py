@@ -14,12 +14,12 @@ from tqdm.auto import tqdm
 from db import read, runs
 from db.lookup import run_record
 from db.ownership import shown_status
-from db.schema import Generation, GenerationScore, Pair, Run
+from db.schema import Generation, GenerationScore
 from db.session import writing
 from preflens.errors import PrefLensError
 from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
-from training.jobs import JobResult
+from training.jobs import JobResult, record_rm_checkpoint, unscored_answers
 
 log = logging.getLogger(__name__)
 
@@ -93,25 +93,10 @@ def run_score_generations_job(
         return JobResult(run, reused=True, done_now=0)
 
     with runs.failing_marks_run(make_session, run.id):
-        with make_session() as session:
-            scored = select(GenerationScore.generation_id).where(GenerationScore.run_id == run.id)
-            todo = session.execute(
-                select(Generation.id, Pair.prompt, Generation.text)
-                .join(Pair, Pair.id == Generation.pair_id)
-                .where(Generation.run_id == generation_run, Generation.id.not_in(scored))
-                .order_by(Generation.id)
-            ).all()
+        todo = unscored_answers(make_session, run.id, generation_run)
         if todo:
             rm = load_reward_model(rm_spec, head_seed=head_seed, layout=layout)
-            with writing(make_session) as session:
-                ckpt = runs.checkpoint_for(
-                    session,
-                    rm.path,
-                    name=rm_spec,
-                    kind="base" if rm.head_initialized else "rm",
-                    fingerprint=fingerprint,
-                )
-                session.get(Run, run.id).checkpoint_id = ckpt.id
+            record_rm_checkpoint(make_session, run.id, rm, fingerprint)
             enc = [encode(rm.tokenizer, prompt, text, max_length) for _, prompt, text in todo]
             # Similar lengths share a pass; passes run in a seeded random order, so a
             # running run's numbers are not those of the longest answers only.
