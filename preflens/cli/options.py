@@ -122,3 +122,8 @@ def int_at_least(low: int, hint: str | None = None) -> typing.Callable[[str], in
         return value
 
     return parse
+
+
+def split_filter(value: str | None) -> str | None:
+    """A ``--split`` value as a filter: None (every split) for no value or "all"."""
+    return None if value in (None, "all") else value

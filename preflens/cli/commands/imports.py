@@ -6,14 +6,11 @@ from __future__ import annotations
 import argparse
 
 from preflens.cli.commands.base import Command, open_store
+from preflens.cli.options import split_filter as _split
 from preflens.cli.output import print_comparison, print_generation_summary, print_lines
 
 GENERATION_FORMATS = ["alpacaeval", "align-anything", "jsonl"]
 SCORE_FORMATS = ["rewardbench", "jsonl", "align-anything"]
-
-
-def _split(value: str | None) -> str | None:
-    return None if value in (None, "all") else value
 
 
 class ImportGenerationsCommand(Command):

@@ -8,10 +8,7 @@ import dataclasses
 
 from preflens.cli.commands.base import Command, open_store, set_threads
 from preflens.cli.options import add_config_arguments, config_from_args
-
-
-def _split(value: str | None) -> str | None:
-    return None if value in (None, "all") else value
+from preflens.cli.options import split_filter as _split
 
 
 class ProbeCommand(Command):
