@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bench.record import save_result
+from bench.scale_store import scale_store
 from db import read
-from db.migrate import upgrade
 from db.read import diagnostics as diag
 from db.runs import finish_run
-from db.schema import Dataset, Pair, PairScore, Run
+from db.schema import Pair, PairScore
 from db.session import make_engine
 
 log = logging.getLogger("bench.diagnostics_at_scale")
@@ -37,17 +37,10 @@ CHUNK = 50_000
 def build(url: str, n: int, seed: int = 0) -> tuple[int, float]:
     """An empty store filled with ``n`` pairs and one done score run; (run id, seconds)."""
     start = time.perf_counter()
-    upgrade(url)
-    make = sessionmaker(make_engine(url))
+    make, ds_id, (run_id,) = scale_store(
+        url, [{"kind": "score", "key": "scale", "status": "running", "total": n}]
+    )
     rng = np.random.default_rng(seed)
-    with make() as s:
-        ds = Dataset(name="scale", source="synthetic", format="trl", options={})
-        s.add(ds)
-        s.flush()
-        run = Run(kind="score", key="scale", status="running", dataset_id=ds.id, total=n)
-        s.add(run)
-        s.commit()
-        ds_id, run_id = ds.id, run.id
     for lo in range(0, n, CHUNK):
         ids = range(lo, min(lo + CHUNK, n))
         m = len(ids)

@@ -23,9 +23,9 @@ from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
 
 from bench.record import save_result
-from db.migrate import upgrade
+from bench.scale_store import scale_store
 from db.read.maps import map_view
-from db.schema import Dataset, Pair, PairScore, PairState, Run
+from db.schema import Pair, PairScore, PairState
 from db.session import make_engine
 from preflens import states
 
@@ -45,19 +45,12 @@ CHUNK = 20_000
 
 def build(url: str, n: int, seed: int = 0) -> int:
     """An empty store filled with ``n`` scored pairs with kept states; the run id."""
-    upgrade(url)
-    make = sessionmaker(make_engine(url))
+    make, ds_id, (run_id,) = scale_store(
+        url, [{"kind": "score", "key": "scale", "status": "done", "total": n}]
+    )
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 1, (len(TOPICS), 64))
     accuracy = np.linspace(0.45, 0.95, len(TOPICS))
-    with make() as s:
-        ds = Dataset(name="scale", source="synthetic", format="trl", options={})
-        s.add(ds)
-        s.flush()
-        run = Run(kind="score", key="scale", status="done", dataset_id=ds.id, total=n)
-        s.add(run)
-        s.commit()
-        ds_id, run_id = ds.id, run.id
     for lo in range(0, n, CHUNK):
         ids = range(lo + 1, min(lo + CHUNK, n) + 1)
         topic = rng.integers(0, len(TOPICS), len(ids))

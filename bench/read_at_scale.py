@@ -31,15 +31,15 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from bench import legacy_reads as legacy
 from bench.record import save_result
+from bench.scale_store import scale_store
 from db import read
-from db.migrate import upgrade
 from db.runs import finish_run
-from db.schema import Dataset, Pair, PairScore, Run
+from db.schema import Pair, PairScore, Run
 from db.session import make_engine
 
 log = logging.getLogger("bench.read_at_scale")
@@ -71,17 +71,10 @@ def build(url: str, n: int, seed: int = 0) -> dict[str, float]:
     """Fill an empty store with ``n`` pairs and one finished score run; returns the
     seconds of the whole build and of finishing the run (summary + value series)."""
     start = time.perf_counter()
-    upgrade(url)
-    make = sessionmaker(make_engine(url))
+    make, ds_id, (run_id,) = scale_store(
+        url, [{"kind": "score", "key": "scale", "status": "running", "total": n}]
+    )
     rng = np.random.default_rng(seed)
-    with make() as s:
-        ds = Dataset(name="scale", source="synthetic", format="trl", options={})
-        s.add(ds)
-        s.flush()
-        run = Run(kind="score", key="scale", status="running", dataset_id=ds.id, total=n)
-        s.add(run)
-        s.commit()
-        ds_id, run_id = ds.id, run.id
     for lo in range(0, n, CHUNK):
         ids = range(lo, min(lo + CHUNK, n))
         chosen = rng.normal(0.5, 1.0, len(ids))

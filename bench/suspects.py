@@ -28,9 +28,9 @@ from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
 
 from bench.record import save_result
-from db.migrate import upgrade
+from bench.scale_store import scale_store
 from db.runs import finish_run
-from db.schema import Dataset, DpoScore, Pair, PairScore, Run
+from db.schema import DpoScore, Pair, PairScore
 from db.session import make_engine
 
 log = logging.getLogger("bench.suspects")
@@ -40,20 +40,14 @@ CHUNK = 50_000
 def build(url: str, n: int, seed: int = 0) -> float:
     """An empty store with ``n`` pairs, three score runs and one score_dpo run."""
     start = time.perf_counter()
-    upgrade(url)
-    make = sessionmaker(make_engine(url))
-    rng = np.random.default_rng(seed)
-    with make() as s:
-        ds = Dataset(name="scale", source="synthetic", format="trl", options={})
-        s.add(ds)
-        s.flush()
-        runs = [
-            Run(kind=k, key=f"r{i}", status="done", dataset_id=ds.id, config={"beta": 0.1})
+    make, ds_id, run_ids = scale_store(
+        url,
+        [
+            {"kind": k, "key": f"r{i}", "status": "done", "config": {"beta": 0.1}}
             for i, k in enumerate(["score", "score", "score", "score_dpo"])
-        ]
-        s.add_all(runs)
-        s.commit()
-        ds_id, run_ids = ds.id, [r.id for r in runs]
+        ],
+    )
+    rng = np.random.default_rng(seed)
     for lo in range(0, n, CHUNK):
         ids = range(lo + 1, min(lo + CHUNK, n) + 1)
         with make() as s:
