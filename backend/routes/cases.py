@@ -37,8 +37,11 @@ def search(
         Query(max_length=500, description="words that must all occur in the prompt or a response"),
     ] = None,
     sort: Annotated[
-        Literal["gap_desc", "gap_asc", "abs_gap"],
-        Query(description="gap descending, ascending, or closest to zero (ties) first"),
+        Literal["gap_desc", "gap_asc", "abs_gap", "suspicion"],
+        Query(
+            description="gap descending, ascending, closest to zero (ties) first, or "
+            "suspicion (score runs: most likely mislabelled first, as the suspects route)"
+        ),
     ] = "gap_desc",
     limit: Annotated[int, Query(ge=1, description="page size, up to max_page_size")] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -92,7 +95,9 @@ def search(
     `cut=true` those cut at a length limit, `against=A&flip=...` those that flip,
     `disagree=D` those where score_dpo run D's implicit reward prefers the other side,
     `cluster=C` those in cluster C of the run's map (`GET /v1/runs/{id}/map`),
-    `pairs=12,7,30` exactly those pairs."""
+    `pairs=12,7,30` exactly those pairs. `sort=suspicion` (score runs) orders the pairs
+    as `GET /v1/datasets/{dataset}/suspects` ranks the run's dataset and adds each
+    one's `suspicion` and `signals`."""
     if limit > settings.max_page_size:
         raise LimitError(
             f"limit is {limit}; the limit is max_page_size={settings.max_page_size} "
@@ -145,5 +150,6 @@ def case(
     b: str | None = None,
 ) -> dict[str, Any]:
     """The pair (prompt messages, chosen and rejected in full) and its scores in the run;
-    for a score_generations run every policy's answer with its score, and the A - B gap."""
+    for a score_generations run every policy's answer with its score, and the A - B gap;
+    `flag`: the pair's flag (label, note, set_by, updated_at) or null."""
     return read.get_case(session, run, pair_id, a, b)

@@ -303,6 +303,13 @@ class CaseItem(Open):
     split: str | None = None
     gap: float
     prompt: str = Field(description="200-character preview")
+    suspicion: float | None = Field(
+        None,
+        description="sort=suspicion only: mean over the dataset's signal runs of "
+        "P(labelled-rejected is better), as GET /v1/datasets/{dataset}/suspects; null "
+        "for a pair no signal run scored",
+    )
+    signals: int | None = Field(None, description="sort=suspicion only: runs that scored it")
 
 
 class CasePage(Open):
@@ -354,6 +361,11 @@ class Case(Open):
         None, description="the run's max length: conversation tokens (as scored) per side"
     )
     pair: CasePair
+    flag: dict[str, Any] | None = Field(
+        None,
+        description="the pair's flag (label, note, set_by, updated_at) or null: "
+        "PUT /v1/pairs/{id}/flag sets it",
+    )
     scores: dict[str, Any] | None = None
     a: str | None = None
     b: str | None = None

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.flags import get_flag
 from db.read.common import comparison, run_policies, scored_run
 from db.schema import Generation, GenerationScore, Pair, PairScore
 from preflens.errors import NotFoundError
@@ -26,7 +27,8 @@ def get_case(
 ) -> dict[str, Any]:
     """One case in full: the pair (prompt messages, both responses) and its scores in the
     run; for a score_generations run also every policy's answer with its score, and the
-    A-vs-B gap (``a``/``b`` default to the run's first comparison)."""
+    A-vs-B gap (``a``/``b`` default to the run's first comparison). ``flag``: the pair's
+    flag (label, note, set_by, updated_at; ``db.flags``) or None."""
     run = scored_run(session, run_id)
     pair = session.get(Pair, pair_id)
     if pair is None:
@@ -47,6 +49,7 @@ def get_case(
             "chosen": pair.chosen,
             "rejected": pair.rejected,
         },
+        "flag": get_flag(session, pair.id),
     }
     if run.kind == "score":
         ps = session.scalars(

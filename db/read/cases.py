@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from db.lookup import MAX_ID, run_record
+from db.read.case_suspicion import suspicion_order, suspicion_page
 from db.read.common import (
     CASE_SORTS,
     MAX_SEARCH_TERMS,
@@ -213,7 +214,9 @@ def search_cases(
     A score run's cases are its pairs (gap = chosen - rejected); a score_generations
     run's cases are the prompts both policies ``a`` and ``b`` answered (gap = A - B).
     ``sort``: ``gap_desc``, ``gap_asc`` or ``abs_gap`` (closest to a tie first); ties of
-    the key are ordered by pair id (descending for ``gap_desc``, else ascending). ``q``:
+    the key are ordered by pair id (descending for ``gap_desc``, else ascending);
+    ``suspicion`` (score runs): the order of ``db.read.suspects.rank_pairs`` over the
+    run's dataset, each item with its ``suspicion`` and ``signals``. ``q``:
     every word must occur in the prompt or either response (whole words through the FTS5
     index on SQLite, substrings elsewhere). ``cut``: only cases with a side cut at a
     length limit (a score run: a response truncated to the scoring max length; a
@@ -248,6 +251,8 @@ def search_cases(
         raise QueryError("cluster: only a score run's pairs are mapped")
     if against is not None and scored_run(session, against).kind != "score":
         raise QueryError(f"against: run {against} is not a score run")
+    if sort == "suspicion" and run.kind != "score":
+        raise QueryError("sort suspicion: only a score run's pairs have a suspicion")
     if disagree is not None and run.kind != "score":
         raise QueryError("disagree: only a score run's pairs have a DPO counterpart")
     if disagree is not None:
@@ -328,17 +333,26 @@ def search_cases(
         stmt = stmt.where(gap <= max_gap)
 
     query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
+    ranking = suspicion_order(session, run, stmt) if sort == "suspicion" else None
+    # A new signal run changes the order: a cursor from the old one must not resume.
+    query += [["signals", ranking["runs"]]] if ranking is not None else []
     query += [cut, against, flip] if cut or against is not None else []
     query += [cluster] if cluster is not None else []
     query += [["disagree", disagree]] if disagree is not None else []
     query += [["pairs", sorted(pair_ids)]] if pair_ids is not None else []
     fingerprint = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
     after = _decode_cursor(cursor, fingerprint) if cursor else None
-    try:
-        rows = _keyset_page(session, stmt, gap, pair_id, sort, after, limit, walk_index=not terms)
-    except OperationalError as exc:  # e.g. a search string FTS5 cannot take
-        raise QueryError(f"q {q!r} cannot be searched: {exc.orig}") from exc
-    page = rows[:limit]
+    susp: list[tuple[float | None, int]] = []
+    if ranking is not None:
+        page, susp, more = suspicion_page(session, stmt, pair_id, ranking, after, limit)
+    else:
+        try:
+            rows = _keyset_page(
+                session, stmt, gap, pair_id, sort, after, limit, walk_index=not terms
+            )
+        except OperationalError as exc:  # e.g. a search string FTS5 cannot take
+            raise QueryError(f"q {q!r} cannot be searched: {exc.orig}") from exc
+        page, more = rows[:limit], len(rows) > limit
     previews = _pair_previews(session, [r.pair_id for r in page])
     items = []
     if run.kind == "score":
@@ -347,6 +361,8 @@ def search_cases(
             item = {"pair_id": r.pair_id, "category": category_, "split": split_}
             item |= {k: v for k, v in r._mapping.items() if k != "pair_id"}
             items.append(item | {"prompt": prompt, "chosen": chosen, "rejected": rejected})
+        for item, (suspicion, signals) in zip(items, susp, strict=False):
+            item |= {"suspicion": suspicion, "signals": signals}
     else:
         texts = dict(
             session.execute(
@@ -363,7 +379,7 @@ def search_cases(
                 item | {"prompt": prompt, "text_a": texts[r.ga_id], "text_b": texts[r.gb_id]}
             )
     next_cursor = None
-    if len(rows) > limit:
+    if more:
         last = page[-1]
         k = abs(last.gap) if sort == "abs_gap" else last.gap
         next_cursor = _encode_cursor({"k": k, "id": last.pair_id, "f": fingerprint})

@@ -22,7 +22,7 @@ from preflens.errors import QueryError
 
 PAIR_SIDES = ("chosen", "rejected", "gap")
 GENERATION_SIDES = ("score", "gap")
-CASE_SORTS = ("gap_desc", "gap_asc", "abs_gap")
+CASE_SORTS = ("gap_desc", "gap_asc", "abs_gap", "suspicion")
 PREVIEW_CHARS = 200
 MAX_SEARCH_TERMS = 8
 SCAN_MIN_ROWS = 10_000  # runs larger than this (and most of the table) are read by a scan
