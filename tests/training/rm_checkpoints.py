@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from safetensors.torch import load_file
 from sqlalchemy import select
@@ -18,10 +19,16 @@ from torch import nn
 from transformers import LlamaConfig, LlamaModel, LlamaPreTrainedModel
 
 from db.schema import Pair, PairScore
-from tests.factories import make_tokenizer
+from tests.factories import ingest_test_split, make_tokenizer
 from training.jobs.score import run_score_job
 
 HIDDEN = 32
+
+
+@pytest.fixture
+def dataset(store, tmp_path):
+    """Five test-split pairs ingested as dataset "p": what the checkpoints here score."""
+    return ingest_test_split(store, tmp_path, "p", 5)
 
 
 def tiny_config(**extra) -> LlamaConfig:

@@ -13,10 +13,11 @@ from safetensors.torch import load_file
 from transformers import LlamaForSequenceClassification
 
 from db.schema import Run
-from tests.factories import ingest_test_split, make_tokenizer
+from tests.factories import make_tokenizer
 from tests.training.rm_checkpoints import (
     assert_close,
     cli,
+    dataset,
     reference_scores,
     save,
     score_run,
@@ -25,10 +26,7 @@ from tests.training.rm_checkpoints import (
 )
 from training.loading import load_reward_model
 
-
-@pytest.fixture
-def dataset(store, tmp_path):
-    return ingest_test_split(store, tmp_path, "p", 5)
+__all__ = ["dataset"]  # the fixture, imported for this module's tests
 
 
 def _lora(model, folder: Path, base: Path, task_type: str | None = None) -> Path:

@@ -15,12 +15,12 @@ from transformers import LlamaForSequenceClassification
 
 from db.schema import Run
 from preflens.errors import ModelError
-from tests.factories import ingest_test_split
 from tests.training.rm_checkpoints import (
     AccustomedLlamaRewardModel,
     LlamaForScore,
     assert_close,
     cli,
+    dataset,
     openrlhf_class,
     reference_scores,
     save,
@@ -31,10 +31,7 @@ from tests.training.rm_checkpoints import (
 from training.loading import load_reward_model
 from training.rm_layouts import LayoutError
 
-
-@pytest.fixture
-def dataset(store, tmp_path):
-    return ingest_test_split(store, tmp_path, "p", 5)
+__all__ = ["dataset"]  # the fixture, imported for this module's tests
 
 
 def test_trl_sequence_classification_scores_with_its_own_head(store, dataset, tmp_path):
