@@ -8,6 +8,7 @@ Functions take a ``Session`` first and never commit: the caller owns the transac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +33,14 @@ def parse_labels(text: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
+def _utc_iso(when: datetime | None) -> str | None:
+    """ISO time in UTC; SQLite hands back the stored UTC time without its zone, so the
+    same flag reads alike from every backend and right after it is written."""
+    if when is None:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+
+
 def flag_dict(flag: PairFlag) -> dict[str, Any]:
     """A flag as plain JSON-able values."""
     return {
@@ -39,7 +48,7 @@ def flag_dict(flag: PairFlag) -> dict[str, Any]:
         "label": flag.label,
         "note": flag.note,
         "set_by": flag.set_by,
-        "updated_at": flag.updated_at.isoformat() if flag.updated_at else None,
+        "updated_at": _utc_iso(flag.updated_at),
     }
 
 
