@@ -53,9 +53,22 @@ def make_tokenizer(with_pad: bool = False):
 def make_tiny_lm_dir(path: Path, seed: int = 0) -> Path:
     """Save a random-initialised 2-layer Llama causal LM with the tiny tokenizer."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     tokenizer = make_tokenizer()
+    config = tiny_llama_config(tokenizer, tie_word_embeddings=True)
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def tiny_llama_config(tokenizer=None, tie_word_embeddings: bool = False, **extra):  # noqa: ANN001, ANN201
+    """A 2-layer, 32-wide Llama config over the tiny tokenizer's vocabulary (``tokenizer``,
+    made when not given); ``extra`` attributes are set on it afterwards (``num_labels``)."""
+    from transformers import LlamaConfig
+
+    tokenizer = tokenizer or make_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
@@ -66,12 +79,11 @@ def make_tiny_lm_dir(path: Path, seed: int = 0) -> Path:
         max_position_embeddings=512,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
+        tie_word_embeddings=tie_word_embeddings,
     )
-    torch.manual_seed(seed)
-    LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    for key, value in extra.items():
+        setattr(config, key, value)
+    return config
 
 
 def write_jsonl(path: Path, rows: list[Any]) -> Path:

@@ -19,7 +19,7 @@ from torch import nn
 from transformers import LlamaConfig, LlamaModel, LlamaPreTrainedModel
 
 from db.schema import Pair, PairScore
-from tests.factories import ingest_test_split, make_tokenizer
+from tests.factories import ingest_test_split, make_tokenizer, tiny_llama_config
 from training.jobs.score import run_score_job
 
 HIDDEN = 32
@@ -32,21 +32,8 @@ def dataset(store, tmp_path):
 
 
 def tiny_config(**extra) -> LlamaConfig:
-    tokenizer = make_tokenizer()
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=HIDDEN,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    for key, value in extra.items():
-        setattr(config, key, value)
-    return config
+    """The tiny Llama config (``HIDDEN`` wide, untied embeddings), ``extra`` set on it."""
+    return tiny_llama_config(**extra)
 
 
 class AccustomedLlamaRewardModel(LlamaPreTrainedModel):
