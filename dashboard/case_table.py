@@ -28,6 +28,8 @@ def cases_table(kind: str, items: Sequence[dict[str, Any]]) -> pd.DataFrame:
     for item in items:
         sides = (("C", "chosen"), ("R", "rejected")) if score else (("A", "a"), ("B", "b"))
         row: dict[str, Any] = {"pair": item["pair_id"], "gap": item["gap"]}
+        if "signals" in item:  # sorted by suspicion
+            row |= {"suspicion": item["suspicion"], "signals": item["signals"]}
         for short, side in sides:
             row[f"score {short}"] = item[f"score_{side}"]
         for short, side in sides:
@@ -58,6 +60,13 @@ def cases_table_columns(kind: str) -> dict[str, Any]:
         "pair": number("pair", format="%d", width=SMALL),
         "gap": number("gap", format="%+.3f", width=SMALL, help="score difference; <= 0: wrong"),
         "cut": st.column_config.TextColumn("cut", width=SMALL, help=cut_help),
+        "suspicion": number(
+            "suspicion",
+            format="%.3f",
+            width=SMALL,
+            help="mean P(labelled-rejected is better) over the dataset's signal runs",
+        ),
+        "signals": number("signals", format="%d", width=SMALL, help="runs that scored the pair"),
         "category": st.column_config.TextColumn("category", width=SMALL),
     }
     tokens = "conversation tokens, as scored" if kind == "score" else "generated tokens"

@@ -10,7 +10,8 @@ pairs counted: ``max_gap=0`` the wrong ones (a gap of 0 counts wrong), ``cut=1``
 cut at a length limit, ``against=2&flip=wrong_to_right`` those that flip against run 2,
 ``disagree=5`` those where score_dpo run 5's implicit reward prefers the other side,
 ``pairs=12,7,30`` exactly those pairs (a list another page names, e.g. the most suspicious).
-``view=table`` shows the page as one sortable table instead of cards.
+``view=table`` shows the page as one sortable table instead of cards. ``sort=suspicion``
+(score runs) lists the pairs most likely mislabelled first, as the Suspects page ranks them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ SORTS = {
     "gap_desc": "largest gap first",
     "gap_asc": "smallest gap first",
     "abs_gap": "closest to zero first",
+    "suspicion": "most suspicious first",  # score runs: likely mislabelled (db.read.suspects)
 }
+SCORE_RUN_SORTS = ("suspicion",)  # sorts only a score run's pairs have
 PAGE_SIZES = (10, 20, 50)
 FLIPS = {"wrong_to_right": "wrong -> right", "right_to_wrong": "right -> wrong"}
 VIEWS = {"cards": "cards", "table": "table"}

@@ -16,7 +16,15 @@ import streamlit as st
 
 from dashboard import case_table, case_view, cases_bon, data, frames, highlight, tables, ui
 from dashboard.frames import fmt_signed, md_escape
-from dashboard.state import FLIPS, PAGE_SIZES, SORTS, VIEWS, CaseQuery, parse_float
+from dashboard.state import (
+    FLIPS,
+    PAGE_SIZES,
+    SCORE_RUN_SORTS,
+    SORTS,
+    VIEWS,
+    CaseQuery,
+    parse_float,
+)
 from preflens.errors import PrefLensError
 
 st.title("Cases")
@@ -81,10 +89,21 @@ for raw, where in ((min_text, "Gap at least"), (max_text, "Gap at most")):
 
 col1, col2, col3 = st.columns([2, 2, 1])
 seed("cases_q", linked.q)
-seed("cases_sort", linked.sort, list(SORTS))
+sorts = [s for s in SORTS if run["kind"] == "score" or s not in SCORE_RUN_SORTS]
+if st.session_state.get("cases_sort") not in (None, *sorts):  # a comparison run was picked
+    st.session_state["cases_sort"] = "gap_desc"
+seed("cases_sort", linked.sort, sorts)
 seed("cases_limit", linked.limit, list(PAGE_SIZES))
 q = col1.text_input("Text", key="cases_q", help="every word must occur in the prompt or a response")
-sort = col2.radio("Sort", list(SORTS), key="cases_sort", format_func=SORTS.get, horizontal=True)
+sort = col2.radio(
+    "Sort",
+    sorts,
+    key="cases_sort",
+    format_func=SORTS.get,
+    horizontal=True,
+    help="most suspicious: the mean, over every score and score_dpo run on the dataset, of "
+    "P(labelled-rejected is better), as on the Suspects page",
+)
 limit = col3.selectbox("Per page", PAGE_SIZES, key="cases_limit")
 
 
@@ -291,7 +310,18 @@ def card_header(item: dict[str, Any]) -> None:
     st.markdown(
         f"**Pair {item['pair_id']}** · category {md_escape(item['category'] or '(none)')} · "
         f"split {md_escape(item['split'])} · gap **{fmt_signed(item['gap'], 4)}**"
+        + suspicion_text(item)
     )
+
+
+def suspicion_text(item: dict[str, Any]) -> str:
+    """`` · suspicion 0.734 (3 signals)`` on a page sorted by suspicion, else nothing."""
+    if "signals" not in item:
+        return ""
+    if item["suspicion"] is None:
+        return " · suspicion: no signal run scored it"
+    signals = item["signals"]
+    return f" · suspicion **{item['suspicion']:.3f}** ({signals} signal{'s' * (signals != 1)})"
 
 
 def card(item: dict[str, Any]) -> None:
