@@ -10,10 +10,8 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +25,7 @@ from preflens.cli.main import main
 from preflens.errors import ConfigError, QueryError
 from tests.conftest import REPO
 from tests.factories import trl_rows, write_jsonl
+from tests.serving import preflens_serve
 
 
 def toy_rows() -> list[dict]:
@@ -118,34 +117,8 @@ def test_jobs_are_the_commands_jobs(capsys, tmp_path, tiny_lm, stopping_lm):
 @contextmanager
 def serving(**env: str) -> Iterator[str]:
     """``preflens serve`` (real uvicorn) on the test's store, on a free port; its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "preflens", "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=REPO,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline, url, lines = time.monotonic() + 180, None, []
-    while url is None and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line and proc.poll() is not None:
-            break
-        lines.append(line)
-        found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
-        url = found.group(1) if found else None
-    try:
-        if url is None:
-            pytest.fail("server did not start:\n" + "".join(lines[-30:]))
+    with preflens_serve([], {**os.environ, **env}) as url:
         yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
 
 
 @pytest.fixture

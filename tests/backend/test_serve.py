@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
 from http.client import HTTPConnection
 
 import httpx
@@ -21,6 +18,7 @@ from preflens.cli.options import parse_policies
 from preflens.errors import PrefLensError
 from tests.conftest import REPO
 from tests.factories import trl_rows, write_jsonl
+from tests.serving import preflens_serve
 
 
 def test_policy_arguments():
@@ -48,47 +46,9 @@ def test_serve_help_lists_its_options():
 def served(tiny_lm, tmp_path):
     """`preflens serve` with the tiny model as RM and policy, on a free port (port 0)."""
     env = {**os.environ, "PREFLENS_BATCH_WAIT_MS": "100", "PREFLENS_API_KEY": "k3y"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "preflens",
-        "serve",
-        "--rm",
-        str(tiny_lm),
-        "--policy",
-        f"tiny={tiny_lm}",
-        "--max-length",
-        "200",
-    ]
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", "0"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline, url, lines = time.monotonic() + 180, None, []
-    while url is None and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line and proc.poll() is not None:
-            break
-        lines.append(line)
-        found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
-        url = found.group(1) if found else None
-    if url is None:
-        proc.kill()
-        pytest.fail("server did not start:\n" + "".join(lines[-30:]))
-    try:
+    args = ["--rm", str(tiny_lm), "--policy", f"tiny={tiny_lm}", "--max-length", "200"]
+    with preflens_serve(args, env) as url:
         yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
 
 
 def test_real_uvicorn_serves_http(served, tiny_rm):
