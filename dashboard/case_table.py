@@ -47,6 +47,17 @@ def cases_table(kind: str, items: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def suspicion_text(item: dict[str, Any]) -> str:
+    """`` · suspicion 0.734 (3 signals)`` for an item of a page sorted by suspicion, else
+    nothing (markdown)."""
+    if "signals" not in item:
+        return ""
+    if item["suspicion"] is None:
+        return " · suspicion: no signal run scored it"
+    signals = item["signals"]
+    return f" · suspicion **{item['suspicion']:.3f}** ({signals} signal{'s' * (signals != 1)})"
+
+
 def cases_table_columns(kind: str) -> dict[str, Any]:
     """Column settings: short numeric columns, the texts at a fixed width."""
     number = st.column_config.NumberColumn

@@ -310,18 +310,8 @@ def card_header(item: dict[str, Any]) -> None:
     st.markdown(
         f"**Pair {item['pair_id']}** · category {md_escape(item['category'] or '(none)')} · "
         f"split {md_escape(item['split'])} · gap **{fmt_signed(item['gap'], 4)}**"
-        + suspicion_text(item)
+        + case_table.suspicion_text(item)
     )
-
-
-def suspicion_text(item: dict[str, Any]) -> str:
-    """`` · suspicion 0.734 (3 signals)`` on a page sorted by suspicion, else nothing."""
-    if "signals" not in item:
-        return ""
-    if item["suspicion"] is None:
-        return " · suspicion: no signal run scored it"
-    signals = item["signals"]
-    return f" · suspicion **{item['suspicion']:.3f}** ({signals} signal{'s' * (signals != 1)})"
 
 
 def card(item: dict[str, Any]) -> None:

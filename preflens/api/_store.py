@@ -194,7 +194,9 @@ class Run:
         """The run's cases with the filters of ``GET /v1/cases`` (and the dashboard's
         Cases page): gap in [``min_gap``, ``max_gap``], ``category``, ``split``, words
         ``q`` that must all occur in the prompt or a response, in ``sort`` order
-        (``gap_desc``, ``gap_asc`` or ``abs_gap``: closest to a tie first), at most
+        (``gap_desc``, ``gap_asc``, ``abs_gap``: closest to a tie first, or ``suspicion``:
+        a score run's pairs most likely mislabelled first, with ``suspicion`` and
+        ``signals`` columns), at most
         ``limit`` rows (None: all). Texts are 200-character previews. A score run's cases
         are its pairs (gap = chosen - rejected); a score_generations run's are the prompts
         policies ``a`` and ``b`` both answered (gap = A - B)."""
