@@ -57,3 +57,16 @@ def test_cases_sorted_by_suspicion_page_through_every_pair_in_rank_order(seeded)
         assert "suspicion" not in first["items"][0]
         with pytest.raises(QueryError, match="another query"):
             search_cases(s, runs["a"], sort="suspicion", limit=3, cursor=first["next_cursor"])
+
+
+def test_suspicion_sort_with_a_text_search(seeded):  # noqa: F811
+    make, ids, runs, gaps = seeded
+    expect = _expected(ids, gaps)
+    with make() as s:
+        items, _ = _all_pages(s, runs["a"], limit=2, q="question")
+        assert [it["pair_id"] for it in items] == sorted(
+            ids, key=lambda p: (-expect[p][0], -expect[p][1], p)
+        )
+        # A word only pair 7 holds: the search narrows, the order stays the ranking's.
+        one, _ = _all_pages(s, runs["a"], limit=2, q="7")
+        assert [it["pair_id"] for it in one] == [ids[7]]

@@ -333,7 +333,10 @@ def search_cases(
         stmt = stmt.where(gap <= max_gap)
 
     query = [run_id, a, b, min_gap, max_gap, category, split, terms, sort]
-    ranking = suspicion_order(session, run, stmt) if sort == "suspicion" else None
+    try:
+        ranking = suspicion_order(session, run, stmt) if sort == "suspicion" else None
+    except OperationalError as exc:  # e.g. a search string FTS5 cannot take
+        raise QueryError(f"q {q!r} cannot be searched: {exc.orig}") from exc
     # A new signal run changes the order: a cursor from the old one must not resume.
     query += [["signals", ranking["runs"]]] if ranking is not None else []
     query += [cut, against, flip] if cut or against is not None else []
