@@ -10,7 +10,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-EXAMPLES_FILES = ("openapi_examples.json", "diagnostics_examples.json", "probes_examples.json")
+EXAMPLES_FILES = (
+    "openapi_examples.json",
+    "diagnostics_examples.json",
+    "probes_examples.json",
+    "more_examples.json",
+)
 
 
 @cache

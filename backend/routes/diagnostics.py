@@ -54,6 +54,7 @@ def run_diagnostics(
     "/runs/{run_id}/comparable",
     summary="Score runs a run can be compared with, and its default partner",
     response_model=Comparable,
+    responses=example("comparable"),
 )
 def comparable(session: SessionDep, run_id: RunId) -> dict[str, Any]:
     """The score runs on the same pairs as this one (same dataset and split), its
@@ -66,6 +67,7 @@ def comparable(session: SessionDep, run_id: RunId) -> dict[str, Any]:
     "/runs/{run_id}/headlines",
     summary="A run's headline numbers with 95% intervals and verdict badges",
     response_model=list[Headline],
+    responses=example("headlines"),
 )
 def run_headlines(session: SessionDep, run_id: RunId) -> list[dict[str, Any]]:
     """A score run: accuracy (Wilson 95%) judged against chance and the better length

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.deps import SessionDep, SettingsDep
+from backend.examples import example
 from backend.schemas.fix import Flag, FlagList, FlagRequest, Slices, Suspects
 from db import flags as flag_store
 from db.lookup import MAX_ID
@@ -39,7 +40,9 @@ def _writer(request: Request) -> sessionmaker[Session]:
         return state.flag_writer
 
 
-@router.get("/flags", summary="Flags set on pairs", response_model=FlagList)
+@router.get(
+    "/flags", summary="Flags set on pairs", response_model=FlagList, responses=example("flags")
+)
 def list_flags(
     session: SessionDep,
     dataset: Annotated[str | None, Query(description="only this dataset's pairs")] = None,
@@ -50,13 +53,23 @@ def list_flags(
     return {"flags": flag_store.list_flags(session, dataset, label, limit)}
 
 
-@router.get("/pairs/{pair_id}/flag", summary="One pair's flag", response_model=Flag | None)
+@router.get(
+    "/pairs/{pair_id}/flag",
+    summary="One pair's flag",
+    response_model=Flag | None,
+    responses=example("flag"),
+)
 def get_flag(session: SessionDep, pair_id: PairId) -> dict[str, Any] | None:
     """The pair's flag, or null when it has none."""
     return flag_store.get_flag(session, pair_id)
 
 
-@router.put("/pairs/{pair_id}/flag", summary="Set a pair's flag", response_model=Flag)
+@router.put(
+    "/pairs/{pair_id}/flag",
+    summary="Set a pair's flag",
+    response_model=Flag,
+    responses=example("flag_put"),
+)
 def put_flag(
     request: Request, settings: SettingsDep, pair_id: PairId, body: FlagRequest
 ) -> dict[str, Any]:
@@ -66,7 +79,12 @@ def put_flag(
         return flag_store.set_flag(session, pair_id, body.label, body.note, settings.api_key_name)
 
 
-@router.delete("/pairs/{pair_id}/flag", summary="Remove a pair's flag", response_model=Flag | None)
+@router.delete(
+    "/pairs/{pair_id}/flag",
+    summary="Remove a pair's flag",
+    response_model=Flag | None,
+    responses=example("flag_delete"),
+)
 def delete_flag(request: Request, pair_id: PairId) -> dict[str, Any] | None:
     """Remove the pair's flag; returns the removed flag, or null when it had none."""
     with writing(_writer(request)) as session:
@@ -80,6 +98,7 @@ def delete_flag(request: Request, pair_id: PairId) -> dict[str, Any] | None:
     summary="Likely mislabelled pairs of a dataset",
     response_model=Suspects,
     response_model_exclude_unset=True,
+    responses=example("suspects"),
 )
 def dataset_suspects(
     session: SessionDep,
@@ -103,6 +122,7 @@ def dataset_suspects(
     summary="A score run's slices with corrected p-values",
     response_model=Slices,
     response_model_exclude_unset=True,
+    responses=example("slices"),
 )
 def slices(
     session: SessionDep,

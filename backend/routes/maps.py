@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from backend.deps import SessionDep
+from backend.examples import example
 from backend.schemas.maps import RunMapOut
 from db.lookup import MAX_ID
 from db.read.maps import MAX_MAP_POINTS, map_view
@@ -20,7 +21,10 @@ RunId = Annotated[int, Path(ge=0, le=MAX_ID, description="a run id (`GET /v1/run
     "/runs/{run_id}/map",
     summary="A score run's map: points in 2D and named clusters, worst first",
     response_model=RunMapOut,
-    responses={404: {"description": "no such run, or the run has no map yet"}},
+    responses={
+        **example("map"),
+        404: {"description": "no such run, or the run has no map yet"},
+    },
 )
 def run_map(
     session: SessionDep,

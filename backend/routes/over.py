@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from backend.deps import SessionDep
+from backend.examples import example
 from backend.schemas.over import BestOfN, Series
 from db.lookup import MAX_ID
 from db.read import series as series_read
@@ -27,6 +28,7 @@ PairIds = Annotated[
     "/runs/{run_id}/series",
     summary="A training run's checkpoint series: per-step accuracy, learned and forgotten",
     response_model=Series,
+    responses=example("series"),
 )
 def run_series(
     session: SessionDep,
@@ -49,6 +51,7 @@ def run_series(
     "/runs/{run_id}/bon",
     summary="Best-of-N curves: proxy and gold reward and length against k",
     response_model=BestOfN,
+    responses=example("bon"),
 )
 def run_bon(session: SessionDep, run_id: RunId, b: Resamples = 2000, seed: Seed = 0) -> dict:
     """A `preflens bon` run: for k = 1, 2, 4, ..., N the expected proxy score, gold
