@@ -1,5 +1,5 @@
 """The documented `preflens runs` output has the columns the command prints today: every
-example (README.md, docs/*.md) that shows the table's header shows the header
+example (README.md, docs/**/*.md) that shows the table's header shows the header
 ``print_runs`` writes."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def test_every_runs_example_has_the_printed_header(capsys):
     print_runs([run])
     header = capsys.readouterr().out.splitlines()[0].rstrip()
     examples = []
-    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+    for path in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(lines[:-1]):
             if line.startswith("$ preflens runs") and lines[i + 1].lstrip().startswith("id  "):
