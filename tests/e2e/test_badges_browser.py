@@ -29,8 +29,8 @@ def test_overview_shows_the_verdicts_of_a_backwards_rm_and_a_mostly_cut_comparis
             cells = page.get_by_text(verdict)
             assert cells.count() >= 1, f"no {verdict!r} on the Overview"
             assert cells.first.is_visible()
-        # The backwards run's row carries both of its verdicts.
-        row = page.locator("tr").filter(has_text=f"#{seeded.backwards_run} ")
-        assert row.count() == 1
-        text = row.inner_text()
-        assert hl.BELOW_CHANCE in text and hl.UNTRAINED in text, text
+        # The backwards run's headline row carries both of its verdicts (the run may
+        # also have a row in the runs table, without verdicts).
+        rows = page.locator("tr").filter(has_text=f"#{seeded.backwards_run} ")
+        texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+        assert any(hl.BELOW_CHANCE in t and hl.UNTRAINED in t for t in texts), texts
