@@ -222,7 +222,9 @@ def metric_chart(
     splits = [s for s in SPLITS if s in set(df["split"])] or SPLITS
     dash = alt.Scale(domain=SPLITS, range=SPLIT_DASH)
     shape = alt.Scale(domain=SPLITS, range=SPLIT_SHAPE)
-    split_legend = alt.Legend(orient="top", title="split", values=splits)
+    # Below the plot, on a row of its own: beside the run legend on top it ran past the
+    # right edge of a narrow chart (two charts side by side at 1024 px).
+    split_legend = alt.Legend(orient="bottom", title="split", values=splits, labelLimit=0)
     ys = list(df["value"]) + ([reference[1]] if reference else [])
     y_scale = alt.Scale(domain=padded_domain(ys), nice=False, zero=False)
     x_scale = alt.Scale(domain=padded_domain(df["step"], pad=0.04), nice=False, zero=False)
