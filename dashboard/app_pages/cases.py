@@ -146,36 +146,37 @@ def all_pairs() -> None:
     st.query_params.from_dict(everything.first_page().to_params())
 
 
-if cluster is not None:
+def only_notice(text: str, key: str) -> None:
+    """Say which subset a link opened, with a button back to every pair."""
     col1, col2 = st.columns([4, 1])
-    col1.info(
+    col1.info(text)
+    col2.button("Show every pair", on_click=all_pairs, key=key)
+
+
+if cluster is not None:
+    only_notice(
         "Only the pairs "
         + ("left in no cluster" if cluster == -1 else f"in cluster {cluster}")
-        + " of this run's map (the Map page names the clusters)."
+        + " of this run's map (the Map page names the clusters).",
+        "cases_all_cluster",
     )
-    col2.button("Show every pair", on_click=all_pairs, key="cases_all_cluster")
-
-
 if against is not None:
-    col1, col2 = st.columns([4, 1])
-    col1.info(
+    only_notice(
         f"Only the pairs whose verdict flips {FLIPS[flip]} from run {against} to this run "
-        "(right: gap > 0; a gap of 0 counts wrong)."
+        "(right: gap > 0; a gap of 0 counts wrong).",
+        "cases_all_pairs",
     )
-    col2.button("Show every pair", on_click=all_pairs, key="cases_all_pairs")
-
 if disagree is not None:
-    col1, col2 = st.columns([4, 1])
-    col1.info(
+    only_notice(
         f"Only the pairs where this run and the DPO implicit reward of run {disagree} prefer "
-        "different responses (each prefers chosen where its gap > 0)."
+        "different responses (each prefers chosen where its gap > 0).",
+        "cases_all_disagree",
     )
-    col2.button("Show every pair", on_click=all_pairs, key="cases_all_disagree")
-
 if pairs is not None:
-    col1, col2 = st.columns([4, 1])
-    col1.info(f"Only the {len(pairs.split(','))} pairs the link names (those this run scored).")
-    col2.button("Show every pair", on_click=all_pairs, key="cases_all_listed")
+    only_notice(
+        f"Only the {len(pairs.split(','))} pairs the link names (those this run scored).",
+        "cases_all_listed",
+    )
 
 query = CaseQuery(
     run=run["id"],
