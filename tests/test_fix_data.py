@@ -288,3 +288,30 @@ def test_finishing_a_score_dpo_run_stores_its_gaps_and_the_ranking_is_unchanged(
     assert m[:, 0].tolist() == ids[10:] and np.allclose(m[:, 1], gaps["dpo"])
     assert after["pair_id"].tolist() == before["pair_id"].tolist()
     assert np.allclose(after["suspicion"], before["suspicion"])
+
+
+def test_a_run_no_better_than_chance_is_left_out_and_named(seeded, capsys):
+    """A score run that ranks pairs backwards fits T at its upper bound: it is no signal
+    (sigmoid(-gap/1e4) is 0.5 everywhere), so it is listed as skipped with the reason and
+    the ranking equals the one without it; with it alone, suspects refuses and says why."""
+    from db.read.suspects import rank_pairs, suspects
+    from preflens.errors import QueryError
+
+    make, ids, runs, gaps = seeded
+    with make() as s:
+        ds_id = s.get(Run, runs["a"]).dataset_id
+        pairs = [s.get(Pair, p) for p in ids]
+        backwards = _score_run(s, ds_id, "backwards", pairs, -np.abs(gaps["a"]) - 0.1)
+        s.commit()
+    with make() as s:
+        ranked = rank_pairs(s, "toy")
+        without = rank_pairs(s, "toy", [runs["a"], runs["b"], runs["c"], runs["dpo"]])
+        assert [r["run"] for r in ranked["skipped"]] == [backwards]
+        assert "ranks pairs backwards" in ranked["skipped"][0]["reason"]
+        assert backwards not in [r["run"] for r in ranked["runs"]]
+        assert ranked["pair_id"].tolist() == without["pair_id"].tolist()
+        np.testing.assert_allclose(ranked["suspicion"], without["suspicion"])
+        with pytest.raises(QueryError, match="temperature fit failed"):
+            suspects(s, "toy", [backwards])
+    assert main(["suspects", "toy", "--limit", "3"]) == 0
+    assert f"left out: run {backwards}" in capsys.readouterr().out

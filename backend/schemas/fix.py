@@ -42,6 +42,13 @@ class SignalRun(Open):
     beta: float | None = Field(default=None, description="score_dpo run: its beta")
 
 
+class SkippedRun(Open):
+    run: int
+    kind: str
+    pairs: int = Field(description="pairs the run scored")
+    reason: str = Field(description="why it is not a signal (its temperature fit failed)")
+
+
 class Suspect(Open):
     rank: int
     pair_id: int
@@ -60,6 +67,9 @@ class Suspects(Open):
     dataset: str
     split: str | None
     runs: list[SignalRun]
+    skipped: list[SkippedRun] = Field(
+        description="score runs left out: their temperature fit ended at its upper bound"
+    )
     total: int = Field(description="pairs with at least min_signals signals")
     min_signals: int
     statistic: str = Field(description="what the suspicion is and how ties are ranked")

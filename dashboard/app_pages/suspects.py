@@ -42,6 +42,8 @@ st.dataframe(
     key="sus_runs",
     column_config={"temperature": st.column_config.NumberColumn("T (fitted)", format="%.3g")},
 )
+for r in d.get("skipped", []):
+    st.caption(f"Left out: run {r['run']} ({r['pairs']} pairs): {r['reason']}.")
 score_runs = [r["run"] for r in d["runs"] if r["kind"] == "score"]
 rows = pd.DataFrame(d["suspects"])
 if rows.empty:

@@ -9,8 +9,11 @@ Each signal is one run over the dataset's pairs and gives the probability that t
 - a score-dpo run: ``sigmoid(-gap)``, its gap being the implicit-reward margin
   ``beta x (log-ratio chosen - log-ratio rejected)`` (already scaled by the run's beta).
 
-A pair's suspicion is the mean of these probabilities over the signals that scored it
-(``signals`` says how many). Pairs are ranked by suspicion, highest first; ties go to the
+A score run whose temperature fit ends at its upper bound (``T_MAX``: the run is no
+better than chance, or ranks pairs backwards) is left out and listed in ``skipped`` with
+the reason: its sigmoid(-gap / T) is 0.5 for every pair and would only pull each mean
+towards 0.5. A pair's suspicion is the mean of these probabilities over the signals that
+scored it (``signals`` says how many). Pairs are ranked by suspicion, highest first; ties go to the
 pair with more signals, then the lower pair id. ``runs_against`` counts the signals whose
 gap is below 0 (the old vote; a tie is no vote).
 """
@@ -28,7 +31,7 @@ from db.lookup import dataset_record
 from db.read.columns import dpo_columns, score_run_columns
 from db.read.common import PREVIEW_CHARS
 from db.schema import Pair, PairFlag, Run
-from preflens.calibration import fit_temperature
+from preflens.calibration import T_MAX, fit_failure, fit_temperature
 from preflens.errors import QueryError
 from preflens.stats import sigmoid_array
 
@@ -37,7 +40,8 @@ MAX_SUSPECTS = 500
 STATISTIC = (
     "mean over signals of P(labelled-rejected is better): sigmoid(-gap/T_run) per score run "
     "(T fitted on the run's own gaps), sigmoid(-gap) per score_dpo run (gap = beta x implicit "
-    "margin); ranked by suspicion, ties by more signals, then pair id"
+    "margin); a score run whose T fit ends at its upper bound (no better than chance) is "
+    "left out; ranked by suspicion, ties by more signals, then pair id"
 )
 
 
@@ -79,7 +83,9 @@ def rank_pairs(
 ) -> dict[str, Any]:
     """Every pair with at least one signal, ranked (see the module docstring):
     ``pair_id``, ``suspicion``, ``signals``, ``against`` (numpy arrays in rank order) and
-    ``runs`` (per signal run: id, kind, pairs, and the temperature or beta used)."""
+    ``runs`` (per signal run: id, kind, pairs, and the temperature or beta used) and
+    ``skipped`` (score runs left out: their temperature fit ended at ``T_MAX``, with the
+    reason). When every run is skipped the arrays are empty."""
     ds = dataset_record(session, dataset)
     runs = _signal_runs(session, ds.id, run_ids)
     if not runs:
@@ -87,12 +93,18 @@ def rank_pairs(
             f"dataset {ds.name!r} has no finished score or score_dpo run; "
             "score it first (`preflens score`)"
         )
-    ids, probs, votes, used = [], [], [], []
+    ids, probs, votes, used, skipped = [], [], [], [], []
     for run in runs:
         pid, gap = _gaps(session, run)
         if run.kind == "score":
             t = fit_temperature(gap)
             info = {"temperature": t}
+            if t == T_MAX:
+                reason = f"temperature fit failed: {fit_failure(gap, [t])}"
+                skipped.append(
+                    {"run": run.id, "kind": run.kind, "pairs": len(pid), "reason": reason}
+                )
+                continue
             q = sigmoid_array(-gap / t)
         else:
             info = {"beta": (run.config or {}).get("beta")}
@@ -101,6 +113,9 @@ def rank_pairs(
         probs.append(q)
         votes.append(gap < 0)
         used.append({"run": run.id, "kind": run.kind, "pairs": len(pid), **info})
+    if not used:
+        empty = np.zeros(0, dtype=np.int64)
+        ids, probs, votes = [empty], [np.zeros(0)], [np.zeros(0, dtype=bool)]
     all_ids = np.concatenate(ids)
     uniq, inv = np.unique(all_ids, return_inverse=True)
     signals = np.bincount(inv, minlength=len(uniq))
@@ -126,6 +141,7 @@ def rank_pairs(
         "dataset_id": ds.id,
         "split": split,
         "runs": used,
+        "skipped": skipped,
         "pair_id": uniq[order],
         "suspicion": suspicion[order],
         "signals": signals[order],
@@ -154,6 +170,12 @@ def suspects(
     if min_signals < 1:
         raise QueryError("min_signals must be at least 1")
     ranked = rank_pairs(session, dataset, run_ids, split)
+    if not ranked["runs"]:
+        why = "; ".join(f"run {r['run']}: {r['reason']}" for r in ranked["skipped"])
+        raise QueryError(
+            f"no signal left to rank dataset {ranked['dataset']!r}: every score run's "
+            f"temperature fit failed ({why}); score it with a trained reward model"
+        )
     keep = ranked["signals"] >= min_signals
     pid = ranked["pair_id"][keep]
     top = [int(p) for p in pid[:limit]]
@@ -185,6 +207,7 @@ def suspects(
         "dataset": ranked["dataset"],
         "split": split,
         "runs": ranked["runs"],
+        "skipped": ranked["skipped"],
         "total": int(keep.sum()),
         "min_signals": min_signals,
         "statistic": STATISTIC,

@@ -27,6 +27,8 @@ def suspects_lines(d: dict[str, Any]) -> list[str]:
             else "beta unknown"
         )
         lines.append(f"  signal: run {r['run']} ({r['kind']}, {r['pairs']} pairs, {how})")
+    for r in d.get("skipped", []):
+        lines.append(f"  left out: run {r['run']} ({r['kind']}, {r['pairs']} pairs): {r['reason']}")
     lines.append(
         f"{d['total']} pairs with >= {d['min_signals']} signal(s); top {len(d['suspects'])}:"
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from db.flags import list_flags
 from db.read.slices import run_slices
 from db.read.suspects import suspects
+from db.schema import Pair, Run
+from tests.backend.seed import add_pair_score, gap_of
 
 
 def test_flags_round_trip_through_the_api(store, seeded, make_client):
@@ -42,8 +44,20 @@ def test_flag_writes_need_the_key_and_record_its_name(store, seeded, make_client
 
 def test_suspects_and_slices_equal_the_store_reads(store, seeded, make_client):
     client = make_client(reward=False, policies=False)
+    # The seeded run is no better than chance (its temperature fit ends at the bound):
+    # no signal, and the answer says so.
+    r = client.get("/v1/datasets/toy/suspects", params={"limit": 10})
+    assert r.status_code == 422 and "temperature fit failed" in r.json()["detail"]
+    with store() as s:
+        good = Run(kind="score", key="k-good", status="done", dataset_id=seeded.dataset_id)
+        s.add(good)
+        s.flush()
+        for i, pid in enumerate(seeded.pair_ids):
+            add_pair_score(s, good.id, s.get(Pair, pid), 1.0 + gap_of(i) / 4)
+        s.commit()
     r = client.get("/v1/datasets/toy/suspects", params={"limit": 10})
     assert r.status_code == 200, r.text
+    assert [x["run"] for x in r.json()["skipped"]] == [seeded.score_run]
     with store() as s:
         expect = suspects(s, "toy", limit=10)
         slices = run_slices(s, seeded.score_run)
