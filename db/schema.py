@@ -309,6 +309,20 @@ class PairState(Base):
     rejected: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class GenerationState(Base):
+    """The compact vector of one scored answer kept by ``score-generations --keep-states``:
+    the hidden state the reward head read (last real token of prompt + answer), projected
+    and packed as ``PairState``'s vectors are (``preflens.states``)."""
+
+    __tablename__ = "generation_state"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    generation_id: Mapped[int] = mapped_column(
+        ForeignKey("generation.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class RunMap(Base):
     """The one stored map of a score run (``preflens map``): what was mapped, how, and the
     clusters with their names and statistics; a new map of the run replaces it."""

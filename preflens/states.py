@@ -7,6 +7,8 @@ small factor (Johnson-Lindenstrauss) and the same model, seed and dims always gi
 projection. Vectors are stored as little-endian float16: ``2 x dims`` bytes per vector.
 Three vectors a pair (prompt, chosen, rejected) at 64 dims are 384 bytes of data per pair
 (about 0.4 GB for a million pairs, plus the store's row overhead).
+``score-generations --keep-states`` keeps one vector per answer (the state at the last
+token of prompt + answer): 128 bytes an answer.
 """
 
 from __future__ import annotations

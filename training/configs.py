@@ -191,6 +191,11 @@ class ScoreGenerationsConfig:
     )
     head_seed: int = option(0, "seed for the score head of a checkpoint that has none", min=0)
     tie_margin: float = option(0.0, "score differences within this margin count as ties", min=0)
+    keep_states: bool = option(
+        False,
+        "also store each answer's state vector from the same pass (64 float16 dims: 128 "
+        "bytes an answer; read with Store.run(ID).states())",
+    )
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.read.common import scored_run
-from db.schema import MapPoint, Pair, PairScore, PairState, RunMap
+from db.schema import Generation, GenerationState, MapPoint, Pair, PairScore, PairState, RunMap
 from preflens.errors import NotFoundError
 from preflens.states import unpack
 
@@ -78,6 +78,24 @@ def pair_states(session: Session, run_id: int) -> dict[str, np.ndarray]:
         "chars_chosen": np.array([r[5] or 0 for r in rows], dtype=np.int64),
         "chars_rejected": np.array([r[6] or 0 for r in rows], dtype=np.int64),
         "prompt_text": [r[7] for r in rows],
+    }
+
+
+def generation_states(session: Session, run_id: int) -> dict[str, Any]:
+    """The kept vectors of a score_generations run's answers, ordered by generation id:
+    ``generation_id``, ``pair_id``, ``policy`` and ``state`` (float32, one row per
+    answer); empty arrays when the run kept none."""
+    rows = session.execute(
+        select(Generation.id, Generation.pair_id, Generation.policy, GenerationState.state)
+        .join(Generation, Generation.id == GenerationState.generation_id)
+        .where(GenerationState.run_id == run_id)
+        .order_by(GenerationState.generation_id)
+    ).all()
+    return {
+        "generation_id": np.array([r[0] for r in rows], dtype=np.int64),
+        "pair_id": np.array([r[1] for r in rows], dtype=np.int64),
+        "policy": [r[2] for r in rows],
+        "state": unpack([r[3] for r in rows]),
     }
 
 

@@ -220,6 +220,27 @@ class Run:
                 break
         return pd.DataFrame(items)
 
+    def states(self) -> dict[str, Any]:
+        """The state vectors the run kept (``--keep-states``), float32 numpy arrays, one row
+        each, in id order. A score run: ``pair_id``, ``prompt``, ``chosen``, ``rejected``
+        (the state at the prompt's last token and at each response's last token) with the
+        pair's ``gap``. A score_generations run: ``generation_id``, ``pair_id``, ``policy``
+        and ``state`` (the last token of prompt + answer). Each vector is the hidden state
+        the reward head reads, times a fixed seeded random projection to 64 dims, stored
+        as float16 (``preflens.states``). Raises when the run kept none."""
+        from db.read.maps import generation_states, pair_states
+
+        if self.kind not in ("score", "score_generations"):
+            raise QueryError(f"run {self.id} is a {self.kind} run; states are kept by score runs")
+        reader = pair_states if self.kind == "score" else generation_states
+        got = self.store._read(reader, self.id)
+        if not len(got["pair_id"]):
+            raise QueryError(f"run {self.id} kept no state vectors; score again with --keep-states")
+        if self.kind == "score":
+            keep = ("pair_id", "prompt", "chosen", "rejected", "gap")
+            got = {k: got[k] for k in keep}
+        return got
+
     def metrics(self, names: list[str] | None = None) -> pd.DataFrame:
         """A training run's logged metrics, one row per (name, step): ``name`` (e.g.
         ``train/loss``, ``eval/accuracy``), ``step``, ``value``; as ``GET /v1/metrics``."""

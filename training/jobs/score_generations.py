@@ -14,8 +14,9 @@ from tqdm.auto import tqdm
 from db import read, runs
 from db.lookup import run_record
 from db.ownership import shown_status
-from db.schema import Generation, GenerationScore
+from db.schema import Generation, GenerationScore, GenerationState
 from db.session import writing
+from preflens import states
 from preflens.errors import PrefLensError
 from preflens.fingerprint import model_fingerprint
 from training.fetch import resolve_model
@@ -34,10 +35,20 @@ def run_score_generations_job(
     head_seed: int = 0,
     tie_margin: float = 0.0,
     progress: bool = True,
+    keep_states: bool = False,
 ) -> JobResult:
-    """Score every answer of a generation run with a reward model and compare policies."""
+    """Score every answer of a generation run with a reward model and compare policies.
+    ``keep_states`` also stores, from the same forward pass, each answer's projected state
+    vector (``generation_state``; ``preflens.states``: 64 float16 dims, 128 bytes an
+    answer)."""
+    from training.jobs.score import STATE_SPEC
     from training.loading import load_reward_model, plan_reward_model, requested_layout
-    from training.scoring import encode, score_encoded, shuffled_length_chunks
+    from training.scoring import (
+        encode,
+        score_encoded,
+        score_encoded_states,
+        shuffled_length_chunks,
+    )
 
     path = resolve_model(rm_spec)
     layout = requested_layout(None)
@@ -67,6 +78,8 @@ def run_score_generations_job(
         head_seed=head_seed,
         tie_margin=tie_margin,
         **({"rm_layout": layout} if layout != "auto" else {}),
+        # Only when asked: runs made without kept states keep their keys.
+        **({"keep_states": STATE_SPEC} if keep_states else {}),
     )
     config = {
         "rm": rm_spec,
@@ -76,6 +89,7 @@ def run_score_generations_job(
         "tie_margin": tie_margin,
         "policies": policy_order,
         "rm_layout": how,
+        **({"keep_states": STATE_SPEC} if keep_states else {}),
     }
     run, done = runs.claim_run(
         make_session,
@@ -109,10 +123,28 @@ def run_score_generations_job(
                 disable=not progress,
             )
             done_before = total - len(todo)
-            for idx in batches:
-                scores = score_encoded(
-                    rm, [enc[i] for i in idx], batch_size=len(idx), sort_by_length=False
+            projection = None
+            if keep_states:
+                projection = states.projection(
+                    int(rm.model.config.hidden_size), STATE_SPEC["dims"], STATE_SPEC["seed"]
                 )
+            for idx in batches:
+                state_rows = []
+                if projection is None:
+                    scores = score_encoded(
+                        rm, [enc[i] for i in idx], batch_size=len(idx), sort_by_length=False
+                    )
+                else:
+                    batch = [enc[i] for i in idx]
+                    scores, last, _ = score_encoded_states(rm, batch, [0] * len(batch), projection)
+                    state_rows = [
+                        {
+                            "run_id": run.id,
+                            "generation_id": todo[i][0],
+                            "state": states.pack(last[j]),
+                        }
+                        for j, i in enumerate(idx)
+                    ]
                 rows = [
                     {
                         "run_id": run.id,
@@ -125,6 +157,8 @@ def run_score_generations_job(
                 ]
                 with writing(make_session) as session:
                     runs.insert_new(session, GenerationScore.__table__, rows)
+                    if state_rows:
+                        runs.insert_new(session, GenerationState.__table__, state_rows)
                     done_before += len(idx)
                     runs.set_progress(session, run.id, done_before, total)
                 bar.update(len(idx))

@@ -62,6 +62,7 @@ class ScoreGenerationsCommand(Command):
             max_length=cfg.max_length,
             head_seed=cfg.head_seed,
             tie_margin=cfg.tie_margin,
+            keep_states=cfg.keep_states,
         )
         state = "already complete, reused" if result.reused else f"scored {result.done_now} answers"
         out(f"generation scoring run {result.run.id} ({state})")
