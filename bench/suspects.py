@@ -9,8 +9,15 @@ model, the demo's ``train-rm`` options) is trained on the demo train split; a co
 test split with a seeded 10% of labels flipped is ingested and scored with it; precision@k
 and recall@k of the flipped pairs are reported for k = the number flipped.
 
+``--part demo-signals``: the same planted flips ranked with several reward models already
+trained (``--rms``: e.g. the checkpoints of the demo RM's ``--eval-every`` series that
+``bench.bon_demo`` leaves in its data folder), each alone and all together.
+
     .venv/bin/python -m bench.suspects --part scale --pairs 100000 --dir /tmp/suspects
     .venv/bin/python -m bench.suspects --part demo --dir /tmp/suspects-demo
+    .venv/bin/python -m bench.suspects --part demo-signals --dir /tmp/suspects-signals \
+        --rms /tmp/bon-demo/rm-demo-series/checkpoint-10 \
+        /tmp/bon-demo/rm-demo-series/checkpoint-20 /tmp/bon-demo/rm-demo
 """
 
 from __future__ import annotations
@@ -139,13 +146,95 @@ def scale(n: int, folder: Path, calls: int = 3) -> dict[str, Any]:
     return out
 
 
+def _flipped_copy(
+    make: Any, rows: list[dict[str, Any]], folder: Path, flip_share: float, seed: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Ingest the demo test split with a seeded ``flip_share`` of its pairs swapped (source
+    ids ``flipped-i`` / ``kept-i``) as dataset ``demo-flip``; its rows and the flip count."""
+    from training.jobs.ingest import ingest
+
+    test = [dict(r) for r in rows if r["split"] == "test"]
+    rng = np.random.default_rng(seed)
+    k = max(1, round(flip_share * len(test)))
+    flipped = set(rng.choice(len(test), size=k, replace=False).tolist())
+    for i in flipped:
+        test[i]["chosen"], test[i]["rejected"] = test[i]["rejected"], test[i]["chosen"]
+        test[i]["id"] = f"flipped-{i}"
+    for i, r in enumerate(test):
+        r.setdefault("id", f"kept-{i}")
+    noisy = folder / "demo_flip.jsonl"
+    noisy.write_text("".join(json.dumps(r) + "\n" for r in test), encoding="utf-8")
+    ingest(make, noisy, fmt="trl", name="demo-flip", progress=False)
+    return test, k
+
+
+def _hits_at_k(session: Any, run_ids: list[int] | None, k: int) -> int:
+    """Planted flips among the ``k`` most suspicious pairs of ``demo-flip``."""
+    from db.read.suspects import rank_pairs
+
+    ranked = rank_pairs(session, "demo-flip", run_ids)
+    source = {
+        p.id: p.source_id
+        for p in session.query(Pair).filter(Pair.dataset_id == ranked["dataset_id"])
+    }
+    top = [source[int(p)] for p in ranked["pair_id"][:k]]
+    return sum(1 for t in top if t and t.startswith("flipped-"))
+
+
+def demo_signals(
+    folder: Path, rms: list[str], flip_share: float = 0.1, seed: int = 0
+) -> dict[str, Any]:
+    """The planted flips of ``demo`` ranked with several trained reward models as signals
+    (e.g. the checkpoints of a ``train-rm --eval-every`` series): precision@k of each one
+    alone and of all of them together."""
+    import os
+
+    os.environ["PREFLENS_DATA_DIR"] = str(folder / "data")
+    from db.migrate import open_store
+    from training.demo_data import build_demo_pairs
+    from training.jobs.demo import MAX_LENGTH
+    from training.jobs.score import run_score_job
+
+    make = open_store()
+    folder.mkdir(parents=True, exist_ok=True)
+    test, k = _flipped_copy(make, list(build_demo_pairs(seed=0)), folder, flip_share, seed)
+    signals = []
+    for rm in rms:
+        start = time.perf_counter()
+        run = run_score_job(
+            make, rm, "demo-flip", split="test", max_length=MAX_LENGTH, progress=False
+        ).run
+        with make() as s:
+            hits = _hits_at_k(s, [run.id], k)
+        signals.append(
+            {
+                "rm": rm,
+                "run": run.id,
+                "accuracy_on_noisy": (run.summary or {}).get("accuracy"),
+                "precision_at_k": hits / k,
+                "score_s": round(time.perf_counter() - start, 1),
+            }
+        )
+        log.info("%s: precision@%d %.3f", rm, k, hits / k)
+    with make() as s:
+        together = _hits_at_k(s, [x["run"] for x in signals], k)
+    return {
+        "test_pairs": len(test),
+        "flipped": k,
+        "k": k,
+        "base_rate": k / len(test),
+        "signals": signals,
+        "precision_at_k_all": together / k,
+        "recall_at_k_all": together / k,
+    }
+
+
 def demo(folder: Path, flip_share: float = 0.1, seed: int = 0) -> dict[str, Any]:
     """Train the demo RM, flip ``flip_share`` of the demo test split, score, rank."""
     import os
 
     os.environ["PREFLENS_DATA_DIR"] = str(folder / "data")
     from db.migrate import open_store
-    from db.read.suspects import rank_pairs
     from preflens.config import EMBEDDED_MODEL_ALIAS
     from training.configs import RMTrainConfig
     from training.demo_data import build_demo_pairs
@@ -164,18 +253,7 @@ def demo(folder: Path, flip_share: float = 0.1, seed: int = 0) -> dict[str, Any]
     common = {"dataset": DEMO_DATASET, "model": EMBEDDED_MODEL_ALIAS, "max_length": MAX_LENGTH}
     run = train_rm(make, RMTrainConfig(**common, **RM_DEMO), progress=False).run
     train_s = time.perf_counter() - start
-    test = [dict(r) for r in rows if r["split"] == "test"]
-    rng = np.random.default_rng(seed)
-    k = max(1, round(flip_share * len(test)))
-    flipped = set(rng.choice(len(test), size=k, replace=False).tolist())
-    for i in flipped:
-        test[i]["chosen"], test[i]["rejected"] = test[i]["rejected"], test[i]["chosen"]
-        test[i]["id"] = f"flipped-{i}"
-    for i, r in enumerate(test):
-        r.setdefault("id", f"kept-{i}")
-    noisy = folder / "demo_flip.jsonl"
-    noisy.write_text("".join(json.dumps(r) + "\n" for r in test), encoding="utf-8")
-    ingest(make, noisy, fmt="trl", name="demo-flip", progress=False)
+    test, k = _flipped_copy(make, rows, folder, flip_share, seed)
     score = run_score_job(
         make,
         run.summary["output"],
@@ -185,12 +263,7 @@ def demo(folder: Path, flip_share: float = 0.1, seed: int = 0) -> dict[str, Any]
         progress=False,
     ).run
     with make() as s:
-        ranked = rank_pairs(s, "demo-flip")
-        source = {
-            p.id: p.source_id for p in s.query(Pair).filter(Pair.dataset_id == ranked["dataset_id"])
-        }
-    top = [source[int(p)] for p in ranked["pair_id"][:k]]
-    hits = sum(1 for t in top if t and t.startswith("flipped-"))
+        hits = _hits_at_k(s, None, k)
     return {
         "test_pairs": len(test),
         "flipped": k,
@@ -207,7 +280,10 @@ def demo(folder: Path, flip_share: float = 0.1, seed: int = 0) -> dict[str, Any]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("scale", "demo"), required=True)
+    parser.add_argument("--part", choices=("scale", "demo", "demo-signals"), required=True)
+    parser.add_argument(
+        "--rms", nargs="+", default=[], help="demo-signals: trained reward models (paths)"
+    )
     parser.add_argument("--pairs", type=int, nargs="+", default=[100_000])
     parser.add_argument("--dir", type=Path, default=Path("/tmp/preflens-suspects"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/suspects.json"))
@@ -216,8 +292,12 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     if args.part == "scale":
         result = {"scale": [scale(n, args.dir) for n in args.pairs]}
-    else:
+    elif args.part == "demo":
         result = {"demo": demo(args.dir)}
+    else:
+        if not args.rms:
+            parser.error("--part demo-signals needs --rms PATH [PATH ...]")
+        result = {"demo_signals": demo_signals(args.dir, args.rms)}
     for line in json.dumps(result, indent=2).splitlines():
         log.info(line)
     save_result(args.out.with_name(f"{args.out.stem}_{args.part}.json"), **result)

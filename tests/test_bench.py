@@ -55,3 +55,25 @@ def test_legacy_reads_agree_with_db_read_where_numpy_has_no_edge_cases(store):
             c["pair_id"]
             for c in read.search_cases(s, seeded.score_run, split="test", limit=100)["items"]
         ]
+
+
+def test_suspects_demo_signals_ranks_the_planted_flips_with_each_rm(tmp_path, tiny_lm, monkeypatch):
+    """bench.suspects --part demo-signals on a tiny model: the flipped copy of the demo test
+    split is scored once per RM; k is the flip count, and the hit counts agree with the
+    source ids of the ranked pairs read back here."""
+    from bench.suspects import demo_signals
+    from db.migrate import open_store
+    from db.read.suspects import rank_pairs
+    from db.schema import Pair
+
+    monkeypatch.setenv("PREFLENS_DATA_DIR", str(tmp_path / "data"))
+    d = demo_signals(tmp_path, [str(tiny_lm)])
+    assert d["k"] == d["flipped"] == round(0.1 * d["test_pairs"])
+    [signal] = d["signals"]
+    with open_store()() as s:
+        ranked = rank_pairs(s, "demo-flip", [signal["run"]])
+        src = {p.id: p.source_id for p in s.query(Pair)}
+        flips = sum(src[p].startswith("flipped-") for p in src)
+    top = ranked["pair_id"][: d["k"]]
+    assert flips == d["k"]
+    assert signal["precision_at_k"] == sum(src[int(p)].startswith("flipped-") for p in top) / d["k"]
