@@ -28,6 +28,15 @@ def _last_hidden(model, ids: list[int]) -> np.ndarray:
     return h.float().numpy()
 
 
+def _rm_and_projection(path) -> tuple:
+    """The tiny RM and an independent projection matrix: the documented recipe
+    (N(0, 1/64) entries from default_rng(0)), written out here."""
+    rm = load_reward_model(str(path))
+    hidden = int(rm.model.config.hidden_size)
+    proj = np.random.default_rng(0).standard_normal((hidden, 64)) / np.sqrt(64)
+    return rm, proj.astype(np.float32)
+
+
 def test_kept_states_equal_separate_forward_and_scores_do_not_change(
     store, db_url, dataset, tiny_lm
 ):
@@ -37,10 +46,7 @@ def test_kept_states_equal_separate_forward_and_scores_do_not_change(
     )
     assert kept.run.id != plain.run.id  # keeping states is part of what defines the run
     assert kept.run.config["keep_states"]["dims"] == 64
-    rm = load_reward_model(str(tiny_lm))
-    hidden = int(rm.model.config.hidden_size)
-    # Independent projection matrix: the documented recipe, written out here.
-    proj = (np.random.default_rng(0).standard_normal((hidden, 64)) / np.sqrt(64)).astype(np.float32)
+    rm, proj = _rm_and_projection(tiny_lm)
     with store() as s:
         rows = s.execute(
             select(Pair, PairState)
@@ -113,9 +119,7 @@ def test_score_generations_keeps_one_state_per_answer(store, db_url, dataset, ti
         store, str(tiny_lm), gen.id, batch_size=2, progress=False, keep_states=True
     ).run
     assert kept.id != plain.id and kept.config["keep_states"]["dims"] == 64
-    rm = load_reward_model(str(tiny_lm))
-    hidden = int(rm.model.config.hidden_size)
-    proj = (np.random.default_rng(0).standard_normal((hidden, 64)) / np.sqrt(64)).astype(np.float32)
+    rm, proj = _rm_and_projection(tiny_lm)
     with store() as s:
         answers = s.execute(
             select(Generation, Pair)
