@@ -1,8 +1,11 @@
 """Over training and over sampling on the embedded model and the demo set, timed:
 ``train-rm --eval-every`` with the demo's RM settings (a checkpoint series), then
 ``bon --n 8`` on 40 demo test prompts with that RM as proxy and the untrained-head
-embedded model as gold. Every step goes through the ``preflens`` command line in a
-fresh data folder; the printed output, the times and the curves are saved.
+embedded model as gold; then a second gold, an RM trained the same way on a disjoint set
+of train pairs (the next 240 of the train split, ingested as dataset ``demo-b``), scoring
+the same answers (the bon run's samples and proxy scores are reused). Every step goes
+through the ``preflens`` command line in one data folder (a rerun reuses finished
+steps); the printed output, the times and the curves are saved.
 
     python -m bench.bon_demo --data-dir /tmp/bon-demo --out bench/results/bon_demo.json
 """
@@ -74,6 +77,25 @@ def main() -> None:
         line.split()[0] for line in runs_out.splitlines() if " train_rm " in f" {line} "
     )
     steps["diagnose_series"] = _run(["diagnose", train_id], env)
+    # Gold 2: the demo RM's recipe on train pairs the proxy never saw.
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    train_rows = [r for r in rows if r["split"] == "train"]
+    limit = int(RM_DEMO["limit"])
+    disjoint = [r for r in rows if r["split"] == "test"] + train_rows[limit : 2 * limit]
+    data_b = a.data_dir / "demo_b.jsonl"
+    data_b.write_text("".join(json.dumps(r) + "\n" for r in disjoint), encoding="utf-8")
+    steps["ingest_b"] = _run(["ingest", str(data_b), "--name", "demo-b"], env)
+    gold_b = a.data_dir / "rm-demo-b"
+    train_b = ["train-rm", "--dataset", "demo-b", "--max-length", str(MAX_LENGTH)]
+    train_b += ["--output", str(gold_b), "--no-score-before"]
+    for key, value in RM_DEMO.items():
+        train_b += [f"--{key.replace('_', '-')}", str(value)]
+    steps["train_rm_disjoint_gold"] = _run(train_b, env)
+    log.info("trained the disjoint gold in %.0f s", steps["train_rm_disjoint_gold"][0])
+    bon_b = [*bon]
+    bon_b[bon_b.index("--gold-rm") + 1] = str(gold_b)
+    steps["bon_disjoint_gold"] = _run(bon_b, env)
+    log.info("bon with the disjoint gold in %.0f s", steps["bon_disjoint_gold"][0])
     save_result(
         a.out,
         command=" ".join(sys.argv),
