@@ -102,13 +102,17 @@ def fit_temperature(gap: Any, iterations: int = 60) -> float:
     beta = 1.0
     for _ in range(iterations):
         grad, curv = slope_curve(beta)
+        # Converged where the slope vanishes or the Newton step is below float resolution;
+        # tested before the bracket moves, so beta is never replaced by a bisection then.
+        step = beta - grad / curv if curv > 0 else np.inf
+        if abs(grad) < 1e-12 or step == beta:
+            break
         if grad > 0:
             hi = beta
         else:
             lo = beta
-        step = beta - grad / curv if curv > 0 else np.inf
         beta = step if lo < step < hi else (lo + hi) / 2
-        if hi - lo < 1e-12 * hi or abs(grad) < 1e-12:
+        if hi - lo < 1e-12 * hi:
             break
     return float(1.0 / beta)
 
