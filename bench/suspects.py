@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -170,6 +171,11 @@ def _flipped_copy(
 
 def _hits_at_k(session: Any, run_ids: list[int] | None, k: int) -> int:
     """Planted flips among the ``k`` most suspicious pairs of ``demo-flip``."""
+    return _hits(session, run_ids, [k])[0]
+
+
+def _hits(session: Any, run_ids: list[int] | None, ks: list[int]) -> list[int]:
+    """Planted flips among the ``k`` most suspicious pairs of ``demo-flip``, per k."""
     from db.read.suspects import rank_pairs
 
     ranked = rank_pairs(session, "demo-flip", run_ids)
@@ -177,8 +183,8 @@ def _hits_at_k(session: Any, run_ids: list[int] | None, k: int) -> int:
         p.id: p.source_id
         for p in session.query(Pair).filter(Pair.dataset_id == ranked["dataset_id"])
     }
-    top = [source[int(p)] for p in ranked["pair_id"][:k]]
-    return sum(1 for t in top if t and t.startswith("flipped-"))
+    flipped = [(source[int(p)] or "").startswith("flipped-") for p in ranked["pair_id"]]
+    return [sum(flipped[:k]) for k in ks]
 
 
 def demo_signals(
@@ -216,8 +222,20 @@ def demo_signals(
             }
         )
         log.info("%s: precision@%d %.3f", rm, k, hits / k)
+    subsets = []
     with make() as s:
         together = _hits_at_k(s, [x["run"] for x in signals], k)
+        for size in range(1, len(signals) + 1):
+            for subset in itertools.combinations(signals, size):
+                hits = _hits(s, [x["run"] for x in subset], [k, 2 * k, 3 * k])
+                subsets.append(
+                    {
+                        "rms": [x["rm"] for x in subset],
+                        "precision_at_k": hits[0] / k,
+                        "recall_at_2k": hits[1] / k,
+                        "recall_at_3k": hits[2] / k,
+                    }
+                )
     return {
         "test_pairs": len(test),
         "flipped": k,
@@ -226,6 +244,7 @@ def demo_signals(
         "signals": signals,
         "precision_at_k_all": together / k,
         "recall_at_k_all": together / k,
+        "subsets": subsets,
     }
 
 
