@@ -6,8 +6,7 @@ from __future__ import annotations
 from db.flags import list_flags
 from db.read.slices import run_slices
 from db.read.suspects import suspects
-from db.schema import Pair, Run
-from tests.backend.seed import add_pair_score, gap_of
+from tests.backend.seed import add_better_run
 
 
 def test_flags_round_trip_through_the_api(store, seeded, make_client):
@@ -48,13 +47,7 @@ def test_suspects_and_slices_equal_the_store_reads(store, seeded, make_client):
     # no signal, and the answer says so.
     r = client.get("/v1/datasets/toy/suspects", params={"limit": 10})
     assert r.status_code == 422 and "temperature fit failed" in r.json()["detail"]
-    with store() as s:
-        good = Run(kind="score", key="k-good", status="done", dataset_id=seeded.dataset_id)
-        s.add(good)
-        s.flush()
-        for i, pid in enumerate(seeded.pair_ids):
-            add_pair_score(s, good.id, s.get(Pair, pid), 1.0 + gap_of(i) / 4)
-        s.commit()
+    add_better_run(store, seeded)
     r = client.get("/v1/datasets/toy/suspects", params={"limit": 10})
     assert r.status_code == 200, r.text
     assert [x["run"] for x in r.json()["skipped"]] == [seeded.score_run]
