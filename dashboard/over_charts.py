@@ -47,8 +47,8 @@ def band_chart(
     """A value per ``x`` as a line with points, its 95% interval as a band of the same
     colour, and an optional dashed neutral reference line (e.g. chance); ``log_x`` draws
     x on a base-2 log scale (k of best-of-k)."""
-    scale = alt.Scale(type="log", base=2) if log_x else alt.Scale()
-    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title, scale=scale))
+    x_enc = k_axis(df[x], x_title, x) if log_x else alt.X(f"{x}:Q", title=x_title)
+    base = alt.Chart(df).encode(x=x_enc)
     tooltip = [f"{x}:Q", alt.Tooltip("value:Q", format=".4f"), "low:Q", "high:Q", "method:N"]
     layers = [
         base.mark_area(opacity=0.2, color=color).encode(
@@ -65,6 +65,19 @@ def band_chart(
         )
     return alt.layer(*layers).properties(
         title=title, width="container", height=HEIGHT, autosize=FIT
+    )
+
+
+def k_axis(ks: Any, title: str, field: str = "k") -> alt.X:
+    """k on a base-2 log scale from 1 to the largest k, ticks at the k values themselves
+    (1, 2, 4, ..., N), not the scale's own round numbers."""
+    values = sorted({int(k) for k in ks})
+    domain = [1, max(values)] if values and max(values) > 1 else [1, 2]
+    return alt.X(
+        f"{field}:Q",
+        title=title,
+        scale=alt.Scale(type="log", base=2, domain=domain),
+        axis=alt.Axis(values=values, format="d"),
     )
 
 
@@ -100,7 +113,7 @@ def changes_chart(df: pd.DataFrame) -> alt.Chart:
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X("step:O", title="step"),
+            x=alt.X("step:O", title="step", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("pairs:Q", title="pairs (forgotten drawn below 0)"),
             color=alt.Color("change:N", scale=scale, legend=alt.Legend(orient="top", title=None)),
             tooltip=["step:O", "change:N", "pairs:Q", alt.Tooltip("p:Q", format=".2e")],
@@ -172,7 +185,7 @@ def bon_chart(df: pd.DataFrame, peak: dict[str, Any] | None) -> alt.LayerChart:
     scale; the tooltip gives the KL), bootstrap bands, the gold peak as a neutral rule."""
     colors = series_colors(df["curve"])
     scale = alt.Scale(domain=list(colors), range=list(colors.values()))
-    x = alt.X("k:Q", title="k (best of k, log scale)", scale=alt.Scale(type="log", base=2))
+    x = k_axis(df["k"], "k (best of k, log scale)")
     base = alt.Chart(df).encode(x=x, color=alt.Color("curve:N", scale=scale, title=None))
     tooltip = ["curve:N", "k:Q", alt.Tooltip("kl:Q", format=".3f", title="KL (nats)")]
     tooltip += [alt.Tooltip("value:Q", format=".4f"), "low:Q", "high:Q"]

@@ -216,3 +216,20 @@ def test_wins_chart_stacks_outcomes_in_order():
     assert enc["x"]["field"] == "count" and enc["x"]["stack"] == "zero"
     assert enc["color"]["sort"] == ["dpo wins", "tie", "base wins"]
     assert enc["order"]["field"] == "order"
+
+
+def test_best_of_k_axis_ticks_are_the_k_values():
+    """The best-of-k charts put ticks at k = 1, 2, 4, ..., N on a base-2 log scale that
+    ends at N (Vega's own log ticks read 1, 3, 5, 7.5 for N = 8)."""
+    from dashboard.over_charts import band_chart, bon_chart, bon_frame
+
+    ks = [1, 2, 4, 8]
+    curve = [{"value": 0.1 * k, "ci_low": 0.0, "ci_high": 1.0} for k in ks]
+    b = {"ks": ks, "kl": [0.0, 0.19, 0.64, 1.2], "curves": {"proxy": curve, "gold": curve}}
+    spec = bon_chart(bon_frame(b), None).to_dict()
+    x = spec["layer"][0]["encoding"]["x"]
+    assert x["axis"]["values"] == ks and x["scale"] == {"type": "log", "base": 2, "domain": [1, 8]}
+    lengths = pd.DataFrame({"k": ks, "value": ks, "low": ks, "high": ks, "method": "b"})
+    spec = band_chart(lengths, title="t", y_title="tokens", x="k", x_title="k", log_x=True)
+    spec = spec.to_dict()
+    assert spec["layer"][0]["encoding"]["x"]["axis"]["values"] == ks
