@@ -37,6 +37,7 @@ class FlagList(Open):
 class SignalRun(Open):
     run: int
     kind: str = Field(description="score or score_dpo")
+    model: str | None = Field(description="the run's reward model or policy (name)")
     pairs: int = Field(description="pairs the run scored")
     temperature: float | None = Field(default=None, description="score run: fitted T")
     beta: float | None = Field(default=None, description="score_dpo run: its beta")
@@ -45,6 +46,7 @@ class SignalRun(Open):
 class SkippedRun(Open):
     run: int
     kind: str
+    model: str | None = Field(description="the run's reward model (name)")
     pairs: int = Field(description="pairs the run scored")
     reason: str = Field(description="why it is not a signal (its temperature fit failed)")
 

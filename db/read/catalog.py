@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record, run_record
 from db.ownership import shown_status
-from db.read.common import iso, public, scored_run
+from db.read.common import iso, public, run_model, scored_run
 from db.read.inputs import dataset_counts
 from db.schema import (
     Checkpoint,
@@ -114,9 +114,7 @@ def run_dict(run: Run) -> dict[str, Any]:
         "dataset": run.dataset.name if run.dataset else None,
         "dataset_id": run.dataset_id,
         "split": run.split,
-        "model": public(run.checkpoint.name)
-        if run.checkpoint
-        else config.get("model") or config.get("rm"),
+        "model": run_model(run),
         "parent_run_id": run.parent_run_id,
         "head_initialized": head_untrained(run.kind, run.config, checkpoint_kind),
         "rm_layout": rm_record(config),
@@ -183,9 +181,7 @@ def run_scorer(session: Session, run_id: int) -> dict[str, Any]:
     config = run.config or {}
     return {
         "run_id": run.id,
-        "model": public(run.checkpoint.name)
-        if run.checkpoint
-        else public(config.get("model") or config.get("rm")),
+        "model": run_model(run),
         "model_fingerprint": run.model_fingerprint,
         "max_length": config.get("max_length"),
         "head_seed": config.get("head_seed"),

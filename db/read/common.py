@@ -185,3 +185,12 @@ def value_series(
         return stmt, {"side": side, "policy": policy}
     a, b, parts = comparison(session, run, a, b)
     return parts["select"](parts["gap"].label("x")), {"side": side, "a": a, "b": b}
+
+
+def run_model(run: Any) -> str | None:
+    """The model a run used, as clients see it: its recorded checkpoint's name, else the
+    ``model`` (or ``rm``) of its config with server paths cut."""
+    if run.checkpoint is not None:
+        return public(run.checkpoint.name)
+    config = run.config or {}
+    return public(config.get("model") or config.get("rm"))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from db.lookup import dataset_record
 from db.read.columns import dpo_columns, score_run_columns
-from db.read.common import PREVIEW_CHARS
+from db.read.common import PREVIEW_CHARS, run_model
 from db.schema import Pair, PairFlag, Run
 from preflens.calibration import T_MAX, fit_failure, fit_temperature
 from preflens.errors import QueryError
@@ -102,7 +102,13 @@ def rank_pairs(
             if t == T_MAX:
                 reason = f"temperature fit failed: {fit_failure(gap, [t])}"
                 skipped.append(
-                    {"run": run.id, "kind": run.kind, "pairs": len(pid), "reason": reason}
+                    {
+                        "run": run.id,
+                        "kind": run.kind,
+                        "model": run_model(run),
+                        "pairs": len(pid),
+                        "reason": reason,
+                    }
                 )
                 continue
             q = sigmoid_array(-gap / t)
@@ -112,7 +118,9 @@ def rank_pairs(
         ids.append(pid)
         probs.append(q)
         votes.append(gap < 0)
-        used.append({"run": run.id, "kind": run.kind, "pairs": len(pid), **info})
+        used.append(
+            {"run": run.id, "kind": run.kind, "model": run_model(run), "pairs": len(pid), **info}
+        )
     if not used:
         empty = np.zeros(0, dtype=np.int64)
         ids, probs, votes = [empty], [np.zeros(0)], [np.zeros(0, dtype=bool)]

@@ -26,9 +26,15 @@ def suspects_lines(d: dict[str, Any]) -> list[str]:
             if r.get("beta") is not None
             else "beta unknown"
         )
-        lines.append(f"  signal: run {r['run']} ({r['kind']}, {r['pairs']} pairs, {how})")
+        lines.append(
+            f"  signal: run {r['run']} ({r['kind']} {r.get('model') or '-'}, "
+            f"{r['pairs']} pairs, {how})"
+        )
     for r in d.get("skipped", []):
-        lines.append(f"  left out: run {r['run']} ({r['kind']}, {r['pairs']} pairs): {r['reason']}")
+        lines.append(
+            f"  left out: run {r['run']} ({r['kind']} {r.get('model') or '-'}, "
+            f"{r['pairs']} pairs): {r['reason']}"
+        )
     lines.append(
         f"{d['total']} pairs with >= {d['min_signals']} signal(s); top {len(d['suspects'])}:"
     )
