@@ -51,6 +51,7 @@ def test_suspects_and_slices_equal_the_store_reads(store, seeded, make_client):
     r = client.get("/v1/datasets/toy/suspects", params={"limit": 10})
     assert r.status_code == 200, r.text
     assert [x["run"] for x in r.json()["skipped"]] == [seeded.score_run]
+    assert r.json()["skipped"][0]["model"] == "tiny"  # the seeded run's config names it
     with store() as s:
         expect = suspects(s, "toy", limit=10)
         slices = run_slices(s, seeded.score_run)
