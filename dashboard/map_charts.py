@@ -81,11 +81,13 @@ def map_chart(
         alt.Tooltip("gap:Q", format=".4f", title="gap (chosen - rejected)"),
         alt.Tooltip("preview:N", title="prompt"),
     ]
+    verdict_title = "verdict (gap > 0 right; a tie wrong)"
+    verdict_legend = alt.Legend(orient="top", labelLimit=0, titleLimit=0)
     shape = alt.Shape(
         "verdict:N",
-        title="verdict (gap > 0 right; a tie wrong)",
+        title=verdict_title,
         scale=alt.Scale(domain=VERDICTS, range=VERDICT_SHAPES),
-        legend=alt.Legend(orient="top", labelLimit=0),
+        legend=verdict_legend,
     )
     if color_by == "gap":
         color = alt.Color(
@@ -95,10 +97,13 @@ def map_chart(
             legend=alt.Legend(orient="top"),
         )
     else:
+        # The same field and title as the shape: one legend of coloured shapes (a colour
+        # legend of None would hide the merged legend altogether).
         color = alt.Color(
             "verdict:N",
+            title=verdict_title,
             scale=alt.Scale(domain=VERDICTS, range=VERDICT_COLORS),
-            legend=None,
+            legend=verdict_legend,
         )
     base = alt.Chart(points).mark_point(size=40, opacity=0.8, filled=True)
     dots = base.encode(

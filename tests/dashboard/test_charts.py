@@ -233,3 +233,27 @@ def test_best_of_k_axis_ticks_are_the_k_values():
     spec = band_chart(lengths, title="t", y_title="tokens", x="k", x_title="k", log_x=True)
     spec = spec.to_dict()
     assert spec["layer"][0]["encoding"]["x"]["axis"]["values"] == ks
+
+
+def test_map_chart_shows_one_verdict_legend():
+    """Coloured by verdict, the map's colour and shape share the field, title and legend:
+    Vega-Lite merges them into one legend of coloured shapes (a colour legend of None
+    would hide the merged legend, and the reader could not tell right from wrong)."""
+    from dashboard.map_charts import map_chart
+
+    points = pd.DataFrame(
+        {
+            "pair_id": [1, 2],
+            "x": [0.0, 1.0],
+            "y": [0.0, 1.0],
+            "verdict": ["right", "wrong"],
+            "gap": [0.5, -0.5],
+            "cluster_name": ["a", "a"],
+            "preview": ["p", "q"],
+        }
+    )
+    labels = pd.DataFrame({"x": [0.5], "y": [0.5], "cluster_name": ["a"]})
+    enc = map_chart(points, labels).to_dict()["layer"][0]["encoding"]
+    assert enc["color"]["legend"] == enc["shape"]["legend"] is not None
+    assert enc["color"]["title"] == enc["shape"]["title"]
+    assert enc["color"]["legend"]["titleLimit"] == 0  # the title is not cut
