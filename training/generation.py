@@ -71,9 +71,7 @@ def generate_answers(
         if temperature > 0
         else {"do_sample": False}
     )
-    cache = (
-        {"cache_implementation": "static"} if get_settings().generate_cache == "static" else {}
-    )
+    cache = {"cache_implementation": "static"} if get_settings().generate_cache == "static" else {}
     torch.manual_seed(seed)
     start = time.perf_counter()
     out = policy.model.generate(

@@ -54,9 +54,7 @@ def export_lines(result: Any) -> list[str]:
         f"(format {result.format}: TRL prompt/chosen/rejected messages)"
     ]
     if getattr(result, "drop_labels", ()):
-        lines.append(
-            f"  left out {result.dropped} pairs flagged {', '.join(result.drop_labels)}"
-        )
+        lines.append(f"  left out {result.dropped} pairs flagged {', '.join(result.drop_labels)}")
     if getattr(result, "flip_labels", ()):
         lines.append(
             f"  flipped {result.flipped} pairs flagged {', '.join(result.flip_labels)} "

@@ -22,9 +22,10 @@ def test_run_json_and_label_show_layout_normalisation_and_untrained_head(
     got = client.get(f"/v1/runs/{orl}").json()
     assert got["head_initialized"] is False
     assert got["rm_layout"]["layout"] == "openrlhf" and got["rm_layout"]["normalized"] is True
-    assert got["rm_layout"]["normalization"] | {"mean": 0.25, "std": 2.0} == got["rm_layout"][
-        "normalization"
-    ]
+    assert (
+        got["rm_layout"]["normalization"] | {"mean": 0.25, "std": 2.0}
+        == got["rm_layout"]["normalization"]
+    )
     assert got["rm_label"] == "openrlhf layout, normalized: (r - 0.25) / 2"
     assert run_label(got).endswith("· openrlhf layout, normalized: (r - 0.25) / 2")
 
