@@ -77,6 +77,8 @@ def headline(
         "method": iv.get("method", ""),
         "verdicts": verdicts,
     }
+    if value is None and iv.get("note"):
+        out["note"] = iv["note"]  # why there is no estimate
     if baseline:
         out["baseline"] = baseline.get("value")
     if cut is not None:
@@ -145,7 +147,7 @@ def fmt_p(p: float | None) -> str:
 def headline_caption(h: dict[str, Any], pct: bool = False, digits: int = 3) -> str:
     """The line under a headline tile: ``95% [0.367, 0.505] · n=200 · Wilson 95%``."""
     ci = interval_text(h, pct, digits)
-    parts = [f"95% {ci}" if ci else "no interval", f"n={h['n']}"]
+    parts = [f"95% {ci}" if ci else h.get("note") or "no interval", f"n={h['n']}"]
     if ci:
         parts.append(method_text(h))
     cut = h.get("cut")

@@ -33,6 +33,14 @@ from preflens.uncertainty import (
 N_LENGTH_BINS = 8
 NEWTON_STEPS = 60
 MAX_STEP = 5.0  # caps a Newton step, so perfectly separated data drift instead of blowing up
+LC_LABEL = (
+    "P(A beats B) = sigmoid(b0 + b1 * tanh(len diff / std)); LC win rate = "
+    "sigmoid(b0), the win rate at equal length; ties count as 0.5"
+)
+NOT_ESTIMABLE = (
+    "not estimable: the logistic fit has no maximum (the length differences do not "
+    "separate the length effect from the intercept, or length alone splits wins from losses)"
+)
 
 
 def _stratum(correct: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
@@ -170,6 +178,24 @@ def lc_win_rate(
     sd = ld.std()
     x = np.tanh(ld / sd) if sd > 0 else np.zeros(n)
     beta, converged = logistic_fit(x, y, np.ones((1, n)))
+    # With every tanh the same c != 0 only b0 + b1 * c is determined, not b0.
+    constant_away_from_0 = x.std() < 1e-6 and abs(x.mean()) > 1e-6
+    if not converged[0] or constant_away_from_0:
+        # No maximum to read: b0 and b1 run off together (length separates wins from
+        # losses), or every length difference has the same tanh and only b0 + b1 is
+        # determined. sigmoid(b0) would print as 1.000, 0.000 or an arbitrary split;
+        # there is no length-controlled estimate to give.
+        lc = interval(None, None, None, n, method)
+        lc["note"] = NOT_ESTIMABLE
+        return {
+            "lc_win_rate": lc,
+            "raw_win_rate": float(y.mean()),
+            "length_coefficient": None,
+            "intercept": None,
+            "converged": False,
+            "length_diff_std": float(sd),
+            "label": LC_LABEL,
+        }
     if n > default_max_n(b):
         # Large n: a Wald interval for b0 from the fitted information matrix, mapped
         # through the sigmoid (the bootstrap would refit the model B times).
@@ -193,8 +219,5 @@ def lc_win_rate(
         "intercept": float(beta[0, 0]),
         "converged": bool(converged[0]),
         "length_diff_std": float(sd),
-        "label": (
-            "P(A beats B) = sigmoid(b0 + b1 * tanh(len diff / std)); LC win rate = "
-            "sigmoid(b0), the win rate at equal length; ties count as 0.5"
-        ),
+        "label": LC_LABEL,
     }

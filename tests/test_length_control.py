@@ -94,3 +94,38 @@ def test_lc_win_rate_large_n_wald_interval_matches_statsmodels():
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     assert out["lc_win_rate"]["ci_low"] == pytest.approx(expit(lo), rel=1e-4)
     assert out["lc_win_rate"]["ci_high"] == pytest.approx(expit(hi), rel=1e-4)
+
+
+def test_lc_win_rate_without_a_maximum_says_so_instead_of_printing_1():
+    """Every length difference far from 0 relative to their spread (A always about 200
+    characters longer): tanh(diff / std) is 1 for every prompt, so b0 and b1 are not
+    separately identified and the fit runs off. There is no LC win rate to report (the
+    old output read 1.000); the raw rate stays, and the reason is given."""
+    from preflens.cli.diagnose_output import fmt_interval
+    from preflens.headline import headline, headline_caption
+    from preflens.length_control import NOT_ESTIMABLE
+
+    rng = np.random.default_rng(0)
+    length_diff = rng.normal(2000, 10, 60)
+    score_diff = rng.normal(0.3, 1, 60)
+    x = np.tanh(length_diff / length_diff.std())
+    assert np.linalg.matrix_rank(np.c_[np.ones(60), x], tol=1e-9) == 1  # b0, b1 unidentified
+    out = lc_win_rate(score_diff, length_diff, b=1000)
+    lc = out["lc_win_rate"]
+    assert lc["value"] is None and lc["ci_low"] is None and lc["note"] == NOT_ESTIMABLE
+    assert out["raw_win_rate"] == pytest.approx(np.mean(score_diff > 0))
+    assert out["converged"] is False and out["intercept"] is None
+    assert fmt_interval(lc).startswith("n/a (not estimable")
+    assert headline_caption(headline("LC win rate", lc)).startswith("not estimable")
+
+
+def test_lc_win_rate_when_length_alone_splits_wins_from_losses():
+    """A wins exactly where it is longer: the logistic fit has no finite maximum (perfect
+    separation), so there is no LC win rate, only the raw one and the reason."""
+    from preflens.length_control import NOT_ESTIMABLE
+
+    length_diff = np.linspace(-300, 300, 41)
+    length_diff = length_diff[length_diff != 0]
+    out = lc_win_rate(np.sign(length_diff), length_diff, b=1000)
+    assert out["lc_win_rate"]["value"] is None and out["lc_win_rate"]["note"] == NOT_ESTIMABLE
+    assert out["raw_win_rate"] == pytest.approx(0.5)

@@ -13,10 +13,13 @@ from preflens.headline import (
 
 
 def fmt_interval(iv: dict[str, Any] | None, digits: int = 3) -> str:
-    """``0.807 [0.734, 0.864] n=140`` (``n/a`` when there is no estimate)."""
+    """``0.807 [0.734, 0.864] n=140`` (``n/a``, with the interval's note saying why, when
+    there is no estimate)."""
     if not iv or iv.get("value") is None:
         n = (iv or {}).get("n")
-        return "n/a" + (f" (n={n})" if n is not None else "")
+        why = (iv or {}).get("note") or ""
+        inside = ", ".join(x for x in (why, f"n={n}" if n is not None else "") if x)
+        return "n/a" + (f" ({inside})" if inside else "")
     if iv.get("ci_low") is None or iv.get("ci_high") is None:
         text = f"{iv['value']:.{digits}f} ({iv.get('note') or 'no interval'})"
     else:

@@ -79,6 +79,12 @@ def interval_bars(rows: list[tuple[str, dict[str, Any], str]], rule: float | Non
                 f'<text x="{left + width + 4}" y="{y + 4}" font-size="10">'
                 f"n={iv.get('n', '')}</text>"
             )
+        else:  # no estimate: say so on the row (the note's head, e.g. "not estimable")
+            why = ((iv or {}).get("note") or "no estimate").split(":")[0]
+            parts.append(
+                f'<text x="{left + 4}" y="{y + 4}" font-size="11" fill="{GREY}">'
+                f"n/a: {escape(why)}</text>"
+            )
     parts.append("</svg>")
     return "".join(parts)
 
