@@ -178,46 +178,37 @@ def lc_win_rate(
     sd = ld.std()
     x = np.tanh(ld / sd) if sd > 0 else np.zeros(n)
     beta, converged = logistic_fit(x, y, np.ones((1, n)))
-    # With every tanh the same c != 0 only b0 + b1 * c is determined, not b0.
-    constant_away_from_0 = x.std() < 1e-6 and abs(x.mean()) > 1e-6
-    if not converged[0] or constant_away_from_0:
-        # No maximum to read: b0 and b1 run off together (length separates wins from
-        # losses), or every length difference has the same tanh and only b0 + b1 is
-        # determined. sigmoid(b0) would print as 1.000, 0.000 or an arbitrary split;
-        # there is no length-controlled estimate to give.
+    # No maximum to read when b0 and b1 run off together (length separates wins from
+    # losses), or when every tanh is the same c != 0 and only b0 + b1 * c is determined:
+    # sigmoid(b0) would print as 1.000, 0.000 or an arbitrary split.
+    estimable = bool(converged[0]) and not (x.std() < 1e-6 and abs(x.mean()) > 1e-6)
+    b0, b1 = (float(beta[0, 0]), float(beta[0, 1])) if estimable else (None, None)
+    if not estimable:
         lc = interval(None, None, None, n, method)
         lc["note"] = NOT_ESTIMABLE
-        return {
-            "lc_win_rate": lc,
-            "raw_win_rate": float(y.mean()),
-            "length_coefficient": None,
-            "intercept": None,
-            "converged": False,
-            "length_diff_std": float(sd),
-            "label": LC_LABEL,
-        }
-    if n > default_max_n(b):
+    elif n > default_max_n(b):
         # Large n: a Wald interval for b0 from the fitted information matrix, mapped
         # through the sigmoid (the bootstrap would refit the model B times).
-        p = sigmoid(beta[0, 0] + beta[0, 1] * x)
+        p = sigmoid(b0 + b1 * x)
         v = p * (1 - p)
         info = np.array([[v.sum(), (v * x).sum()], [(v * x).sum(), (v * x * x).sum()]])
         se = float(np.sqrt(np.linalg.pinv(info)[0, 0]))
-        lo, hi = sigmoid(np.array([beta[0, 0] - Z95 * se, beta[0, 0] + Z95 * se]))
+        lo, hi = sigmoid(np.array([b0 - Z95 * se, b0 + Z95 * se]))
         method = "logistic on tanh(length diff / std), read at 0; Wald (large n)"
+        lc = interval(sigmoid(b0), lo, hi, n, method)
     else:
 
         def stat(w: np.ndarray) -> np.ndarray:
             return sigmoid(logistic_fit(x, y, w)[0][:, 0])
 
-        reps = bootstrap_stat(n, stat, b, seed)
-        lo, hi = np.percentile(reps, [2.5, 97.5])
+        lo, hi = np.percentile(bootstrap_stat(n, stat, b, seed), [2.5, 97.5])
+        lc = interval(sigmoid(b0), lo, hi, n, method)
     return {
-        "lc_win_rate": interval(sigmoid(beta[0, 0]), lo, hi, n, method),
+        "lc_win_rate": lc,
         "raw_win_rate": float(y.mean()),
-        "length_coefficient": float(beta[0, 1]),
-        "intercept": float(beta[0, 0]),
-        "converged": bool(converged[0]),
+        "length_coefficient": b1,
+        "intercept": b0,
+        "converged": estimable,
         "length_diff_std": float(sd),
         "label": LC_LABEL,
     }
