@@ -185,14 +185,22 @@ def seed_store(make_session: sessionmaker[Session], n: int = 40) -> Seeded:
         )
 
 
+def add_score_run(
+    make_session: sessionmaker[Session], dataset_id: int, pair_ids: list[int], gaps, key: str
+) -> int:
+    """A finished score run with one row per pair (``add_pair_score``); its id."""
+    with make_session() as s:
+        run = Run(kind="score", key=key, status="done", dataset_id=dataset_id)
+        s.add(run)
+        s.flush()
+        for pid, gap in zip(pair_ids, gaps, strict=True):
+            add_pair_score(s, run.id, s.get(Pair, pid), gap)
+        s.commit()
+        return run.id
+
+
 def add_better_run(make_session: sessionmaker[Session], seeded: Seeded) -> int:
     """A second finished score run on the seeded pairs that ranks them better than chance
     (the seeded run ranks them backwards, so it is no suspicion signal); its id."""
-    with make_session() as s:
-        run = Run(kind="score", key="k-better", status="done", dataset_id=seeded.dataset_id)
-        s.add(run)
-        s.flush()
-        for i, pid in enumerate(seeded.pair_ids):
-            add_pair_score(s, run.id, s.get(Pair, pid), 1.0 + gap_of(i) / 4)
-        s.commit()
-        return run.id
+    gaps = [1.0 + gap_of(i) / 4 for i in range(len(seeded.pair_ids))]
+    return add_score_run(make_session, seeded.dataset_id, seeded.pair_ids, gaps, "k-better")

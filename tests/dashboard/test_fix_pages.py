@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 from db.flags import set_flag
 from db.read.slices import run_slices
 from db.read.suspects import suspects
-from db.schema import Pair, Run
-from tests.backend.seed import add_pair_score
+from db.schema import Pair
+from tests.backend.seed import add_score_run
 from tests.dashboard.conftest import APP
 
 
@@ -28,14 +28,12 @@ def test_suspects_page_lists_the_ranking_with_flags(store, dash):
     pid = dash.base.pair_ids[2]
     with store() as s:
         set_flag(s, pid, "bad-prompt", "unclear question", "cli")
-        # A run that ranks every pair backwards: no signal, named as left out.
-        ds_id = s.get(Pair, pid).dataset_id
-        backwards = Run(kind="score", key="k-backwards", status="done", dataset_id=ds_id)
-        s.add(backwards)
-        s.flush()
-        for i, p in enumerate(dash.base.pair_ids):
-            add_pair_score(s, backwards.id, s.get(Pair, p), -1.0 - i % 3)
         s.commit()
+        ds_id = s.get(Pair, pid).dataset_id
+    # A run that ranks every pair backwards: no signal, named as left out.
+    ids = dash.base.pair_ids
+    backwards = add_score_run(store, ds_id, ids, [-1.0 - i % 3 for i in range(len(ids))], "k-bw")
+    with store() as s:
         expect = suspects(s, "toy", limit=50)
     at = _open("app_pages/suspects.py")
     table = next(df.value for df in at.dataframe if "suspicion" in df.value.columns)
@@ -43,7 +41,7 @@ def test_suspects_page_lists_the_ranking_with_flags(store, dash):
     assert table["suspicion"].tolist() == [r["suspicion"] for r in expect["suspects"]]
     assert table.set_index("pair_id").loc[pid, "flag"] == "bad-prompt"
     assert any("Flag:" in m.value for m in at.markdown)
-    assert [r["run"] for r in expect["skipped"]] == [backwards.id]
+    assert [r["run"] for r in expect["skipped"]] == [backwards]
     for r in expect["skipped"]:
         assert any(
             f"Left out: run {r['run']}" in c.value and "temperature fit failed" in c.value
