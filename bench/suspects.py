@@ -169,11 +169,6 @@ def _flipped_copy(
     return test, k
 
 
-def _hits_at_k(session: Any, run_ids: list[int] | None, k: int) -> int:
-    """Planted flips among the ``k`` most suspicious pairs of ``demo-flip``."""
-    return _hits(session, run_ids, [k])[0]
-
-
 def _hits(session: Any, run_ids: list[int] | None, ks: list[int]) -> list[int]:
     """Planted flips among the ``k`` most suspicious pairs of ``demo-flip``, per k."""
     from db.read.suspects import rank_pairs
@@ -210,21 +205,17 @@ def demo_signals(
         run = run_score_job(
             make, rm, "demo-flip", split="test", max_length=MAX_LENGTH, progress=False
         ).run
-        with make() as s:
-            hits = _hits_at_k(s, [run.id], k)
         signals.append(
             {
                 "rm": rm,
                 "run": run.id,
                 "accuracy_on_noisy": (run.summary or {}).get("accuracy"),
-                "precision_at_k": hits / k,
                 "score_s": round(time.perf_counter() - start, 1),
             }
         )
-        log.info("%s: precision@%d %.3f", rm, k, hits / k)
+    # Every subset of the signals, each one alone and all together among them.
     subsets = []
     with make() as s:
-        together = _hits_at_k(s, [x["run"] for x in signals], k)
         for size in range(1, len(signals) + 1):
             for subset in itertools.combinations(signals, size):
                 hits = _hits(s, [x["run"] for x in subset], [k, 2 * k, 3 * k])
@@ -236,14 +227,18 @@ def demo_signals(
                         "recall_at_3k": hits[2] / k,
                     }
                 )
+    for signal, alone in zip(signals, subsets, strict=False):  # the first subsets: one each
+        signal["precision_at_k"] = alone["precision_at_k"]
+        log.info("%s: precision@%d %.3f", signal["rm"], k, alone["precision_at_k"])
+    together = subsets[-1]["precision_at_k"]  # all signals; with k flips, = recall@k
     return {
         "test_pairs": len(test),
         "flipped": k,
         "k": k,
         "base_rate": k / len(test),
         "signals": signals,
-        "precision_at_k_all": together / k,
-        "recall_at_k_all": together / k,
+        "precision_at_k_all": together,
+        "recall_at_k_all": together,
         "subsets": subsets,
     }
 
@@ -282,7 +277,7 @@ def demo(folder: Path, flip_share: float = 0.1, seed: int = 0) -> dict[str, Any]
         progress=False,
     ).run
     with make() as s:
-        hits = _hits_at_k(s, None, k)
+        [hits] = _hits(s, None, [k])
     return {
         "test_pairs": len(test),
         "flipped": k,
