@@ -43,7 +43,9 @@ st.dataframe(
     column_config={"temperature": st.column_config.NumberColumn("T (fitted)", format="%.3g")},
 )
 for r in d.get("skipped", []):
-    st.caption(f"Left out: run {r['run']} ({r['pairs']} pairs): {r['reason']}.")
+    st.caption(
+        f"Left out: run {r['run']} ({r.get('model') or '-'}, {r['pairs']} pairs): {r['reason']}."
+    )
 score_runs = [r["run"] for r in d["runs"] if r["kind"] == "score"]
 rows = pd.DataFrame(d["suspects"])
 if rows.empty:
